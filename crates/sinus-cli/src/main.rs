@@ -1,0 +1,2 @@
+//! The `sinus` command-line tool.
+fn main() {}

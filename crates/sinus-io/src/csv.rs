@@ -1,0 +1,1 @@
+//! CSV (in progress).

@@ -1,0 +1,1 @@
+//! EDF and EDF+ (in progress).

@@ -1,0 +1,1 @@
+//! Kaggle 187-sample beat format (in progress).

@@ -1,0 +1,1 @@
+//! PhysioNet download (in progress).

@@ -1,0 +1,1 @@
+//! WFDB annotation (in progress).

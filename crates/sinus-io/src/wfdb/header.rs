@@ -1,0 +1,1 @@
+//! WFDB header (in progress).

@@ -1,0 +1,1 @@
+//! WFDB record (in progress).

@@ -1,0 +1,1 @@
+//! WFDB write (in progress).
