@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod csv;
+pub mod datasets;
 pub mod edf;
 pub mod error;
 pub mod kaggle;
