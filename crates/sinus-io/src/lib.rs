@@ -13,6 +13,7 @@
 
 pub mod csv;
 pub mod datasets;
+pub mod demo;
 pub mod edf;
 pub mod error;
 pub mod kaggle;
