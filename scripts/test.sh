@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The project's whole test suite: formatting, lints, unit/integration tests, peer parity.
+# This is the README's test command and exactly what CI (.ci/run) runs.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain components"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "cargo test"
+mkdir -p target
+cargo test --workspace --quiet 2>&1 | tee target/cargo-test.log
+grep -q "test result: ok" target/cargo-test.log
+
+step "peer parity: wfdb-python reads what we read and what we write (48 MIT-BIH records)"
+cargo build --release --quiet -p sinus-cli
+py="$(bash scripts/peers-venv.sh)"
+"$py" tests/peers/wfdb_parity.py --sinus target/release/sinus
