@@ -964,7 +964,7 @@ mod tests {
     fn rejects_malformed_sums() {
         for (text, needle) in [
             ("abc 100.atr", "not a SHA256"),
-            (&format!("{D}"), "expected"),
+            (D, "expected"),
             (&format!("{D}  100.atr\n{D}  100.atr"), "twice"),
             (&format!("{D}  "), "empty"),
         ] {
