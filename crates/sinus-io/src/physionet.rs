@@ -500,6 +500,9 @@ pub fn fetch_database(opts: &FetchOptions<'_>) -> Result<FetchReport> {
         .timeout_connect(Some(CONNECT_TIMEOUT))
         .timeout_per_read(Some(READ_TIMEOUT))
         .user_agent(concat!("sinus/", env!("CARGO_PKG_VERSION")))
+        // Digests and byte ranges refer to the stored bytes: never ask for a compressed body
+        // (even if another crate turns on ureq's gzip feature).
+        .accept_encoding("identity")
         .build()
         .into();
     let mut f = Fetcher {
@@ -574,6 +577,9 @@ pub fn fetch_database(opts: &FetchOptions<'_>) -> Result<FetchReport> {
         None => {
             report.records = all_records.len();
             entries
+        }
+        Some(wanted) if wanted.is_empty() => {
+            return Err(Error::invalid("an empty list of records was given"));
         }
         Some(wanted) => {
             let mut names = Vec::with_capacity(wanted.len().min(all_records.len()));
@@ -720,6 +726,8 @@ impl Fetcher<'_> {
             ureq::Error::Timeout(t) => unreachable(format!("timed out ({t})")),
             ureq::Error::Io(io) => unreachable(match io.kind() {
                 io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+                // The system resolver's failure comes as a plain I/O error.
+                _ if io.to_string().contains("lookup") => format!("DNS lookup failed ({io})"),
                 _ => io.to_string(),
             }),
             other => Error::new(ErrorKind::Network(format!(
