@@ -16,6 +16,24 @@
 //! - Index entries with absolute paths or `..` components are rejected before anything is
 //!   downloaded, so a hostile index cannot write outside the destination directory.
 //! - Bodies are streamed to disk; memory does not grow with file size.
+//!
+//! ```no_run
+//! use sinus_io::physionet::{fetch_database, FetchEvent, FetchOptions};
+//!
+//! let show = |ev: &FetchEvent<'_>| match ev {
+//!     FetchEvent::Planned { files, .. } => eprintln!("{files} files"),
+//!     FetchEvent::FileFinished { index, files, path, outcome, .. } => {
+//!         eprintln!("[{}/{files}] {path}: {outcome:?}", index + 1)
+//!     }
+//!     _ => {}
+//! };
+//! let mut opts = FetchOptions::new("mitdb", "data/mitdb");
+//! opts.records = Some(vec!["100".into(), "101".into()]);
+//! opts.progress = Some(&show);
+//! let report = fetch_database(&opts)?;
+//! eprintln!("{} downloaded, {} already there", report.downloaded.len(), report.verified_existing.len());
+//! # Ok::<(), sinus_io::Error>(())
+//! ```
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -150,6 +168,8 @@ pub enum FetchEvent<'e> {
         path: &'e str,
     },
     /// The server answered and bytes are about to flow. `offset` > 0 means a resumed download.
+    /// It can come twice for one file: a resumed download that fails its digest is redone once
+    /// from the start, so a progress bar should be reset here.
     Transfer {
         /// The file.
         path: &'e str,
