@@ -1,2 +1,45 @@
-//! The `sinus` command-line tool.
-fn main() {}
+//! The `sinus` command-line tool. Each subcommand only parses its arguments and calls the library
+//! crates; exit status 0 on success, 1 on an error (message names the file and the problem),
+//! 2 on a usage error (from clap).
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod fetch;
+mod progress;
+
+/// Sinus: ECG arrhythmia analysis. Not a medical device.
+#[derive(Debug, Parser)]
+#[command(name = "sinus", version, about, long_about = None)]
+struct Cli {
+    /// Hide progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Download a PhysioNet database and verify every file against its SHA256SUMS.txt.
+    Fetch(fetch::FetchArgs),
+}
+
+/// Error type of the CLI: anything displayable; `main` prints it and exits with status 1.
+pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let progress = progress::Progress::new(cli.quiet);
+    let result = match cli.command {
+        Command::Fetch(args) => fetch::run(args, &progress),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            progress.clear();
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
