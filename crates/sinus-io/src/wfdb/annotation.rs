@@ -488,7 +488,8 @@ pub struct CustomLabel {
     pub code: u8,
     /// Its mnemonic (no spaces or tabs).
     pub symbol: String,
-    /// Its description; `None` when the definition line has nothing after the mnemonic.
+    /// Its description; `None` when the definition line has nothing after the mnemonic and its
+    /// separating blank.
     pub description: Option<String>,
 }
 
@@ -735,9 +736,11 @@ fn parse_definition(text: &[u8]) -> Option<CustomLabel> {
         return None;
     }
     let symbol = String::from_utf8_lossy(&text[symbol_start..p]).into_owned();
-    // The description is everything after the one blank that ends the mnemonic.
+    // The description is everything after the one blank that ends the mnemonic. WFDB writes
+    // "code mnemonic " for a label without description, so an empty one counts as none.
     let description = text
         .get(p + 1..)
+        .filter(|d| !d.is_empty())
         .map(|d| String::from_utf8_lossy(d).into_owned());
     Some(CustomLabel {
         code,
@@ -1164,5 +1167,666 @@ impl Writer {
         self.chan = a.chan;
         self.num = a.num;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+    use proptest::prelude::*;
+
+    /// One word: code in the top 6 bits, datum in the low 10.
+    fn w(code: u8, data: u16) -> Vec<u8> {
+        ((u16::from(code) << 10) | data).to_le_bytes().to_vec()
+    }
+
+    /// A SKIP word and its interval, high 16-bit word first.
+    fn skip(interval: i32) -> Vec<u8> {
+        let v = interval as u32;
+        let mut out = vec![0x00, 0xec];
+        out.extend_from_slice(&((v >> 16) as u16).to_le_bytes());
+        out.extend_from_slice(&(v as u16).to_le_bytes());
+        out
+    }
+
+    fn file(parts: &[Vec<u8>]) -> Vec<u8> {
+        let mut out: Vec<u8> = parts.concat();
+        out.extend_from_slice(&[0, 0]);
+        out
+    }
+
+    fn ann(
+        sample: i64,
+        code: u8,
+        subtype: i8,
+        chan: u8,
+        num: i8,
+        aux: Option<&[u8]>,
+    ) -> Annotation {
+        Annotation {
+            sample,
+            code,
+            subtype,
+            chan,
+            num,
+            aux: aux.map(<[u8]>::to_vec),
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> AnnotationSet {
+        decode_annotations(bytes, None).unwrap()
+    }
+
+    fn encode(annotations: &[Annotation]) -> Vec<u8> {
+        encode_annotations(annotations, &EncodeOptions::default()).unwrap()
+    }
+
+    fn err_at(bytes: &[u8]) -> (String, Error) {
+        let e = decode_annotations(bytes, None).unwrap_err();
+        (e.location.clone().unwrap_or_default(), e)
+    }
+
+    #[test]
+    fn skip_layout_is_pdp11_middle_endian() {
+        assert_eq!(skip(5000), [0x00, 0xec, 0x00, 0x00, 0x88, 0x13]);
+        assert_eq!(skip(-60), [0x00, 0xec, 0xff, 0xff, 0xc4, 0xff]);
+        assert_eq!(skip(0x0102_0304), [0x00, 0xec, 0x02, 0x01, 0x04, 0x03]);
+    }
+
+    #[test]
+    fn every_pseudo_code_and_persistent_fields() {
+        let bytes = file(&[
+            w(codes::NORMAL, 10),
+            w(SUB, 0x3ff), // -1, as WFDB writes it (10-bit mask of the sign-extended value)
+            w(CHN, 3),
+            w(NUM, 0x3fe), // -2
+            w(AUX, 3),
+            b"abc\0".to_vec(), // odd length: one pad byte
+            w(codes::PVC, 20),
+            skip(5000), // belongs to the time of the next annotation
+            w(codes::APC, 0),
+            w(NUM, 7),
+            w(codes::NORMAL, 1),
+        ]);
+        let set = decode(&bytes);
+        assert_eq!(
+            set.annotations,
+            [
+                ann(10, 1, -1, 3, -2, Some(b"abc")),
+                ann(30, 5, 0, 3, -2, None), // chan and num carry over, subtype does not
+                ann(5030, 8, 0, 3, 7, None),
+                ann(5031, 1, 0, 3, 7, None),
+            ]
+        );
+        assert!(set.header.is_empty() && set.trailing.is_empty());
+        // putann's choices reproduce the same bytes.
+        assert_eq!(encode(&set.annotations), bytes);
+        assert_eq!(encode_annotation_set(&set).unwrap(), bytes);
+    }
+
+    #[test]
+    fn pseudo_codes_after_a_skip_still_belong_to_the_annotation() {
+        // WFDB's getann reads every pseudo-code after an annotation word, SKIPs included,
+        // before the next annotation word (wfdb-python would read SUB here as an annotation).
+        let bytes = file(&[
+            w(codes::NORMAL, 10),
+            skip(2000),
+            w(SUB, 2),
+            w(AUX, 2),
+            b"xy".to_vec(),
+            w(codes::PVC, 0),
+        ]);
+        assert_eq!(
+            decode(&bytes).annotations,
+            [
+                ann(10, 1, 2, 0, 0, Some(b"xy")),
+                ann(2010, 5, 0, 0, 0, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn subtype_and_num_high_bits_are_ignored_on_read() {
+        // wfdb-python writes -1 as 0x0ff (no bits 8-9); both read as -1.
+        let bytes = file(&[w(codes::NOISE, 1), w(SUB, 0x0ff), w(NUM, 0x2ff)]);
+        assert_eq!(decode(&bytes).annotations, [ann(1, 14, -1, 0, -1, None)]);
+        // WFDB's writer (and ours) sets them: semantically equal, different bytes.
+        assert_eq!(
+            encode(&decode(&bytes).annotations),
+            file(&[w(codes::NOISE, 1), w(SUB, 0x3ff), w(NUM, 0x3ff)])
+        );
+    }
+
+    #[test]
+    fn interval_limits_choose_skip_as_putann() {
+        assert_eq!(encode(&[Annotation::new(1023, 1)]), file(&[w(1, 1023)]));
+        assert_eq!(
+            encode(&[Annotation::new(1024, 1)]),
+            file(&[skip(1024), w(1, 0)])
+        );
+        // Equal times: interval 0 in the word.
+        assert_eq!(
+            encode(&[Annotation::new(5, 1), Annotation::new(5, 28)]),
+            file(&[w(1, 5), w(28, 0)])
+        );
+    }
+
+    #[test]
+    fn negative_intervals_use_skip() {
+        let anns = [Annotation::new(100, 1), Annotation::new(40, 5)];
+        let bytes = encode(&anns);
+        assert_eq!(bytes, file(&[w(1, 100), skip(-60), w(5, 0)]));
+        assert_eq!(decode(&bytes).annotations, anns);
+        // A negative first time: SKIP before the first annotation word.
+        let bytes = encode(&[Annotation::new(-5, 1)]);
+        assert_eq!(bytes, file(&[skip(-5), w(1, 0)]));
+        assert_eq!(decode(&bytes).annotations, [Annotation::new(-5, 1)]);
+    }
+
+    #[test]
+    fn jumps_beyond_32_bits_take_several_skips() {
+        let far = 3_000_000_001_i64;
+        let anns = [
+            Annotation::new(1, 1),
+            Annotation::new(far, 1),
+            Annotation::new(0, 5),
+        ];
+        let bytes = encode(&anns);
+        let rest = (far - 1 - 0x7fff_ffff) as i32;
+        let back = -(far as i128 - 0x7fff_ffff) as i32;
+        assert_eq!(
+            bytes,
+            file(&[
+                w(1, 1),
+                skip(0x7fff_ffff),
+                skip(rest),
+                w(1, 0),
+                skip(-0x7fff_ffff),
+                skip(back),
+                w(5, 0),
+            ])
+        );
+        assert_eq!(decode(&bytes).annotations, anns);
+    }
+
+    #[test]
+    fn null_annotations() {
+        // putann never writes a zero word for code 0: SKIP to one tick before, then step 1.
+        let anns = [
+            Annotation::new(10, 1),
+            Annotation::new(20, 0),
+            Annotation::new(30, 1),
+        ];
+        let bytes = encode(&anns);
+        assert_eq!(bytes, file(&[w(1, 10), skip(9), w(0, 1), w(1, 10)]));
+        assert_eq!(decode(&bytes).annotations, anns);
+        // A first annotation of code 0 is dropped, as WFDB's annopen drops it, but kept in
+        // the header so the file can be rewritten.
+        let bytes = encode(&[Annotation::new(7, 0), Annotation::new(9, 1)]);
+        let set = decode(&bytes);
+        assert_eq!(set.annotations, [Annotation::new(9, 1)]);
+        assert_eq!(set.header, [Annotation::new(7, 0)]);
+        assert_eq!(encode_annotation_set(&set).unwrap(), bytes);
+    }
+
+    #[test]
+    fn aux_lengths() {
+        let long: Vec<u8> = (0..255u8).collect(); // includes NUL bytes; kept exactly
+        let even: Vec<u8> = vec![b'x'; 254];
+        let anns = [
+            ann(1, 22, 0, 0, 0, Some(&long)),
+            ann(2, 22, 0, 0, 0, Some(&even)),
+            ann(3, 22, 0, 0, 0, Some(b"z")),
+        ];
+        let bytes = encode(&anns);
+        let mut expected = w(22, 1);
+        expected.extend(w(AUX, 255));
+        expected.extend(&long);
+        expected.push(0);
+        expected.extend(w(22, 1));
+        expected.extend(w(AUX, 254));
+        expected.extend(&even);
+        expected.extend(w(22, 1));
+        expected.extend(w(AUX, 1));
+        expected.extend([b'z', 0, 0, 0]);
+        assert_eq!(bytes, expected);
+        assert_eq!(decode(&bytes).annotations, anns);
+
+        // A stored empty aux reads as Some(empty); putann writes no AUX for it.
+        let bytes = file(&[w(28, 4), w(AUX, 0)]);
+        assert_eq!(decode(&bytes).annotations, [ann(4, 28, 0, 0, 0, Some(b""))]);
+        assert_eq!(encode(&decode(&bytes).annotations), file(&[w(28, 4)]));
+
+        let too_long = ann(1, 22, 0, 0, 0, Some(&[b'a'; 256]));
+        let e = encode_annotations(&[too_long], &EncodeOptions::default()).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{e}");
+        assert_eq!(e.location.as_deref(), Some("annotation 0"));
+    }
+
+    #[test]
+    fn time_resolution_header_bytes() {
+        let opts = EncodeOptions {
+            time_resolution: Some(1000.0),
+            ..EncodeOptions::default()
+        };
+        let bytes = encode_annotations(&[Annotation::new(1000, 1)], &opts).unwrap();
+        let text = b"## time resolution: 1000";
+        let mut expected = w(codes::NOTE, 0);
+        expected.extend(w(AUX, text.len() as u16));
+        expected.extend(text);
+        expected.extend(skip(-1));
+        expected.extend(w(0, 1));
+        expected.extend(w(1, 1000));
+        expected.extend([0, 0]);
+        assert_eq!(bytes, expected);
+        // No annotations: WFDB writes the header with the first annotation, so none at all.
+        assert_eq!(encode_annotations(&[], &opts).unwrap(), [0, 0]);
+    }
+
+    /// Written by wfdb-python 4.3.1: `wrann(..., sample=[5, 2000, 2000], symbol=['N', 'V',
+    /// '"'], subtype=[-1, 0, 0], chan=[0, 1, 1], num=[0, 0, 2], aux_note=['', '', 'abc'],
+    /// fs=250)`.
+    const WFDB_PYTHON_FILE: &str = "00 58 17 fc 23 23 20 74 69 6d 65 20 72 65 73 6f 6c 75 74 69 \
+        6f 6e 3a 20 32 35 30 00 00 ec ff ff ff ff 01 00 05 04 ff f4 00 ec 00 00 cb 07 00 14 01 \
+        f8 00 58 02 f0 03 fc 61 62 63 00 00 00";
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn reads_a_wfdb_python_file() {
+        let bytes = hex(WFDB_PYTHON_FILE);
+        let set = decode(&bytes);
+        assert_eq!(set.time_resolution, Some(250.0));
+        assert!(!set.converted);
+        assert_eq!(set.header.len(), 2);
+        assert_eq!(
+            set.annotations,
+            [
+                ann(5, 1, -1, 0, 0, None),
+                ann(2000, 5, 0, 1, 0, None),
+                ann(2000, 22, 0, 1, 2, Some(b"abc")),
+            ]
+        );
+        // Record at 1000 Hz: times * 4. At 250 Hz: unchanged, not converted.
+        let at_1000 = decode_annotations(&bytes, Some(1000.0)).unwrap();
+        assert!(at_1000.converted);
+        let times: Vec<i64> = at_1000.annotations.iter().map(|a| a.sample).collect();
+        assert_eq!(times, [20, 8000, 8000]);
+        assert!(encode_annotation_set(&at_1000).is_err());
+        let at_250 = decode_annotations(&bytes, Some(250.0)).unwrap();
+        assert_eq!(at_250, set);
+        // Rewritten the way WFDB writes (SUB -1 as 0x3ff, fields in SUB CHN NUM AUX order).
+        let rewritten = encode_annotation_set(&set).unwrap();
+        assert_eq!(decode(&rewritten), set);
+        assert_eq!(rewritten.len(), bytes.len());
+        assert_ne!(rewritten, bytes);
+    }
+
+    #[test]
+    fn time_resolution_conversion_rounds_halves_up() {
+        let opts = EncodeOptions {
+            time_resolution: Some(1000.0),
+            ..EncodeOptions::default()
+        };
+        let ticks = [2, 6, 3, 1, -2, -6, -7, 1_000_000];
+        let anns: Vec<Annotation> = ticks.iter().map(|&t| Annotation::new(t, 1)).collect();
+        let bytes = encode_annotations(&anns, &opts).unwrap();
+        let raw = decode(&bytes);
+        assert_eq!(raw.annotations, anns);
+        assert_eq!(raw.time_resolution, Some(1000.0));
+        let set = decode_annotations(&bytes, Some(250.0)).unwrap();
+        assert!(set.converted);
+        assert_eq!(set.time_resolution, Some(1000.0));
+        let samples: Vec<i64> = set.annotations.iter().map(|a| a.sample).collect();
+        // 0.5 -> 1, 1.5 -> 2, 0.75 -> 1, 0.25 -> 0, -0.5 -> 0, -1.5 -> -1, -1.75 -> -2.
+        assert_eq!(samples, [1, 2, 1, 0, 0, -1, -2, 250_000]);
+        // A non-integer resolution survives the %.12g text.
+        let opts = EncodeOptions {
+            time_resolution: Some(360.5),
+            ..EncodeOptions::default()
+        };
+        let bytes = encode_annotations(&[Annotation::new(721, 1)], &opts).unwrap();
+        let set = decode_annotations(&bytes, Some(721.0)).unwrap();
+        assert_eq!(set.time_resolution, Some(360.5));
+        assert_eq!(set.annotations[0].sample, 1442);
+    }
+
+    #[test]
+    fn round_to_time_matches_wfdb() {
+        assert_eq!(round_to_time(10.5), 11);
+        assert_eq!(round_to_time(-10.5), -10);
+        assert_eq!(round_to_time(-10.6), -11);
+        assert_eq!(round_to_time(0.49999999999999994), 0);
+        assert_eq!(round_to_time(1e30), i64::MAX);
+        assert_eq!(round_to_time(-1e30), i64::MIN);
+    }
+
+    #[test]
+    fn header_notes_as_wfdb_reads_them() {
+        let note = |t: i64, sub: i8, text: &[u8]| ann(t, codes::NOTE, sub, 0, 0, Some(text));
+        let anns = [
+            note(0, 0, b"## time resolution: 500\0"),
+            note(0, 0, b"## something else"),
+            note(0, 0, b"a free comment"), // WFDB consumes it too (not a valid definition)
+            Annotation::new(0, codes::NOTE),
+            note(0, 0, b"  7   Z  two  blanks"),
+            note(0, 1, b"kept: subtype 1"),
+            note(0, 0, b"kept: after the header"),
+            note(5, 0, b"kept"),
+        ];
+        let bytes = encode(&anns);
+        let set = decode(&bytes);
+        assert_eq!(set.time_resolution, Some(500.0));
+        assert_eq!(
+            set.custom_labels,
+            [CustomLabel {
+                code: 7,
+                symbol: "Z".into(),
+                description: Some(" two  blanks".into()),
+            }]
+        );
+        assert_eq!(set.header, anns[..5]);
+        assert_eq!(set.annotations, anns[5..]);
+        assert_eq!(encode_annotation_set(&set).unwrap(), bytes);
+    }
+
+    #[test]
+    fn definition_lines() {
+        let def = |s: &str| parse_definition(s.as_bytes());
+        let label = |code, symbol: &str, d: Option<&str>| CustomLabel {
+            code,
+            symbol: symbol.into(),
+            description: d.map(Into::into),
+        };
+        assert_eq!(def("42 X my beat"), Some(label(42, "X", Some("my beat"))));
+        assert_eq!(def("43 Y "), Some(label(43, "Y", None)));
+        assert_eq!(def("43 Y"), Some(label(43, "Y", None)));
+        assert_eq!(def("12x Q d"), Some(label(12, "Q", Some("d"))));
+        assert_eq!(def("+3\tT\tx"), Some(label(3, "T", Some("x"))));
+        assert_eq!(def("50 X"), None);
+        assert_eq!(def("-1 X"), None);
+        assert_eq!(def("99999999999999999999 X"), None);
+        assert_eq!(def("abc"), None);
+        assert_eq!(def("7"), None);
+        assert_eq!(def(""), None);
+    }
+
+    #[test]
+    fn custom_labels_round_trip() {
+        let opts = EncodeOptions {
+            time_resolution: Some(360.0),
+            custom_labels: vec![
+                CustomLabel {
+                    code: 42,
+                    symbol: "X".into(),
+                    description: Some("my beat".into()),
+                },
+                CustomLabel {
+                    code: 43,
+                    symbol: "YY".into(),
+                    description: None,
+                },
+            ],
+        };
+        let anns = [Annotation::new(10, 42), Annotation::new(20, 1)];
+        let bytes = encode_annotations(&anns, &opts).unwrap();
+        let set = decode(&bytes);
+        assert_eq!(set.annotations, anns);
+        assert_eq!(set.custom_labels, opts.custom_labels);
+        assert_eq!(set.time_resolution, Some(360.0));
+        assert_eq!(set.header.len(), 6);
+        assert_eq!(set.symbol_of(42), "X");
+        assert_eq!(set.symbol_of(43), "YY");
+        assert_eq!(set.symbol_of(1), "N");
+        assert_eq!(set.annotations[0].symbol(), "[42]");
+        assert_eq!(
+            encode_annotations(&anns, &set.encode_options()).unwrap(),
+            bytes
+        );
+        let texts: Vec<_> = set.header.iter().filter_map(|a| a.aux_text()).collect();
+        assert_eq!(
+            texts,
+            [
+                "## time resolution: 360",
+                DEFINITIONS_START,
+                "42 X my beat",
+                "43 YY ",
+                DEFINITIONS_END
+            ]
+        );
+    }
+
+    #[test]
+    fn trailing_bytes_are_kept() {
+        let bytes = [w(1, 5), vec![0, 0, 1, 2, 3]].concat();
+        let set = decode(&bytes);
+        assert_eq!(set.annotations, [Annotation::new(5, 1)]);
+        assert_eq!(set.trailing, [1, 2, 3]);
+        assert_eq!(encode_annotation_set(&set).unwrap(), bytes);
+    }
+
+    #[test]
+    fn garbage_and_truncation_give_located_errors() {
+        let truncated = |bytes: &[u8], at: &str| {
+            let (loc, e) = err_at(bytes);
+            assert!(matches!(e.kind, ErrorKind::Truncated(_)), "{e}");
+            assert_eq!(loc, at, "{e}");
+        };
+        truncated(&[], "byte 0");
+        truncated(&[0x05], "byte 0");
+        truncated(&w(1, 5), "byte 2");
+        truncated(&[w(1, 5), vec![0x07]].concat(), "byte 2");
+        truncated(&[w(1, 5), vec![0x00, 0xec, 0x00, 0x00]].concat(), "byte 4");
+        truncated(&[w(1, 5), w(AUX, 5), b"ab".to_vec()].concat(), "byte 4");
+        // Odd aux length without its pad byte.
+        truncated(&[w(1, 5), w(AUX, 1), b"a".to_vec()].concat(), "byte 4");
+
+        let (loc, e) = err_at(&file(&[w(NUM, 1)]));
+        assert!(matches!(e.kind, ErrorKind::Malformed(_)), "{e}");
+        assert_eq!(loc, "byte 0");
+        let (loc, _) = err_at(&file(&[skip(3), w(CHN, 1)]));
+        assert_eq!(loc, "byte 6");
+        assert!(err_at(&file(&[w(CHN, 1)])).1.to_string().contains("byte 0"));
+
+        let huge = vec![0u8; MAX_ANNOTATION_FILE_BYTES + 2];
+        let e = decode_annotations(&huge, None).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::TooLarge(_)), "{e}");
+
+        for fs in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let e = decode_annotations(&[0, 0], Some(fs)).unwrap_err();
+            assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{e}");
+        }
+        // A declared resolution that is not a positive number is ignored, as WFDB does.
+        for text in [
+            &b"## time resolution: 0"[..],
+            b"## time resolution: x",
+            b"## time resolution: -5",
+        ] {
+            let bytes = encode(&[ann(0, 22, 0, 0, 0, Some(text)), Annotation::new(4, 1)]);
+            let set = decode_annotations(&bytes, Some(360.0)).unwrap();
+            assert_eq!(set.time_resolution, None);
+            assert_eq!(set.annotations, [Annotation::new(4, 1)]);
+        }
+    }
+
+    #[test]
+    fn encode_rejects_what_cannot_be_stored() {
+        let fails = |anns: &[Annotation], opts: &EncodeOptions| {
+            let e = encode_annotations(anns, opts).unwrap_err();
+            assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{e}");
+        };
+        let none = EncodeOptions::default();
+        fails(&[Annotation::new(1, 59)], &none);
+        fails(&[Annotation::new(1, 200)], &none);
+        fails(&[Annotation::new(i64::MAX, 1)], &none);
+        fails(&[Annotation::new(i64::MIN, 1)], &none);
+        fails(&[Annotation::new((1 << 40) + 1, 1)], &none);
+        fails(
+            &[Annotation::new(-(1 << 40), 1), Annotation::new(1 << 40, 1)],
+            &none,
+        );
+        let one = [Annotation::new(1, 1)];
+        for r in [0.0, -3.0, f64::NAN, f64::INFINITY] {
+            let opts = EncodeOptions {
+                time_resolution: Some(r),
+                ..EncodeOptions::default()
+            };
+            fails(&one, &opts);
+        }
+        for (code, symbol, description) in [
+            (50, "X", None),
+            (42, "", None),
+            (42, "a b", None),
+            (42, "X", Some("nul\0")),
+        ] {
+            let opts = EncodeOptions {
+                custom_labels: vec![CustomLabel {
+                    code,
+                    symbol: symbol.into(),
+                    description: description.map(Into::into),
+                }],
+                ..EncodeOptions::default()
+            };
+            fails(&one, &opts);
+        }
+        // Codes 50..=58 are not WFDB codes but can be stored and read back.
+        let odd = [Annotation::new(3, 58)];
+        assert_eq!(decode(&encode(&odd)).annotations, odd);
+        assert_eq!(odd[0].symbol(), "[58]");
+    }
+
+    #[test]
+    fn g12_formatting_matches_printf() {
+        for (x, s) in [
+            (360.0, "360"),
+            (1000.0, "1000"),
+            (250.5, "250.5"),
+            (0.1, "0.1"),
+            (1.0 / 3.0, "0.333333333333"),
+            (123_456_789_012.4, "123456789012"),
+            (999_999_999_999.5, "1e+12"),
+            (1e12, "1e+12"),
+            (1.5e13, "1.5e+13"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (128.0 * 1024.0, "131072"),
+        ] {
+            assert_eq!(format_g12(x), s, "{x}");
+        }
+    }
+
+    #[test]
+    fn code_table() {
+        for (i, info) in CODE_TABLE.iter().enumerate() {
+            assert_eq!(usize::from(info.code), i);
+            assert_eq!(symbol(info.code), info.symbol);
+            assert_eq!(code_from_symbol(info.symbol), Some(info.code));
+            assert_eq!(info.name.is_none(), info.description.is_none());
+        }
+        let beats: Vec<u8> = (0..=255).filter(|&c| is_beat(c)).collect();
+        let expected: Vec<u8> = (1..=13).chain([25, 30, 31, 34, 35, 38, 41]).collect();
+        assert_eq!(beats, expected);
+        let unassigned: Vec<u8> = CODE_TABLE
+            .iter()
+            .filter(|i| i.name.is_none())
+            .map(|i| i.code)
+            .collect();
+        assert_eq!(unassigned, [15, 17, 42, 43, 44, 45, 46, 47, 48, 49]);
+        for (sym, code) in [
+            ("N", codes::NORMAL),
+            ("L", codes::LBBB),
+            ("R", codes::RBBB),
+            ("a", codes::ABERR),
+            ("V", codes::PVC),
+            ("F", codes::FUSION),
+            ("J", codes::NPC),
+            ("A", codes::APC),
+            ("S", codes::SVPB),
+            ("E", codes::VESC),
+            ("j", codes::NESC),
+            ("/", codes::PACE),
+            ("Q", codes::UNKNOWN),
+            ("~", codes::NOISE),
+            ("\"", codes::NOTE),
+            ("+", codes::RHYTHM),
+            ("(", codes::WFON),
+            (")", codes::JPT),
+            ("!", codes::FLWAV),
+            ("[15]", 15),
+            (" ", 0),
+        ] {
+            assert_eq!(code_from_symbol(sym), Some(code), "{sym}");
+        }
+        assert_eq!(code_from_symbol("XYZ"), None);
+        assert_eq!(symbol(50), "[50]");
+        assert_eq!(symbol(63), "[63]");
+        assert_eq!(symbol(64), "[invalid]");
+        assert_eq!(description(codes::APC), Some("Atrial premature beat"));
+        assert_eq!(description(15), None);
+        assert_eq!(description(77), None);
+    }
+
+    #[test]
+    fn counts() {
+        let anns = [
+            Annotation::new(1, 1),
+            Annotation::new(2, 1),
+            Annotation::new(3, 28),
+            Annotation::new(4, 5),
+        ];
+        let counts = count_by_symbol(&anns);
+        assert_eq!(
+            counts.into_iter().collect::<Vec<_>>(),
+            [("+", 1), ("N", 2), ("V", 1)]
+        );
+    }
+
+    fn arb_annotation() -> impl Strategy<Value = Annotation> {
+        (
+            -500_000_000_000i64..500_000_000_000, // jumps stay below 2^40
+            1u8..=58,
+            any::<i8>(),
+            any::<u8>(),
+            any::<i8>(),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 1..=255)),
+        )
+            .prop_map(|(sample, code, subtype, chan, num, aux)| Annotation {
+                // Keep clear of time 0, where a NOTE would be taken for a header note.
+                sample: if sample == 0 { 1 } else { sample },
+                code,
+                subtype,
+                chan,
+                num,
+                aux,
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = decode_annotations(&bytes, Some(360.0));
+            let mut terminated = bytes.clone();
+            terminated.extend([0, 0]);
+            if let Ok(set) = decode_annotations(&terminated, None) {
+                // Whatever decodes re-encodes and decodes to the same annotations.
+                if let Ok(again) = encode_annotation_set(&set) {
+                    prop_assert_eq!(decode_annotations(&again, None).unwrap().annotations,
+                        set.annotations);
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_annotations_round_trip(anns in proptest::collection::vec(arb_annotation(), 0..40)) {
+            let bytes = encode_annotations(&anns, &EncodeOptions::default()).unwrap();
+            let set = decode_annotations(&bytes, None).unwrap();
+            prop_assert_eq!(&set.annotations, &anns);
+            prop_assert_eq!(encode_annotation_set(&set).unwrap(), bytes);
+        }
     }
 }
