@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use sinus_io::datasets::{mitdb_for_tests, MITDB_RECORDS};
 use sinus_io::wfdb::annotation::{
     count_by_symbol, decode_annotations, encode_annotation_set, encode_annotations,
-    read_annotations, Annotation, EncodeOptions,
+    read_annotations, write_annotation_set, write_annotations, Annotation, EncodeOptions,
 };
+use sinus_io::ErrorKind;
 
 fn mitdb() -> Option<PathBuf> {
     mitdb_for_tests(env!("CARGO_MANIFEST_DIR"))
@@ -187,4 +188,39 @@ fn time_resolution_on_real_annotations() {
     assert!(back.converted);
     // round(round(s * 1000/360) * 360/1000) == s: each tick is within 0.5 * 0.36 sample.
     assert_eq!(back.annotations, set.annotations);
+}
+
+#[test]
+fn write_and_read_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.qrs");
+    let anns = [
+        Annotation::new(10, 1),
+        Annotation {
+            aux: Some(b"(AFIB\0".to_vec()),
+            ..Annotation::new(2000, 28)
+        },
+    ];
+    write_annotations(&path, &anns, &EncodeOptions::default()).unwrap();
+    let set = read_annotations(&path, Some(360.0)).unwrap();
+    assert_eq!(set.annotations, anns);
+    let copy = dir.path().join("copy.qrs");
+    write_annotation_set(&copy, &set).unwrap();
+    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&path).unwrap());
+
+    // Errors name the file and the byte offset.
+    let broken = dir.path().join("broken.atr");
+    std::fs::write(&broken, [0x05, 0x04, 0x00, 0xec, 0x00]).unwrap();
+    let e = read_annotations(&broken, None).unwrap_err();
+    assert!(matches!(e.kind, ErrorKind::Truncated(_)), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("broken.atr") && text.contains("byte 4"),
+        "{text}"
+    );
+    let e = read_annotations(dir.path().join("missing.atr"), None).unwrap_err();
+    assert!(
+        matches!(e.kind, ErrorKind::Io(_)) && e.path.is_some(),
+        "{e}"
+    );
 }

@@ -35,6 +35,16 @@
 //! negative, SUB when the subtype is not 0, CHN/NUM only when changed, AUX with padding), so
 //! reading and re-writing a file produced by the WFDB library reproduces it byte for byte. This
 //! holds for all 48 MIT-BIH Arrhythmia Database `.atr` files.
+//!
+//! # Compared with wfdb-python's `rdann`
+//!
+//! On the 48 MIT-BIH files both give the same sample, symbol, subtype, chan, num and aux
+//! (`aux_note` is [`Annotation::aux_latin1`], `""` for none). They differ on other input:
+//! wfdb-python drops *every* code-0 annotation and every `NOTE` at sample 0 (this reader, like
+//! WFDB, only the leading header run); it never rescales times to the record frequency; it
+//! reads a SUB/NUM/CHN word that follows a SKIP as an annotation; and its writer stores a
+//! negative subtype without bits 8-9 (`0x0ff` rather than WFDB's `0x3ff`, same value when read)
+//! and orders the fields NUM, SUB, CHN, AUX rather than SUB, CHN, NUM, AUX.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -571,9 +581,9 @@ fn too_large_file(len: u64) -> Error {
 
 /// Decode the bytes of an MIT-format annotation file.
 ///
-/// Header annotations (the leading run of time-0 `NOTE`s with subtype 0, and a null annotation
-/// right after them) are interpreted and moved to [`AnnotationSet::header`], as the WFDB
-/// library's `annopen` does. When `record_fs` is given and the header declares a time
+/// Header annotations (the leading run of time-0 `NOTE`s with subtype 0, whatever their text,
+/// and a code-0 annotation right after them) are interpreted and moved to
+/// [`AnnotationSet::header`], as the WFDB library's `annopen` does. When `record_fs` is given and the header declares a time
 /// resolution `r`, each time `t` becomes `t * (record_fs / r)` rounded to the nearest integer,
 /// halves rounded up (WFDB's `round_to_time`); without `record_fs` times stay raw.
 ///
