@@ -6,8 +6,25 @@
 //!   frame, `spf[0]` samples of the file's first signal, then `spf[1]` of the second, ...;
 //!   invalid-sample sentinels become [`crate::MISSING`]; only complete frames are returned.
 //! - `encode(format, samples, spf, initial)` is the inverse (MISSING -> sentinel).
+//!
+//! Format facts this module follows (from the WFDB signal-format specification and the behaviour
+//! of the WFDB C library's `getvec`/`putvec`):
+//! - A sample equal to the format's lowest value (−2^(bits−1), e.g. −2048 in format 212) is the
+//!   invalid-sample code and reads as [`MISSING`]. Format 8 has no such code.
+//! - Format 212 with an odd number of samples ends with the lone sample written as two bytes (its
+//!   low 12 bits, high nibble of the second byte zero). A trailing single byte holds no sample.
+//! - Formats 310/311 end with one leftover sample as two bytes, two leftover samples as four
+//!   bytes (a whole group whose third sample is zero, so the file appears to hold one extra
+//!   sample; the header's length tells the reader to ignore it). Reading follows the byte counts
+//!   WFDB needs: in 310 two or three trailing bytes hold one sample; in 311 two trailing bytes
+//!   hold one sample and three hold two.
+//! - FLAC files (508/516/524) hold one FLAC channel per signal; every signal must have the same
+//!   samples per frame, and frame `f` holds FLAC samples `f·spf .. (f+1)·spf` of each channel.
+//!   The header's "byte offset" of a FLAC file counts FLAC samples (per channel), not bytes: the
+//!   caller passes the whole file here and drops the leading samples itself.
 
-use crate::{Error, Result};
+use crate::error::MAX_TOTAL_SAMPLES;
+use crate::{Error, Result, MISSING};
 use serde::Serialize;
 
 /// A WFDB signal storage format (the number in the header's format field).
@@ -86,13 +103,92 @@ impl SignalFormat {
         matches!(self, Self::Flac508 | Self::Flac516 | Self::Flac524)
     }
 
-    /// The digital value WFDB writes for a missing sample in this format.
+    /// Bits of one stored sample value (format 8: the 32-bit range of the reconstructed value).
+    pub fn bits(self) -> u32 {
+        match self {
+            Self::Fmt80 | Self::Flac508 => 8,
+            Self::Fmt310 | Self::Fmt311 => 10,
+            Self::Fmt212 => 12,
+            Self::Fmt16 | Self::Fmt61 | Self::Fmt160 | Self::Flac516 => 16,
+            Self::Fmt24 | Self::Flac524 => 24,
+            Self::Fmt32 | Self::Fmt8 => 32,
+        }
+    }
+
+    /// The digital value WFDB writes for a missing sample in this format: the format's lowest
+    /// value, −2^(bits−1) (−128 for 80/508, −512 for 310/311, −2048 for 212, −32768 for
+    /// 16/61/160/516, −2^23 for 24/524, −2^31 for 32). Reading maps it to [`MISSING`].
+    ///
+    /// Format 8 stores differences and has no invalid-sample code: WFDB's `putvec` substitutes
+    /// −32768 for a missing sample and then slews towards it, so a reader never sees it as
+    /// missing. This returns that −32768; [`decode`] never yields [`MISSING`] for format 8 and
+    /// [`encode`] refuses [`MISSING`] in format 8.
     pub fn invalid_value(self) -> i32 {
-        todo_contract()
+        match self {
+            Self::Fmt8 => -(1 << 15),
+            Self::Fmt32 => i32::MIN,
+            other => -(1 << (other.bits() - 1)),
+        }
+    }
+
+    /// The inclusive range of sample values that [`encode`] stores as real samples. The
+    /// invalid-sample code is excluded (it would read back as missing); format 8 allows any value
+    /// but [`MISSING`], provided successive differences fit in 8 bits.
+    pub fn valid_range(self) -> (i32, i32) {
+        match self {
+            Self::Fmt8 | Self::Fmt32 => (i32::MIN + 1, i32::MAX),
+            other => {
+                let half = 1i32 << (other.bits() - 1);
+                (-half + 1, half - 1)
+            }
+        }
+    }
+}
+
+/// Checks the frame layout and returns the number of samples in one frame.
+fn frame_len(spf: &[u32]) -> Result<usize> {
+    if spf.is_empty() {
+        return Err(Error::invalid("signal file layout lists no signals"));
+    }
+    let total: u64 = spf.iter().map(|&n| u64::from(n)).sum();
+    if total == 0 {
+        return Err(Error::invalid(
+            "signal file layout has zero samples per frame",
+        ));
+    }
+    if total > MAX_TOTAL_SAMPLES {
+        return Err(Error::too_large(format!(
+            "{total} samples per frame exceeds the limit of {MAX_TOTAL_SAMPLES}"
+        )));
+    }
+    usize::try_from(total).map_err(|_| Error::too_large(format!("{total} samples per frame")))
+}
+
+/// How many whole samples `len` bytes hold, reading as WFDB does (see the module notes).
+fn samples_in_bytes(format: SignalFormat, len: usize) -> u64 {
+    let len = len as u64;
+    match format {
+        SignalFormat::Fmt8 | SignalFormat::Fmt80 => len,
+        SignalFormat::Fmt16 | SignalFormat::Fmt61 | SignalFormat::Fmt160 => len / 2,
+        SignalFormat::Fmt24 => len / 3,
+        SignalFormat::Fmt32 => len / 4,
+        SignalFormat::Fmt212 => len / 3 * 2 + u64::from(len % 3 == 2),
+        SignalFormat::Fmt310 => len / 4 * 3 + u64::from(len % 4 >= 2),
+        SignalFormat::Fmt311 => len / 4 * 3 + (len % 4).saturating_sub(1),
+        // FLAC sizes are not implied by the byte count.
+        SignalFormat::Flac508 | SignalFormat::Flac516 | SignalFormat::Flac524 => 0,
     }
 }
 
 /// Decode one signal file's bytes (already past any byte offset).
+///
+/// `spf[i]` is the number of samples per frame of the file's `i`-th signal and `initial[i]` its
+/// initial value (used only by format 8, which needs one per signal). Returns whole frames only,
+/// at most `max_frames` of them, as many as `data` holds otherwise (for 310/311 that may include
+/// a trailing zero sample WFDB writes as padding; pass the header's length as `max_frames`).
+///
+/// For FLAC formats `data` must be the whole file (see the module notes on offsets) and all
+/// `spf` must be equal; `initial` is not used.
 pub fn decode(
     format: SignalFormat,
     data: &[u8],
@@ -100,21 +196,600 @@ pub fn decode(
     initial: &[i32],
     max_frames: Option<u64>,
 ) -> Result<Vec<i32>> {
-    let _ = (format, data, spf, initial, max_frames);
-    Err(Error::unsupported("decode not implemented yet"))
+    let frame_len = frame_len(spf)?;
+    if format.is_flac() {
+        return flac::decode(format, data, spf, frame_len, max_frames);
+    }
+    if format == SignalFormat::Fmt8 && initial.len() < spf.len() {
+        return Err(Error::invalid(format!(
+            "format 8 needs an initial value for each of its {} signals, got {}",
+            spf.len(),
+            initial.len()
+        )));
+    }
+    let mut frames = samples_in_bytes(format, data.len()) / frame_len as u64;
+    if let Some(max) = max_frames {
+        frames = frames.min(max);
+    }
+    // No format packs more than four samples in three bytes (212), so `total` is bounded by the
+    // data length; the limit still guards callers handing in huge buffers.
+    let total = frames * frame_len as u64;
+    if total > MAX_TOTAL_SAMPLES {
+        return Err(Error::too_large(format!(
+            "{total} samples exceeds the limit of {MAX_TOTAL_SAMPLES}"
+        )));
+    }
+    let total = total as usize;
+    let mut out = vec![0i32; total];
+    match format {
+        SignalFormat::Fmt8 => decode_fmt8(data, spf, initial, frame_len, &mut out)?,
+        SignalFormat::Fmt16 => decode_fixed::<2>(data, &mut out, -(1 << 15), |b| {
+            i32::from(i16::from_le_bytes([b[0], b[1]]))
+        }),
+        SignalFormat::Fmt61 => decode_fixed::<2>(data, &mut out, -(1 << 15), |b| {
+            i32::from(i16::from_be_bytes([b[0], b[1]]))
+        }),
+        SignalFormat::Fmt160 => decode_fixed::<2>(data, &mut out, -(1 << 15), |b| {
+            i32::from(u16::from_le_bytes([b[0], b[1]])) - (1 << 15)
+        }),
+        SignalFormat::Fmt80 => {
+            decode_fixed::<1>(data, &mut out, -(1 << 7), |b| i32::from(b[0]) - (1 << 7))
+        }
+        SignalFormat::Fmt24 => decode_fixed::<3>(data, &mut out, -(1 << 23), |b| {
+            // Put the three bytes in the high end of an i32 and shift back to sign-extend.
+            i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8
+        }),
+        SignalFormat::Fmt32 => {
+            // The sentinel −2^31 is MISSING itself, so no mapping is needed.
+            decode_fixed::<4>(data, &mut out, i32::MIN, |b| {
+                i32::from_le_bytes([b[0], b[1], b[2], b[3]])
+            })
+        }
+        SignalFormat::Fmt212 => decode_212(data, &mut out),
+        SignalFormat::Fmt310 => decode_packed3(data, &mut out, unpack_310),
+        SignalFormat::Fmt311 => decode_packed3(data, &mut out, unpack_311),
+        SignalFormat::Flac508 | SignalFormat::Flac516 | SignalFormat::Flac524 => {
+            return flac::decode(format, data, spf, frame_len, max_frames);
+        }
+    }
+    Ok(out)
+}
+
+/// `v`, or [`MISSING`] when it is the format's invalid-sample code.
+#[inline(always)]
+fn sentinel_to_missing(v: i32, sentinel: i32) -> i32 {
+    if v == sentinel {
+        MISSING
+    } else {
+        v
+    }
+}
+
+/// Sign-extends the low `BITS` bits of `v`.
+#[inline(always)]
+fn sign_extend<const BITS: u32>(v: u32) -> i32 {
+    ((v << (32 - BITS)) as i32) >> (32 - BITS)
+}
+
+/// Decodes formats with a whole number of bytes per sample; `out.len()` samples must be present.
+#[inline(always)]
+fn decode_fixed<const W: usize>(
+    data: &[u8],
+    out: &mut [i32],
+    sentinel: i32,
+    read: impl Fn(&[u8]) -> i32,
+) {
+    for (o, chunk) in out.iter_mut().zip(data.chunks_exact(W)) {
+        *o = sentinel_to_missing(read(chunk), sentinel);
+    }
+}
+
+/// Unpacks one 212 group (three bytes) into its two samples.
+#[inline(always)]
+fn unpack_212(b0: u8, b1: u8, b2: u8) -> (i32, i32) {
+    let (b0, b1, b2) = (u32::from(b0), u32::from(b1), u32::from(b2));
+    let s0 = sign_extend::<12>(b0 | (b1 & 0x0f) << 8);
+    let s1 = sign_extend::<12>(b2 | (b1 & 0xf0) << 4);
+    (s0, s1)
+}
+
+fn decode_212(data: &[u8], out: &mut [i32]) {
+    const SENTINEL: i32 = -(1 << 11);
+    let mut pairs = out.chunks_exact_mut(2);
+    let mut groups = data.chunks_exact(3);
+    for (o, g) in (&mut pairs).zip(&mut groups) {
+        let (s0, s1) = unpack_212(g[0], g[1], g[2]);
+        o[0] = sentinel_to_missing(s0, SENTINEL);
+        o[1] = sentinel_to_missing(s1, SENTINEL);
+    }
+    // An odd sample count ends with one sample in the next group's first two bytes.
+    if let [last] = pairs.into_remainder() {
+        let rest = data.get(data.len() / 3 * 3..).unwrap_or_default();
+        let b0 = rest.first().copied().unwrap_or(0);
+        let b1 = rest.get(1).copied().unwrap_or(0);
+        *last = sentinel_to_missing(unpack_212(b0, b1, 0).0, SENTINEL);
+    }
+}
+
+/// Unpacks one 310 group: two little-endian 16-bit words, samples 0 and 1 in bits 1..=10 of each,
+/// sample 2 from the top five bits of both (the first word's are its low bits).
+#[inline(always)]
+fn unpack_310(b: [u8; 4]) -> [i32; 3] {
+    let w0 = u32::from(u16::from_le_bytes([b[0], b[1]]));
+    let w1 = u32::from(u16::from_le_bytes([b[2], b[3]]));
+    [
+        sign_extend::<10>(w0 >> 1),
+        sign_extend::<10>(w1 >> 1),
+        sign_extend::<10>((w0 >> 11) | (w1 >> 11) << 5),
+    ]
+}
+
+/// Unpacks one 311 group: a little-endian 32-bit word with samples in bits 0..10, 10..20, 20..30.
+#[inline(always)]
+fn unpack_311(b: [u8; 4]) -> [i32; 3] {
+    let w = u32::from_le_bytes(b);
+    [
+        sign_extend::<10>(w),
+        sign_extend::<10>(w >> 10),
+        sign_extend::<10>(w >> 20),
+    ]
+}
+
+fn decode_packed3(data: &[u8], out: &mut [i32], unpack: fn([u8; 4]) -> [i32; 3]) {
+    const SENTINEL: i32 = -(1 << 9);
+    let mut triples = out.chunks_exact_mut(3);
+    let mut groups = data.chunks_exact(4);
+    for (o, g) in (&mut triples).zip(&mut groups) {
+        let s = unpack([g[0], g[1], g[2], g[3]]);
+        o[0] = sentinel_to_missing(s[0], SENTINEL);
+        o[1] = sentinel_to_missing(s[1], SENTINEL);
+        o[2] = sentinel_to_missing(s[2], SENTINEL);
+    }
+    // A partial group at the end: the caller only asks for samples its bytes hold, and bytes
+    // beyond them do not affect those samples, so zero-filling is exact.
+    let rest_out = triples.into_remainder();
+    if !rest_out.is_empty() {
+        let start = out_len_groups(data.len());
+        let mut g = [0u8; 4];
+        for (d, s) in g.iter_mut().zip(data.get(start..).unwrap_or_default()) {
+            *d = *s;
+        }
+        let s = unpack(g);
+        for (o, v) in rest_out.iter_mut().zip(s) {
+            *o = sentinel_to_missing(v, SENTINEL);
+        }
+    }
+}
+
+/// Byte index where the partial group of a packed-by-four format starts.
+fn out_len_groups(len: usize) -> usize {
+    len / 4 * 4
+}
+
+fn decode_fmt8(
+    data: &[u8],
+    spf: &[u32],
+    initial: &[i32],
+    frame_len: usize,
+    out: &mut [i32],
+) -> Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    // Which signal each position of a frame belongs to. Only built when at least one frame is
+    // present, so `frame_len` is bounded by the data length.
+    let mut signal_of = Vec::with_capacity(frame_len);
+    for (s, &n) in spf.iter().enumerate() {
+        signal_of.extend(std::iter::repeat_n(s, n as usize));
+    }
+    // Differences accumulate per signal (WFDB takes them between successive samples of the same
+    // signal); i64 so that hostile data cannot overflow before the range check.
+    let mut acc: Vec<i64> = initial
+        .iter()
+        .take(spf.len())
+        .map(|&v| i64::from(v))
+        .collect();
+    for (frame_no, (o, d)) in out
+        .chunks_exact_mut(frame_len)
+        .zip(data.chunks_exact(frame_len))
+        .enumerate()
+    {
+        for ((o, &d), &s) in o.iter_mut().zip(d).zip(&signal_of) {
+            let Some(a) = acc.get_mut(s) else { continue };
+            *a += i64::from(d as i8);
+            if *a <= i64::from(i32::MIN) || *a > i64::from(i32::MAX) {
+                return Err(Error::malformed(format!(
+                    "format 8 differences of signal {s} leave the 32-bit range at frame {frame_no}"
+                )));
+            }
+            *o = *a as i32;
+        }
+    }
+    Ok(())
 }
 
 /// Encode frame-ordered samples (the inverse of [`decode`]).
+///
+/// `samples.len()` must be a whole number of frames. [`MISSING`] is written as the format's
+/// invalid-sample code; a value outside [`SignalFormat::valid_range`] is an [`Error`] naming it
+/// (its invalid-sample code included, since it would read back as missing). Format 8 writes
+/// differences from `initial[i]` for signal `i` (WFDB sets the header's initial value to the
+/// first sample, making the first difference zero); a difference outside −128..=127 is an error
+/// here, where WFDB's `putvec` would silently clip it and distort the signal, and so is a missing
+/// sample. Format 212 ends an odd count with the last sample in two bytes, and 310/311 end a
+/// partial group as WFDB does (see the module notes). FLAC encoding is not implemented
+/// ([`crate::ErrorKind::Unsupported`]).
 pub fn encode(
     format: SignalFormat,
     samples: &[i32],
     spf: &[u32],
     initial: &[i32],
 ) -> Result<Vec<u8>> {
-    let _ = (format, samples, spf, initial);
-    Err(Error::unsupported("encode not implemented yet"))
+    let frame_len = frame_len(spf)?;
+    if format.is_flac() {
+        return Err(Error::unsupported(format!(
+            "writing FLAC (format {}) is not implemented; use format 16, 24 or 212",
+            format.code()
+        )));
+    }
+    if samples.len() % frame_len != 0 {
+        return Err(Error::invalid(format!(
+            "{} samples is not a whole number of {frame_len}-sample frames",
+            samples.len()
+        )));
+    }
+    if format == SignalFormat::Fmt8 {
+        return encode_fmt8(samples, spf, initial, frame_len);
+    }
+    let n = samples.len();
+    let bytes = match format {
+        SignalFormat::Fmt80 => n,
+        SignalFormat::Fmt16 | SignalFormat::Fmt61 | SignalFormat::Fmt160 => n * 2,
+        SignalFormat::Fmt24 => n * 3,
+        SignalFormat::Fmt32 => n * 4,
+        SignalFormat::Fmt212 => n / 2 * 3 + n % 2 * 2,
+        _ => n / 3 * 4 + [0, 2, 4][n % 3],
+    };
+    let mut out = Vec::with_capacity(bytes);
+    let (lo, hi) = format.valid_range();
+    let sentinel = format.invalid_value();
+    let store = |i: usize, v: i32| -> Result<i32> {
+        if v == MISSING {
+            Ok(sentinel)
+        } else if v < lo || v > hi {
+            Err(out_of_range(format, i, frame_len, v, lo, hi))
+        } else {
+            Ok(v)
+        }
+    };
+    match format {
+        SignalFormat::Fmt16 => {
+            for (i, &v) in samples.iter().enumerate() {
+                out.extend_from_slice(&(store(i, v)? as i16).to_le_bytes());
+            }
+        }
+        SignalFormat::Fmt61 => {
+            for (i, &v) in samples.iter().enumerate() {
+                out.extend_from_slice(&(store(i, v)? as i16).to_be_bytes());
+            }
+        }
+        SignalFormat::Fmt160 => {
+            for (i, &v) in samples.iter().enumerate() {
+                out.extend_from_slice(&((store(i, v)? + (1 << 15)) as u16).to_le_bytes());
+            }
+        }
+        SignalFormat::Fmt80 => {
+            for (i, &v) in samples.iter().enumerate() {
+                out.push((store(i, v)? + (1 << 7)) as u8);
+            }
+        }
+        SignalFormat::Fmt24 => {
+            for (i, &v) in samples.iter().enumerate() {
+                out.extend_from_slice(&store(i, v)?.to_le_bytes()[..3]);
+            }
+        }
+        SignalFormat::Fmt32 => {
+            for (i, &v) in samples.iter().enumerate() {
+                out.extend_from_slice(&store(i, v)?.to_le_bytes());
+            }
+        }
+        SignalFormat::Fmt212 => {
+            let mut pairs = samples.chunks_exact(2);
+            for (k, p) in (&mut pairs).enumerate() {
+                let s0 = store(2 * k, p[0])? as u32 & 0xfff;
+                let s1 = store(2 * k + 1, p[1])? as u32 & 0xfff;
+                out.extend_from_slice(&[s0 as u8, ((s0 >> 8) | (s1 >> 8) << 4) as u8, s1 as u8]);
+            }
+            if let [last] = pairs.remainder() {
+                let s0 = store(n - 1, *last)? as u32 & 0xfff;
+                out.extend_from_slice(&[s0 as u8, (s0 >> 8) as u8]);
+            }
+        }
+        SignalFormat::Fmt310 | SignalFormat::Fmt311 => {
+            let pack = if format == SignalFormat::Fmt310 {
+                pack_310
+            } else {
+                pack_311
+            };
+            let mut triples = samples.chunks_exact(3);
+            for (k, t) in (&mut triples).enumerate() {
+                let s = [
+                    store(3 * k, t[0])?,
+                    store(3 * k + 1, t[1])?,
+                    store(3 * k + 2, t[2])?,
+                ];
+                out.extend_from_slice(&pack(s));
+            }
+            let rest = triples.remainder();
+            if !rest.is_empty() {
+                let base = n - rest.len();
+                let mut s = [0i32; 3];
+                for (j, &v) in rest.iter().enumerate() {
+                    s[j] = store(base + j, v)?;
+                }
+                // One leftover sample takes two bytes, two take a whole group (third sample 0).
+                let keep = if rest.len() == 1 { 2 } else { 4 };
+                out.extend_from_slice(&pack(s)[..keep]);
+            }
+        }
+        // Handled before the match.
+        SignalFormat::Fmt8
+        | SignalFormat::Flac508
+        | SignalFormat::Flac516
+        | SignalFormat::Flac524 => {}
+    }
+    Ok(out)
 }
 
-fn todo_contract() -> i32 {
-    i32::MIN
+fn out_of_range(
+    format: SignalFormat,
+    index: usize,
+    frame_len: usize,
+    v: i32,
+    lo: i32,
+    hi: i32,
+) -> Error {
+    let at = format!(
+        "sample {} of frame {}",
+        index % frame_len,
+        index / frame_len
+    );
+    if v == format.invalid_value() {
+        Error::invalid(format!(
+            "{at}: value {v} is format {}'s invalid-sample code; mark missing samples as MISSING",
+            format.code()
+        ))
+    } else {
+        Error::invalid(format!(
+            "{at}: value {v} does not fit format {} (range {lo}..={hi})",
+            format.code()
+        ))
+    }
+}
+
+/// Packs three 10-bit samples as format 310 (see [`unpack_310`]).
+fn pack_310(s: [i32; 3]) -> [u8; 4] {
+    let [a, b, c] = s.map(|v| v as u32 & 0x3ff);
+    let w0 = (a << 1) | (c & 0x1f) << 11;
+    let w1 = (b << 1) | (c >> 5) << 11;
+    let [x0, x1] = (w0 as u16).to_le_bytes();
+    let [x2, x3] = (w1 as u16).to_le_bytes();
+    [x0, x1, x2, x3]
+}
+
+/// Packs three 10-bit samples as format 311 (see [`unpack_311`]).
+fn pack_311(s: [i32; 3]) -> [u8; 4] {
+    let [a, b, c] = s.map(|v| v as u32 & 0x3ff);
+    (a | b << 10 | c << 20).to_le_bytes()
+}
+
+fn encode_fmt8(samples: &[i32], spf: &[u32], initial: &[i32], frame_len: usize) -> Result<Vec<u8>> {
+    if initial.len() < spf.len() {
+        return Err(Error::invalid(format!(
+            "format 8 needs an initial value for each of its {} signals, got {}",
+            spf.len(),
+            initial.len()
+        )));
+    }
+    let mut prev: Vec<i64> = initial
+        .iter()
+        .take(spf.len())
+        .map(|&v| i64::from(v))
+        .collect();
+    let mut out = Vec::with_capacity(samples.len());
+    for (frame_no, frame) in samples.chunks_exact(frame_len).enumerate() {
+        let mut pos = 0usize;
+        for (s, &n) in spf.iter().enumerate() {
+            let n = n as usize;
+            let Some(vals) = frame.get(pos..pos + n) else {
+                break;
+            };
+            pos += n;
+            for &v in vals {
+                if v == MISSING {
+                    return Err(Error::invalid(format!(
+                        "signal {s}, frame {frame_no}: format 8 cannot store a missing sample"
+                    )));
+                }
+                let d = i64::from(v) - prev[s];
+                if !(-128..=127).contains(&d) {
+                    return Err(Error::invalid(format!(
+                        "signal {s}, frame {frame_no}: value {v} differs from the previous \
+                         sample {} by {d}, beyond format 8's -128..=127",
+                        prev[s]
+                    )));
+                }
+                out.push(d as i8 as u8);
+                prev[s] = i64::from(v);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// FLAC decoding (formats 508, 516, 524) through `claxon`.
+mod flac {
+    use super::{sentinel_to_missing, SignalFormat};
+    use crate::error::MAX_TOTAL_SAMPLES;
+    use crate::{Error, Result};
+
+    /// Samples to reserve up front when the stream declares its length: enough for typical
+    /// records without trusting a hostile header to size a huge allocation.
+    const MAX_PREALLOC: u64 = 1 << 24;
+
+    pub(super) fn decode(
+        format: SignalFormat,
+        data: &[u8],
+        spf: &[u32],
+        frame_len: usize,
+        max_frames: Option<u64>,
+    ) -> Result<Vec<i32>> {
+        let nsig = spf.len();
+        let spf0 = spf[0];
+        if spf.iter().any(|&n| n != spf0) {
+            return Err(Error::unsupported(format!(
+                "format {}: every signal in a FLAC file must have the same samples per frame, \
+                 got {spf:?}",
+                format.code()
+            )));
+        }
+        if nsig > 8 {
+            return Err(Error::malformed(format!(
+                "format {}: a FLAC file holds at most 8 signals, the header puts {nsig} in it",
+                format.code()
+            )));
+        }
+        // claxon is fuzzed and bounds its allocations (blocks ≤ 65535 samples × 8 channels,
+        // metadata ≤ 10 MiB), but a panic inside a dependency must still not take the caller
+        // down: turn one into an error.
+        match std::panic::catch_unwind(|| decode_inner(format, data, spf0, frame_len, max_frames)) {
+            Ok(r) => r,
+            Err(_) => Err(Error::malformed(format!(
+                "format {}: the FLAC decoder failed on this data",
+                format.code()
+            ))),
+        }
+    }
+
+    fn decode_inner(
+        format: SignalFormat,
+        data: &[u8],
+        spf: u32,
+        frame_len: usize,
+        max_frames: Option<u64>,
+    ) -> Result<Vec<i32>> {
+        let code = format.code();
+        let bits = format.bits();
+        let sentinel = format.invalid_value();
+        let (lo, hi) = (-(1i32 << (bits - 1)), (1i32 << (bits - 1)) - 1);
+        let nsig = frame_len / spf as usize;
+        let spf = spf as usize;
+
+        let mut reader = claxon::FlacReader::new_ext(
+            data,
+            claxon::FlacReaderOptions {
+                metadata_only: false,
+                read_vorbis_comment: false,
+            },
+        )
+        .map_err(|e| flac_error(code, e))?;
+        let info = reader.streaminfo();
+        if info.channels as usize != nsig {
+            return Err(Error::malformed(format!(
+                "format {code}: FLAC stream has {} channels, the header gives {nsig} signals",
+                info.channels
+            )));
+        }
+        if info.bits_per_sample > bits {
+            return Err(Error::malformed(format!(
+                "format {code}: FLAC stream has {} bits per sample, more than {bits}",
+                info.bits_per_sample
+            )));
+        }
+
+        // Time samples (per channel) wanted: whole frames only, up to max_frames.
+        let limit_frames = MAX_TOTAL_SAMPLES / frame_len as u64;
+        let want_frames = max_frames.unwrap_or(u64::MAX).min(limit_frames + 1);
+        let declared_frames = info.samples.map(|n| n / spf as u64).unwrap_or(0);
+        let prealloc = declared_frames
+            .min(want_frames)
+            .saturating_mul(frame_len as u64)
+            .min(MAX_PREALLOC);
+        let mut out: Vec<i32> = Vec::with_capacity(prealloc as usize);
+
+        let want_time = want_frames.saturating_mul(spf as u64);
+        let mut time: u64 = 0; // FLAC samples per channel decoded so far
+        let mut blocks = reader.blocks();
+        let mut buffer = Vec::new();
+        while time < want_time {
+            let block = match blocks.read_next_or_eof(buffer) {
+                Ok(Some(b)) => b,
+                Ok(None) => break,
+                // A stream cut inside a block: keep the whole frames before it, as for the
+                // uncompressed formats (the caller compares against the header's length).
+                Err(claxon::Error::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    break
+                }
+                Err(e) => return Err(flac_error(code, e)),
+            };
+            if block.channels() as usize != nsig {
+                return Err(Error::malformed(format!(
+                    "format {code}: a FLAC block has {} channels, expected {nsig}",
+                    block.channels()
+                )));
+            }
+            let dur = u64::from(block.duration()).min(want_time - time);
+            let new_time = time + dur;
+            // Extend the output to cover every frame this block touches (the last one may be
+            // incomplete until the next block fills it).
+            let frames_touched = new_time.div_ceil(spf as u64);
+            let new_len = frames_touched * frame_len as u64;
+            if new_len > MAX_TOTAL_SAMPLES + frame_len as u64 {
+                return Err(Error::too_large(format!(
+                    "format {code}: FLAC stream holds more than {MAX_TOTAL_SAMPLES} samples"
+                )));
+            }
+            out.resize(new_len as usize, 0);
+            for ch in 0..nsig {
+                let src = block.channel(ch as u32);
+                for (j, &v) in src.iter().take(dur as usize).enumerate() {
+                    if v < lo || v > hi {
+                        return Err(Error::malformed(format!(
+                            "format {code}: FLAC sample {v} does not fit in {bits} bits"
+                        )));
+                    }
+                    let t = (time + j as u64) as usize;
+                    let idx = (t / spf) * frame_len + ch * spf + t % spf;
+                    if let Some(o) = out.get_mut(idx) {
+                        *o = sentinel_to_missing(v, sentinel);
+                    }
+                }
+            }
+            time = new_time;
+            buffer = block.into_buffer();
+        }
+        let frames = (time / spf as u64).min(want_frames);
+        if frames > limit_frames {
+            return Err(Error::too_large(format!(
+                "format {code}: FLAC stream holds more than {MAX_TOTAL_SAMPLES} samples"
+            )));
+        }
+        out.truncate(frames as usize * frame_len);
+        Ok(out)
+    }
+
+    fn flac_error(code: u32, e: claxon::Error) -> Error {
+        match e {
+            claxon::Error::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Error::truncated(format!("format {code}: FLAC stream ends early"))
+            }
+            claxon::Error::IoError(e) => Error::malformed(format!("format {code}: FLAC: {e}")),
+            claxon::Error::FormatError(m) => {
+                Error::malformed(format!("format {code}: invalid FLAC: {m}"))
+            }
+            claxon::Error::Unsupported(m) => {
+                Error::unsupported(format!("format {code}: FLAC feature: {m}"))
+            }
+        }
+    }
 }
