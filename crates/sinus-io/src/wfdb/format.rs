@@ -295,6 +295,8 @@ fn unpack_212(b0: u8, b1: u8, b2: u8) -> (i32, i32) {
 
 fn decode_212(data: &[u8], out: &mut [i32]) {
     const SENTINEL: i32 = -(1 << 11);
+    // Where the partial group (if any) starts: just after the last whole pair wanted.
+    let tail = out.len() / 2 * 3;
     let mut pairs = out.chunks_exact_mut(2);
     let mut groups = data.chunks_exact(3);
     for (o, g) in (&mut pairs).zip(&mut groups) {
@@ -304,7 +306,7 @@ fn decode_212(data: &[u8], out: &mut [i32]) {
     }
     // An odd sample count ends with one sample in the next group's first two bytes.
     if let [last] = pairs.into_remainder() {
-        let rest = data.get(data.len() / 3 * 3..).unwrap_or_default();
+        let rest = data.get(tail..).unwrap_or_default();
         let b0 = rest.first().copied().unwrap_or(0);
         let b1 = rest.get(1).copied().unwrap_or(0);
         *last = sentinel_to_missing(unpack_212(b0, b1, 0).0, SENTINEL);
@@ -337,6 +339,7 @@ fn unpack_311(b: [u8; 4]) -> [i32; 3] {
 
 fn decode_packed3(data: &[u8], out: &mut [i32], unpack: fn([u8; 4]) -> [i32; 3]) {
     const SENTINEL: i32 = -(1 << 9);
+    let tail = out.len() / 3 * 4;
     let mut triples = out.chunks_exact_mut(3);
     let mut groups = data.chunks_exact(4);
     for (o, g) in (&mut triples).zip(&mut groups) {
@@ -349,9 +352,8 @@ fn decode_packed3(data: &[u8], out: &mut [i32], unpack: fn([u8; 4]) -> [i32; 3])
     // beyond them do not affect those samples, so zero-filling is exact.
     let rest_out = triples.into_remainder();
     if !rest_out.is_empty() {
-        let start = out_len_groups(data.len());
         let mut g = [0u8; 4];
-        for (d, s) in g.iter_mut().zip(data.get(start..).unwrap_or_default()) {
+        for (d, s) in g.iter_mut().zip(data.get(tail..).unwrap_or_default()) {
             *d = *s;
         }
         let s = unpack(g);
@@ -359,11 +361,6 @@ fn decode_packed3(data: &[u8], out: &mut [i32], unpack: fn([u8; 4]) -> [i32; 3])
             *o = sentinel_to_missing(v, SENTINEL);
         }
     }
-}
-
-/// Byte index where the partial group of a packed-by-four format starts.
-fn out_len_groups(len: usize) -> usize {
-    len / 4 * 4
 }
 
 fn decode_fmt8(
@@ -791,5 +788,242 @@ mod flac {
                 Error::unsupported(format!("format {code}: FLAC feature: {m}"))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SignalFormat::*;
+    use super::*;
+    use crate::ErrorKind;
+
+    const M: i32 = MISSING;
+
+    fn dec(format: SignalFormat, data: &[u8], spf: &[u32]) -> Vec<i32> {
+        decode(format, data, spf, &[], None).unwrap()
+    }
+
+    // Every byte vector below was also read with wfdb-python 4.3.1 (`rdrecord`, digital), which
+    // returned the same values (with the raw sentinel where this gives MISSING).
+
+    #[test]
+    fn fmt212_pairs_sentinel_and_odd_tail() {
+        let data = [
+            0x01, 0xF0, 0xFF, 0xFF, 0x87, 0x00, 0x01, 0x18, 0x23, 0xFB, 0x0F,
+        ];
+        let want = vec![1, -1, 2047, M, -2047, 291, -5];
+        assert_eq!(dec(Fmt212, &data, &[1]), want);
+        assert_eq!(encode(Fmt212, &want, &[1], &[]).unwrap(), data);
+        // Two signals: the seventh sample is not a whole frame.
+        assert_eq!(dec(Fmt212, &data, &[1, 1]), want[..6]);
+        // One trailing byte holds no sample.
+        assert_eq!(dec(Fmt212, &data[..10], &[1]), want[..6]);
+        assert_eq!(dec(Fmt212, &data[..9], &[1]), want[..6]);
+        assert_eq!(dec(Fmt212, &data[..8], &[1]), want[..5]);
+    }
+
+    #[test]
+    fn fmt310_groups_and_tails() {
+        let data = [0x02, 0x60, 0xFC, 0x4F, 0xFE, 0x0B, 0x00, 0x84, 0xFA, 0x07];
+        let want = vec![1, -2, 300, 511, M, -511, -3];
+        assert_eq!(dec(Fmt310, &data, &[1]), want);
+        assert_eq!(encode(Fmt310, &want, &[1], &[]).unwrap(), data);
+        // Three trailing bytes still hold one sample (the second word is incomplete).
+        let mut three = data.to_vec();
+        three.push(0x55);
+        assert_eq!(dec(Fmt310, &three, &[1]), want);
+        // Two leftover samples are written as a whole group with a zero third sample.
+        let two = encode(Fmt310, &[5, -6], &[1], &[]).unwrap();
+        assert_eq!(two.len(), 4);
+        assert_eq!(dec(Fmt310, &two, &[1]), [5, -6, 0]);
+        assert_eq!(decode(Fmt310, &two, &[1], &[], Some(2)).unwrap(), [5, -6]);
+        assert_eq!(encode(Fmt310, &[-3], &[1], &[]).unwrap(), [0xFA, 0x07]);
+    }
+
+    #[test]
+    fn fmt311_groups_and_tails() {
+        let data = [
+            0x01, 0xF8, 0xCF, 0x12, 0xFF, 0x01, 0x18, 0x20, 0xFD, 0x17, 0x00, 0x00,
+        ];
+        let want = [1, -2, 300, 511, M, -511, -3, 5];
+        assert_eq!(dec(Fmt311, &data, &[1]), [&want[..], &[0]].concat());
+        assert_eq!(encode(Fmt311, &want, &[1], &[]).unwrap(), data);
+        // Three trailing bytes hold two samples, two hold one.
+        assert_eq!(dec(Fmt311, &data[..11], &[1]), want);
+        assert_eq!(dec(Fmt311, &data[..10], &[1]), want[..7]);
+        assert_eq!(dec(Fmt311, &data[..9], &[1]), want[..6]);
+        assert_eq!(encode(Fmt311, &[-3], &[1], &[]).unwrap(), [0xFD, 0x03]);
+    }
+
+    #[test]
+    fn sixteen_bit_formats() {
+        let want = vec![1, -1, M, 32767, -32767];
+        let le = [1, 0, 0xFF, 0xFF, 0, 0x80, 0xFF, 0x7F, 1, 0x80];
+        let be = [0, 1, 0xFF, 0xFF, 0x80, 0, 0x7F, 0xFF, 0x80, 1];
+        let off = [1, 0x80, 0xFF, 0x7F, 0, 0, 0xFF, 0xFF, 1, 0];
+        for (f, bytes) in [(Fmt16, &le), (Fmt61, &be), (Fmt160, &off)] {
+            assert_eq!(dec(f, bytes, &[1]), want, "{f:?}");
+            assert_eq!(encode(f, &want, &[1], &[]).unwrap(), bytes, "{f:?}");
+            // An odd trailing byte is not a sample.
+            assert_eq!(dec(f, &bytes[..9], &[1]), want[..4], "{f:?}");
+        }
+    }
+
+    #[test]
+    fn fmt80_24_32() {
+        let want = vec![1, -1, M, 127, -127];
+        let b80 = [0x81, 0x7F, 0x00, 0xFF, 0x01];
+        assert_eq!(dec(Fmt80, &b80, &[1]), want);
+        assert_eq!(encode(Fmt80, &want, &[1], &[]).unwrap(), b80);
+
+        let want = vec![1, -1, M, (1 << 23) - 1, -5];
+        let b24 = [
+            1, 0, 0, 0xFF, 0xFF, 0xFF, 0, 0, 0x80, 0xFF, 0xFF, 0x7F, 0xFB, 0xFF, 0xFF,
+        ];
+        assert_eq!(dec(Fmt24, &b24, &[1]), want);
+        assert_eq!(encode(Fmt24, &want, &[1], &[]).unwrap(), b24);
+        assert_eq!(dec(Fmt24, &b24[..14], &[1]), want[..4]);
+
+        let want = vec![1, -1, M, i32::MAX];
+        let b32 = [
+            1, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0x80, 0xFF, 0xFF, 0xFF, 0x7F,
+        ];
+        assert_eq!(dec(Fmt32, &b32, &[1]), want);
+        assert_eq!(encode(Fmt32, &want, &[1], &[]).unwrap(), b32);
+    }
+
+    #[test]
+    fn fmt8_two_signals_multi_frequency() {
+        // spf [2, 1], initial [100, -50]; frame 0 differences +1 -1 | +5, frame 1 -128 +127 | -1.
+        let data = [0x01, 0xFF, 0x05, 0x80, 0x7F, 0xFF];
+        let want = vec![101, 100, -45, -28, 99, -46];
+        assert_eq!(
+            decode(Fmt8, &data, &[2, 1], &[100, -50], None).unwrap(),
+            want
+        );
+        assert_eq!(encode(Fmt8, &want, &[2, 1], &[100, -50]).unwrap(), data);
+        // Format 8 has no invalid-sample code: 0x80 is a difference of -128.
+        assert_eq!(decode(Fmt8, &[0x80], &[1], &[0], None).unwrap(), [-128]);
+    }
+
+    #[test]
+    fn fmt8_errors() {
+        let e = decode(Fmt8, &[1, 2], &[1, 1], &[0], None).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{e}");
+        let e = encode(Fmt8, &[0, 200], &[1], &[0]).unwrap_err();
+        assert!(e.to_string().contains("200"), "{e}");
+        let e = encode(Fmt8, &[M], &[1], &[0]).unwrap_err();
+        assert!(e.to_string().contains("missing"), "{e}");
+        // Accumulated differences leaving the 32-bit range are reported, not wrapped.
+        let e = decode(Fmt8, &[0x7F, 0x7F], &[1], &[i32::MAX - 200], None).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Malformed(_)), "{e}");
+        let e = decode(Fmt8, &[0x80], &[1], &[i32::MIN + 100], None).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Malformed(_)), "{e}");
+    }
+
+    #[test]
+    fn multi_signal_multi_frequency_layout_is_flat_frame_order() {
+        // spf [1, 3]: frame = a0 b0 b1 b2. Format 16, three frames plus a partial one.
+        let samples: Vec<i32> = (0..14).map(|i| i * 100 - 700).collect();
+        let bytes = encode(Fmt16, &samples[..12], &[1, 3], &[]).unwrap();
+        assert_eq!(bytes.len(), 24);
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&[1, 0, 2, 0]);
+        assert_eq!(dec(Fmt16, &longer, &[1, 3]), samples[..12]);
+        assert_eq!(
+            decode(Fmt16, &longer, &[1, 3], &[], Some(2)).unwrap(),
+            samples[..8]
+        );
+        assert_eq!(decode(Fmt16, &longer, &[1, 3], &[], Some(0)).unwrap(), []);
+    }
+
+    #[test]
+    fn max_frames_limits_packed_formats() {
+        let samples: Vec<i32> = (0..30).map(|i| i * 7 - 100).collect();
+        for f in [Fmt212, Fmt310, Fmt311, Fmt24, Fmt80, Fmt160] {
+            let bytes = encode(f, &samples, &[2, 1], &[]).unwrap();
+            for k in 0..=10u64 {
+                let got = decode(f, &bytes, &[2, 1], &[], Some(k)).unwrap();
+                assert_eq!(got, samples[..3 * k as usize], "{f:?} {k}");
+            }
+        }
+    }
+
+    #[test]
+    fn encode_rejects_out_of_range_and_sentinels() {
+        for (f, bad) in [
+            (Fmt212, 2048),
+            (Fmt212, -2049),
+            (Fmt310, 512),
+            (Fmt311, -513),
+            (Fmt80, 128),
+            (Fmt16, 40000),
+            (Fmt61, -32769),
+            (Fmt160, 32768),
+            (Fmt24, 1 << 23),
+        ] {
+            let e = encode(f, &[0, bad], &[1], &[]).unwrap_err();
+            assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{f:?}");
+            assert!(e.to_string().contains(&bad.to_string()), "{f:?}: {e}");
+            assert!(e.to_string().contains("frame 1"), "{f:?}: {e}");
+        }
+        for f in [Fmt212, Fmt310, Fmt311, Fmt80, Fmt16, Fmt61, Fmt160, Fmt24] {
+            let e = encode(f, &[f.invalid_value()], &[1], &[]).unwrap_err();
+            assert!(e.to_string().contains("invalid-sample code"), "{f:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn layout_errors() {
+        assert!(decode(Fmt16, &[0, 0], &[], &[], None).is_err());
+        assert!(decode(Fmt16, &[0, 0], &[0, 0], &[], None).is_err());
+        assert!(encode(Fmt16, &[1, 2, 3], &[2], &[]).is_err());
+        let e = encode(Flac516, &[1], &[1], &[]).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Unsupported(_)));
+        // A huge declared frame with little data decodes to nothing, without allocating.
+        assert_eq!(decode(Fmt8, &[1; 10], &[1 << 30, 1 << 30], &[0, 0], None).unwrap(), []);
+        let e = decode(Fmt16, &[0; 10], &[u32::MAX, u32::MAX], &[], None).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::TooLarge(_)), "{e}");
+        assert_eq!(dec(Fmt16, &[], &[1]), []);
+    }
+
+    #[test]
+    fn sentinel_table() {
+        let cases = [
+            (Fmt80, -128),
+            (Flac508, -128),
+            (Fmt310, -512),
+            (Fmt311, -512),
+            (Fmt212, -2048),
+            (Fmt16, -32768),
+            (Fmt61, -32768),
+            (Fmt160, -32768),
+            (Flac516, -32768),
+            (Fmt24, -(1 << 23)),
+            (Flac524, -(1 << 23)),
+            (Fmt32, i32::MIN),
+            (Fmt8, -32768),
+        ];
+        for (f, v) in cases {
+            assert_eq!(f.invalid_value(), v, "{f:?}");
+            assert_eq!(SignalFormat::from_code(f.code()), Some(f));
+        }
+        assert_eq!(SignalFormat::from_code(0), None);
+        assert_eq!(
+            SignalFormat::from_code(212).map(|f| f.valid_range()),
+            Some((-2047, 2047))
+        );
+    }
+
+    #[test]
+    fn flac_rejects_garbage_and_layout() {
+        let e = decode(Flac516, b"RIFF0000", &[1], &[], None).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Malformed(_)), "{e}");
+        let e = decode(Flac516, b"fLaC", &[1], &[], None).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Truncated(_)), "{e}");
+        let e = decode(Flac516, b"fLaC", &[1, 2], &[], None).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Unsupported(_)), "{e}");
+        let e = decode(Flac516, b"fLaC", &[1; 9], &[], None).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Malformed(_)), "{e}");
     }
 }
