@@ -981,7 +981,10 @@ mod tests {
         let e = encode(Flac516, &[1], &[1], &[]).unwrap_err();
         assert!(matches!(e.kind, ErrorKind::Unsupported(_)));
         // A huge declared frame with little data decodes to nothing, without allocating.
-        assert_eq!(decode(Fmt8, &[1; 10], &[1 << 30, 1 << 30], &[0, 0], None).unwrap(), []);
+        assert_eq!(
+            decode(Fmt8, &[1; 10], &[1 << 30, 1 << 30], &[0, 0], None).unwrap(),
+            []
+        );
         let e = decode(Fmt16, &[0; 10], &[u32::MAX, u32::MAX], &[], None).unwrap_err();
         assert!(matches!(e.kind, ErrorKind::TooLarge(_)), "{e}");
         assert_eq!(dec(Fmt16, &[], &[1]), []);
