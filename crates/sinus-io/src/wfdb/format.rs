@@ -284,32 +284,52 @@ fn decode_fixed<const W: usize>(
     }
 }
 
-/// Unpacks one 212 group (three bytes) into its two samples.
+/// Unpacks one 212 group, given as its three bytes read little-endian into the low 24 bits of
+/// `g`: the first sample is the low 12 bits; the second is the high nibble of the middle byte
+/// (its high bits) above the third byte.
 #[inline(always)]
-fn unpack_212(b0: u8, b1: u8, b2: u8) -> (i32, i32) {
-    let (b0, b1, b2) = (u32::from(b0), u32::from(b1), u32::from(b2));
-    let s0 = sign_extend::<12>(b0 | (b1 & 0x0f) << 8);
-    let s1 = sign_extend::<12>(b2 | (b1 & 0xf0) << 4);
+fn unpack_212(g: u32) -> (i32, i32) {
+    let s0 = sign_extend::<12>(g);
+    let s1 = sign_extend::<12>(((g >> 4) & 0xf00) | ((g >> 16) & 0xff));
     (s0, s1)
 }
 
 fn decode_212(data: &[u8], out: &mut [i32]) {
     const SENTINEL: i32 = -(1 << 11);
-    // Where the partial group (if any) starts: just after the last whole pair wanted.
-    let tail = out.len() / 2 * 3;
-    let mut pairs = out.chunks_exact_mut(2);
-    let mut groups = data.chunks_exact(3);
-    for (o, g) in (&mut pairs).zip(&mut groups) {
-        let (s0, s1) = unpack_212(g[0], g[1], g[2]);
+    // Groups per block. Gathering a block's 3-byte groups into words first lets the compiler
+    // vectorize the unpacking loop, about twice as fast as unpacking group by group.
+    const BLOCK: usize = 64;
+    let pairs = out.len() / 2;
+    let (body, odd) = out.split_at_mut(pairs * 2);
+    let body_bytes = data.get(..pairs * 3).unwrap_or_default();
+    let mut out_blocks = body.chunks_exact_mut(2 * BLOCK);
+    let mut data_blocks = body_bytes.chunks_exact(3 * BLOCK);
+    for (o, d) in (&mut out_blocks).zip(&mut data_blocks) {
+        let mut words = [0u32; BLOCK];
+        for (w, g) in words.iter_mut().zip(d.chunks_exact(3)) {
+            *w = u32::from_le_bytes([g[0], g[1], g[2], 0]);
+        }
+        for (o, &w) in o.chunks_exact_mut(2).zip(&words) {
+            let (s0, s1) = unpack_212(w);
+            o[0] = sentinel_to_missing(s0, SENTINEL);
+            o[1] = sentinel_to_missing(s1, SENTINEL);
+        }
+    }
+    let rest_out = out_blocks.into_remainder();
+    for (o, g) in rest_out
+        .chunks_exact_mut(2)
+        .zip(data_blocks.remainder().chunks_exact(3))
+    {
+        let (s0, s1) = unpack_212(u32::from_le_bytes([g[0], g[1], g[2], 0]));
         o[0] = sentinel_to_missing(s0, SENTINEL);
         o[1] = sentinel_to_missing(s1, SENTINEL);
     }
     // An odd sample count ends with one sample in the next group's first two bytes.
-    if let [last] = pairs.into_remainder() {
-        let rest = data.get(tail..).unwrap_or_default();
+    if let [last] = odd {
+        let rest = data.get(pairs * 3..).unwrap_or_default();
         let b0 = rest.first().copied().unwrap_or(0);
         let b1 = rest.get(1).copied().unwrap_or(0);
-        *last = sentinel_to_missing(unpack_212(b0, b1, 0).0, SENTINEL);
+        *last = sentinel_to_missing(unpack_212(u32::from_le_bytes([b0, b1, 0, 0])).0, SENTINEL);
     }
 }
 
