@@ -702,6 +702,12 @@ mod flac {
         let nsig = frame_len / spf as usize;
         let spf = spf as usize;
 
+        if !data.starts_with(b"fLaC") {
+            return Err(Error::malformed(format!(
+                "format {code}: signal file is not a FLAC stream (no \"fLaC\" signature; a FLAC \
+                 file is read whole, its header offset counts samples, not bytes)"
+            )));
+        }
         let mut reader = claxon::FlacReader::new_ext(
             data,
             claxon::FlacReaderOptions {
@@ -769,16 +775,23 @@ mod flac {
             out.resize(new_len as usize, 0);
             for ch in 0..nsig {
                 let src = block.channel(ch as u32);
-                for (j, &v) in src.iter().take(dur as usize).enumerate() {
+                // Time sample t goes to frame t / spf, position ch·spf + t % spf; walk both
+                // without dividing per sample.
+                let mut frame = time as usize / spf;
+                let mut within = time as usize % spf;
+                for &v in src.iter().take(dur as usize) {
                     if v < lo || v > hi {
                         return Err(Error::malformed(format!(
                             "format {code}: FLAC sample {v} does not fit in {bits} bits"
                         )));
                     }
-                    let t = (time + j as u64) as usize;
-                    let idx = (t / spf) * frame_len + ch * spf + t % spf;
-                    if let Some(o) = out.get_mut(idx) {
+                    if let Some(o) = out.get_mut(frame * frame_len + ch * spf + within) {
                         *o = sentinel_to_missing(v, sentinel);
+                    }
+                    within += 1;
+                    if within == spf {
+                        within = 0;
+                        frame += 1;
                     }
                 }
             }
