@@ -33,7 +33,13 @@ fn mitdb_100_matches_wfdb_python() {
     assert_eq!(frame(325_000), (953, 979));
     assert_eq!(frame(649_998), (871, 957));
     assert_eq!(frame(649_999), (768, 1024));
-    let sum = |k: usize| s.iter().skip(k).step_by(2).map(|&v| i64::from(v)).sum::<i64>();
+    let sum = |k: usize| {
+        s.iter()
+            .skip(k)
+            .step_by(2)
+            .map(|&v| i64::from(v))
+            .sum::<i64>()
+    };
     assert_eq!((sum(0), sum(1)), (625_781_133, 640_765_524));
     let min = |k: usize| s.iter().skip(k).step_by(2).min().copied();
     let max = |k: usize| s.iter().skip(k).step_by(2).max().copied();
@@ -104,7 +110,13 @@ fn expected(name: &str) -> Vec<i32> {
     std::fs::read_to_string(fixture(&format!("{name}.expected")))
         .unwrap()
         .lines()
-        .map(|l| if l == "M" { MISSING } else { l.parse().unwrap() })
+        .map(|l| {
+            if l == "M" {
+                MISSING
+            } else {
+                l.parse().unwrap()
+            }
+        })
         .collect()
 }
 
