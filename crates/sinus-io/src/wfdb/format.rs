@@ -357,7 +357,7 @@ fn unpack_311(b: [u8; 4]) -> [i32; 3] {
     ]
 }
 
-fn decode_packed3(data: &[u8], out: &mut [i32], unpack: fn([u8; 4]) -> [i32; 3]) {
+fn decode_packed3(data: &[u8], out: &mut [i32], unpack: impl Fn([u8; 4]) -> [i32; 3]) {
     const SENTINEL: i32 = -(1 << 9);
     let tail = out.len() / 3 * 4;
     let mut triples = out.chunks_exact_mut(3);
