@@ -343,10 +343,7 @@ fn measure(g: &mut FileGroup, first: &SignalSpec, declared: Option<u64>) -> Resu
         }
         g.flac_skip_frames = offset / spf;
         let bytes = std::fs::read(&g.path).map_err(|e| Error::io(&g.path, e))?;
-        let max = declared.and_then(|n| {
-            n.checked_add(g.max_skew)?
-                .checked_add(g.flac_skip_frames)
-        });
+        let max = declared.and_then(|n| n.checked_add(g.max_skew)?.checked_add(g.flac_skip_frames));
         let initial = vec![0; g.spf.len()];
         let data = format::decode(g.format, &bytes, &g.spf, &initial, max).in_file(&g.path)?;
         let frames = data.len() as u64 / g.frame_len;
@@ -367,7 +364,10 @@ fn load(g: &mut FileGroup, header: &Header, lo: u64, hi: u64) -> Result<Loaded> 
         let t = g.frame_len as usize;
         let start = (g.flac_skip_frames + lo) as usize * t;
         let end = (g.flac_skip_frames + hi) as usize * t;
-        let data = data.get(start..end).map(<[i32]>::to_vec).unwrap_or_default();
+        let data = data
+            .get(start..end)
+            .map(<[i32]>::to_vec)
+            .unwrap_or_default();
         return Ok(Loaded {
             first: lo,
             end: hi,
@@ -612,8 +612,10 @@ fn read_multi(
     let layout = if variable {
         let first = &seg_specs[0];
         if first.is_null() {
-            return Err(Error::malformed("the layout segment (length 0) is a null segment `~`")
-                .in_file(hea));
+            return Err(
+                Error::malformed("the layout segment (length 0) is a null segment `~`")
+                    .in_file(hea),
+            );
         }
         Some(read_seg_header(&first.name)?)
     } else {
@@ -655,7 +657,11 @@ fn read_multi(
         warnings.push(format!(
             "master header declares {} signals, the {} describes {nsig}",
             master.record.signal_count,
-            if variable { "layout segment" } else { "first segment" }
+            if variable {
+                "layout segment"
+            } else {
+                "first segment"
+            }
         ));
     }
     if let Some(n) = master.record.known_samples() {
@@ -805,7 +811,11 @@ fn read_multi(
                     seg.name,
                     describe(spec, k)
                 ));
-                out[w].extend(samples.iter().map(|&v| rescale(v, g_seg, b_seg, g_ref, b_ref)));
+                out[w].extend(
+                    samples
+                        .iter()
+                        .map(|&v| rescale(v, g_seg, b_seg, g_ref, b_ref)),
+                );
             }
         }
     }

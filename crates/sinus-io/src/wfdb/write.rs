@@ -69,8 +69,8 @@ pub fn build_header(name: &str, recording: &Recording, format: SignalFormat) -> 
             "frame frequency {f} must be a positive number"
         )));
     }
-    let signal_count = u32::try_from(recording.signals.len())
-        .map_err(|_| Error::invalid("too many signals"))?;
+    let signal_count =
+        u32::try_from(recording.signals.len()).map_err(|_| Error::invalid("too many signals"))?;
     for line in &recording.info {
         if line.contains(['\n', '\r']) {
             return Err(Error::invalid(format!(
@@ -103,9 +103,14 @@ pub fn build_header(name: &str, recording: &Recording, format: SignalFormat) -> 
         let what = format!("signal {i} ({})", s.description);
         check_length(recording, i)?;
         if !s.gain.is_finite() {
-            return Err(Error::invalid(format!("{what}: gain {} is not finite", s.gain)));
+            return Err(Error::invalid(format!(
+                "{what}: gain {} is not finite",
+                s.gain
+            )));
         }
-        if s.units.contains(|c: char| c.is_whitespace() || c == '(' || c == ')') {
+        if s.units
+            .contains(|c: char| c.is_whitespace() || c == '(' || c == ')')
+        {
             return Err(Error::invalid(format!(
                 "{what}: units \"{}\" must not contain blanks or parentheses",
                 s.units
@@ -180,7 +185,11 @@ fn encode_signals(recording: &Recording, format: SignalFormat) -> Result<Vec<u8>
     let initial: Vec<i32> = recording.signals.iter().map(initial_value).collect();
     let (lo, hi) = format.valid_range();
     for (i, s) in recording.signals.iter().enumerate() {
-        if let Some(v) = s.samples.iter().find(|&&v| v != MISSING && (v < lo || v > hi)) {
+        if let Some(v) = s
+            .samples
+            .iter()
+            .find(|&&v| v != MISSING && (v < lo || v > hi))
+        {
             return Err(Error::invalid(format!(
                 "signal {i} ({}): sample {v} does not fit format {} ({lo}..={hi})",
                 s.description,
