@@ -267,6 +267,41 @@ proptest! {
     }
 
     #[test]
+    fn flac_encode_then_decode_round_trips(
+        format in proptest::sample::select(vec![
+            SignalFormat::Flac508,
+            SignalFormat::Flac516,
+            SignalFormat::Flac524,
+        ]),
+        nsig in 1usize..=8,
+        spf in 1u32..=3,
+        frames in 0usize..1500,
+        seed in any::<u64>(),
+        step in 0u32..=24,
+    ) {
+        // Random walks with random step sizes (0 gives constant subframes, 24 noise).
+        let (lo, hi) = format.valid_range();
+        let mut x = seed;
+        let mut walk = vec![0i64; nsig];
+        let mut samples = Vec::new();
+        for _ in 0..frames {
+            for w in walk.iter_mut() {
+                for _ in 0..spf {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let d = (x % (1 << step.min(23))) as i64 - (1 << step.min(23)) / 2;
+                    *w = (*w + d).clamp(i64::from(lo), i64::from(hi));
+                    samples.push(if x % 97 == 0 { MISSING } else { *w as i32 });
+                }
+            }
+        }
+        let layout = vec![spf; nsig];
+        let bytes = encode(format, &samples, &layout, &[]).unwrap();
+        prop_assert_eq!(decode(format, &bytes, &layout, &[], None).unwrap(), samples);
+    }
+
+    #[test]
     fn encode_rejects_values_outside_the_format(
         format in proptest::sample::select(PLAIN[1..].to_vec()),
         bad in any::<i32>(),

@@ -21,7 +21,10 @@
 //! - FLAC files (508/516/524) hold one FLAC channel per signal; every signal must have the same
 //!   samples per frame, and frame `f` holds FLAC samples `f·spf .. (f+1)·spf` of each channel.
 //!   The header's "byte offset" of a FLAC file counts FLAC samples (per channel), not bytes: the
-//!   caller passes the whole file here and drops the leading samples itself.
+//!   caller passes the whole file here and drops the leading samples itself. The stream's bits
+//!   per sample may be fewer than the format's (WFDB only bounds them), never more. Decoding uses
+//!   `claxon`; encoding is this module's own (fixed-predictor FLAC, checked against libFLAC's
+//!   `flac -t` and wfdb-python).
 
 use crate::error::MAX_TOTAL_SAMPLES;
 use crate::{Error, Result, MISSING};
@@ -434,8 +437,9 @@ fn decode_fmt8(
 /// first sample, making the first difference zero); a difference outside −128..=127 is an error
 /// here, where WFDB's `putvec` would silently clip it and distort the signal, and so is a missing
 /// sample. Format 212 ends an odd count with the last sample in two bytes, and 310/311 end a
-/// partial group as WFDB does (see the module notes). FLAC encoding is not implemented
-/// ([`crate::ErrorKind::Unsupported`]).
+/// partial group as WFDB does (see the module notes). FLAC formats write a whole FLAC file (one
+/// channel per signal, all `spf` equal, at most 8 signals, nominal rate 96 kHz as WFDB writes
+/// it, no MD5 signature); `initial` is not used except by format 8.
 pub fn encode(
     format: SignalFormat,
     samples: &[i32],
@@ -443,12 +447,6 @@ pub fn encode(
     initial: &[i32],
 ) -> Result<Vec<u8>> {
     let frame_len = frame_len(spf)?;
-    if format.is_flac() {
-        return Err(Error::unsupported(format!(
-            "writing FLAC (format {}) is not implemented; use format 16, 24 or 212",
-            format.code()
-        )));
-    }
     if samples.len() % frame_len != 0 {
         return Err(Error::invalid(format!(
             "{} samples is not a whole number of {frame_len}-sample frames",
@@ -457,6 +455,9 @@ pub fn encode(
     }
     if format == SignalFormat::Fmt8 {
         return encode_fmt8(samples, spf, initial, frame_len);
+    }
+    if format.is_flac() {
+        return flac::encode(format, samples, spf, frame_len);
     }
     let n = samples.len();
     let bytes = match format {
@@ -646,9 +647,9 @@ fn encode_fmt8(samples: &[i32], spf: &[u32], initial: &[i32], frame_len: usize) 
 
 /// FLAC decoding (formats 508, 516, 524) through `claxon`.
 mod flac {
-    use super::{sentinel_to_missing, SignalFormat};
+    use super::{out_of_range, sentinel_to_missing, SignalFormat};
     use crate::error::MAX_TOTAL_SAMPLES;
-    use crate::{Error, Result};
+    use crate::{Error, Result, MISSING};
 
     /// Samples to reserve up front when the stream declares its length: enough for typical
     /// records without trusting a hostile header to size a huge allocation.
@@ -661,21 +662,7 @@ mod flac {
         frame_len: usize,
         max_frames: Option<u64>,
     ) -> Result<Vec<i32>> {
-        let nsig = spf.len();
-        let spf0 = spf[0];
-        if spf.iter().any(|&n| n != spf0) {
-            return Err(Error::unsupported(format!(
-                "format {}: every signal in a FLAC file must have the same samples per frame, \
-                 got {spf:?}",
-                format.code()
-            )));
-        }
-        if nsig > 8 {
-            return Err(Error::malformed(format!(
-                "format {}: a FLAC file holds at most 8 signals, the header puts {nsig} in it",
-                format.code()
-            )));
-        }
+        let spf0 = check_layout(format, spf, Error::malformed)?;
         // claxon is fuzzed and bounds its allocations (blocks ≤ 65535 samples × 8 channels,
         // metadata ≤ 10 MiB), but a panic inside a dependency must still not take the caller
         // down: turn one into an error.
@@ -686,6 +673,30 @@ mod flac {
                 format.code()
             ))),
         }
+    }
+
+    /// Checks that a FLAC file can hold this layout; returns the common samples per frame.
+    fn check_layout(
+        format: SignalFormat,
+        spf: &[u32],
+        too_many: fn(String) -> Error,
+    ) -> Result<u32> {
+        let nsig = spf.len();
+        let spf0 = spf.first().copied().unwrap_or(1);
+        if spf.iter().any(|&n| n != spf0) {
+            return Err(Error::unsupported(format!(
+                "format {}: every signal in a FLAC file must have the same samples per frame, \
+                 got {spf:?}",
+                format.code()
+            )));
+        }
+        if nsig > 8 {
+            return Err(too_many(format!(
+                "format {}: a FLAC file holds at most 8 signals, the layout puts {nsig} in it",
+                format.code()
+            )));
+        }
+        Ok(spf0)
     }
 
     fn decode_inner(
@@ -806,6 +817,313 @@ mod flac {
         }
         out.truncate(frames as usize * frame_len);
         Ok(out)
+    }
+
+    /// Time samples per FLAC block (libFLAC's default for these sample sizes).
+    const BLOCK_SIZE: usize = 4096;
+    /// Nominal sample rate written in the stream, as WFDB's own writer does (the header holds
+    /// the real one).
+    const SAMPLE_RATE: u64 = 96_000;
+
+    /// Writes a FLAC stream: STREAMINFO, then blocks of [`BLOCK_SIZE`] time samples, each channel
+    /// a CONSTANT, FIXED (order 0–4, one Rice partition) or VERBATIM subframe, whichever is
+    /// smallest.
+    pub(super) fn encode(
+        format: SignalFormat,
+        samples: &[i32],
+        spf: &[u32],
+        frame_len: usize,
+    ) -> Result<Vec<u8>> {
+        let spf0 = check_layout(format, spf, Error::invalid)? as usize;
+        let nsig = spf.len();
+        let bits = format.bits();
+        let (lo, hi) = format.valid_range();
+        let sentinel = format.invalid_value();
+        let frames = samples.len() / frame_len;
+        let time_len = frames * spf0;
+
+        // De-interleave into one channel per signal, checking every value.
+        let mut channels = vec![Vec::with_capacity(time_len); nsig];
+        for (f, frame) in samples.chunks_exact(frame_len).enumerate() {
+            for (ch, (chan, vals)) in channels
+                .iter_mut()
+                .zip(frame.chunks_exact(spf0))
+                .enumerate()
+            {
+                for (j, &v) in vals.iter().enumerate() {
+                    let v = if v == MISSING {
+                        sentinel
+                    } else if v < lo || v > hi {
+                        return Err(out_of_range(
+                            format,
+                            f * frame_len + ch * spf0 + j,
+                            frame_len,
+                            v,
+                            lo,
+                            hi,
+                        ));
+                    } else {
+                        v
+                    };
+                    chan.push(v);
+                }
+            }
+        }
+
+        let mut w = BitWriter::with_capacity(samples.len() * bits as usize / 16 + 64);
+        w.bytes(b"fLaC");
+        // STREAMINFO, the only (so last) metadata block.
+        w.put(1, 1);
+        w.put(7, 0);
+        w.put(24, 34);
+        w.put(16, BLOCK_SIZE as u64);
+        w.put(16, BLOCK_SIZE as u64);
+        w.put(24, 0); // minimum frame size unknown
+        w.put(24, 0); // maximum frame size unknown
+        w.put(20, SAMPLE_RATE);
+        w.put(3, nsig as u64 - 1);
+        w.put(5, u64::from(bits) - 1);
+        w.put(4, (time_len as u64) >> 32);
+        w.put(32, time_len as u64 & 0xffff_ffff);
+        w.bytes(&[0; 16]); // MD5 signature not computed (allowed by the format)
+
+        let size_code = match bits {
+            8 => 0b001,
+            16 => 0b100,
+            _ => 0b110, // 24
+        };
+        let mut start = 0usize;
+        let mut frame_number = 0u64;
+        while start < time_len {
+            let n = BLOCK_SIZE.min(time_len - start);
+            let frame_start = w.len();
+            w.bytes(&[0xFF, 0xF8]); // sync code, fixed block size
+            w.put(4, 0b0111); // block size: 16 bits at the end of the header
+            w.put(4, 0b0000); // sample rate: from STREAMINFO
+            w.put(4, nsig as u64 - 1); // independent channels
+            w.put(3, size_code);
+            w.put(1, 0);
+            w.bytes(&utf8_number(frame_number));
+            w.put(16, n as u64 - 1);
+            let crc = crc8(&w.out[frame_start..]);
+            w.put(8, u64::from(crc));
+            for chan in &channels {
+                write_subframe(&mut w, &chan[start..start + n], bits);
+            }
+            w.align();
+            let crc = crc16(&w.out[frame_start..]);
+            w.put(16, u64::from(crc));
+            start += n;
+            frame_number += 1;
+        }
+        Ok(w.out)
+    }
+
+    /// Fixed-predictor residuals of order `order` (0–4) for `x[order..]`.
+    fn residuals(x: &[i32], order: usize) -> impl Iterator<Item = i64> + '_ {
+        x.windows(order + 1).map(move |w| {
+            let v = |k: usize| i64::from(w[order - k]);
+            match order {
+                0 => v(0),
+                1 => v(0) - v(1),
+                2 => v(0) - 2 * v(1) + v(2),
+                3 => v(0) - 3 * v(1) + 3 * v(2) - v(3),
+                _ => v(0) - 4 * v(1) + 6 * v(2) - 4 * v(3) + v(4),
+            }
+        })
+    }
+
+    /// Folds a signed residual onto the unsigned numbers, as Rice coding in FLAC expects.
+    fn zigzag(e: i64) -> u64 {
+        ((e << 1) ^ (e >> 63)) as u64
+    }
+
+    /// The best Rice parameter (0–14) for these folded residuals and its cost in bits.
+    fn best_rice(x: &[i32], order: usize) -> (u32, u64) {
+        let n = (x.len() - order) as u64;
+        let sum: u64 = residuals(x, order).map(zigzag).sum();
+        // The optimum lies near log2 of the mean; check the neighbours exactly.
+        let mean = sum / n.max(1);
+        let guess = (64 - mean.leading_zeros()).min(14);
+        let mut best = (0, u64::MAX);
+        for k in guess.saturating_sub(2)..=(guess + 1).min(14) {
+            let bits: u64 = residuals(x, order)
+                .map(|e| (zigzag(e) >> k) + 1 + u64::from(k))
+                .sum();
+            if bits < best.1 {
+                best = (k, bits);
+            }
+        }
+        best
+    }
+
+    fn write_subframe(w: &mut BitWriter, x: &[i32], bits: u32) {
+        let first = x.first().copied().unwrap_or(0);
+        if x.iter().all(|&v| v == first) {
+            w.put(8, 0b0000_0000); // CONSTANT
+            w.put(bits, first as u64);
+            return;
+        }
+        let verbatim = u64::from(bits) * x.len() as u64;
+        let mut best: Option<(usize, u32, u64)> = None;
+        for order in 0..=4.min(x.len() - 1) {
+            let (k, rice) = best_rice(x, order);
+            // Warm-up samples, coding method, partition order, Rice parameter, residuals.
+            let cost = order as u64 * u64::from(bits) + 2 + 4 + 4 + rice;
+            if best.is_none_or(|b| cost < b.2) {
+                best = Some((order, k, cost));
+            }
+        }
+        match best {
+            Some((order, k, cost)) if cost < verbatim => {
+                w.put(8, (0b001000 | order as u64) << 1); // FIXED, no wasted bits
+                for &v in &x[..order] {
+                    w.put(bits, v as u64);
+                }
+                w.put(2, 0b00); // Rice, 4-bit parameters
+                w.put(4, 0); // one partition
+                w.put(4, u64::from(k));
+                for e in residuals(x, order) {
+                    let u = zigzag(e);
+                    w.unary(u >> k);
+                    w.put(k, u);
+                }
+            }
+            _ => {
+                w.put(8, 0b000001 << 1); // VERBATIM
+                for &v in x {
+                    w.put(bits, v as u64);
+                }
+            }
+        }
+    }
+
+    /// A frame number in FLAC's extended UTF-8 coding.
+    pub(super) fn utf8_number(v: u64) -> Vec<u8> {
+        if v < 0x80 {
+            return vec![v as u8];
+        }
+        // Number of continuation bytes: each holds 6 bits, the lead byte 6 - continuation bits.
+        let extra = (1..=6).find(|&c| v < 1u64 << (6 - c + 6 * c)).unwrap_or(6);
+        let mut out = Vec::with_capacity(extra + 1);
+        let lead_marker = !(0xFFu8 >> (extra + 1));
+        out.push(lead_marker | (v >> (6 * extra)) as u8);
+        for i in (0..extra).rev() {
+            out.push(0x80 | ((v >> (6 * i)) & 0x3F) as u8);
+        }
+        out
+    }
+
+    const CRC8_TABLE: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = i as u8;
+            let mut b = 0;
+            while b < 8 {
+                c = if c & 0x80 != 0 {
+                    (c << 1) ^ 0x07
+                } else {
+                    c << 1
+                };
+                b += 1;
+            }
+            t[i] = c;
+            i += 1;
+        }
+        t
+    };
+
+    const CRC16_TABLE: [u16; 256] = {
+        let mut t = [0u16; 256];
+        let mut i = 0;
+        while i < 256 {
+            let mut c = (i as u16) << 8;
+            let mut b = 0;
+            while b < 8 {
+                c = if c & 0x8000 != 0 {
+                    (c << 1) ^ 0x8005
+                } else {
+                    c << 1
+                };
+                b += 1;
+            }
+            t[i] = c;
+            i += 1;
+        }
+        t
+    };
+
+    /// FLAC's frame-header CRC-8 (polynomial x^8 + x^2 + x + 1).
+    fn crc8(data: &[u8]) -> u8 {
+        data.iter()
+            .fold(0u8, |c, &b| CRC8_TABLE[usize::from(c ^ b)])
+    }
+
+    /// FLAC's frame CRC-16 (polynomial x^16 + x^15 + x^2 + 1).
+    fn crc16(data: &[u8]) -> u16 {
+        data.iter().fold(0u16, |c, &b| {
+            (c << 8) ^ CRC16_TABLE[usize::from((c >> 8) as u8 ^ b)]
+        })
+    }
+
+    /// Big-endian bit packing into bytes.
+    struct BitWriter {
+        out: Vec<u8>,
+        acc: u64,
+        nbits: u32,
+    }
+
+    impl BitWriter {
+        fn with_capacity(n: usize) -> Self {
+            BitWriter {
+                out: Vec::with_capacity(n),
+                acc: 0,
+                nbits: 0,
+            }
+        }
+
+        /// Bytes written so far (whole bytes only).
+        fn len(&self) -> usize {
+            self.out.len()
+        }
+
+        /// Appends the low `bits` (at most 32) bits of `v`.
+        fn put(&mut self, bits: u32, v: u64) {
+            if bits == 0 {
+                return;
+            }
+            self.acc = (self.acc << bits) | (v & ((1u64 << bits) - 1));
+            self.nbits += bits;
+            while self.nbits >= 8 {
+                self.nbits -= 8;
+                self.out.push((self.acc >> self.nbits) as u8);
+            }
+            self.acc &= (1u64 << self.nbits) - 1;
+        }
+
+        /// Appends `q` zero bits and a one bit.
+        fn unary(&mut self, mut q: u64) {
+            while q >= 32 {
+                self.put(32, 0);
+                q -= 32;
+            }
+            self.put(q as u32 + 1, 1);
+        }
+
+        /// Appends whole bytes (the writer must be byte-aligned).
+        fn bytes(&mut self, b: &[u8]) {
+            for &x in b {
+                self.put(8, u64::from(x));
+            }
+        }
+
+        /// Pads with zero bits to the next byte boundary.
+        fn align(&mut self) {
+            if self.nbits > 0 {
+                self.put(8 - self.nbits, 0);
+            }
+        }
     }
 
     fn flac_error(code: u32, e: claxon::Error) -> Error {
@@ -1011,8 +1329,12 @@ mod tests {
         assert!(decode(Fmt16, &[0, 0], &[], &[], None).is_err());
         assert!(decode(Fmt16, &[0, 0], &[0, 0], &[], None).is_err());
         assert!(encode(Fmt16, &[1, 2, 3], &[2], &[]).is_err());
-        let e = encode(Flac516, &[1], &[1], &[]).unwrap_err();
-        assert!(matches!(e.kind, ErrorKind::Unsupported(_)));
+        let e = encode(Flac516, &[1, 2, 3], &[1, 2], &[]).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Unsupported(_)), "{e}");
+        let e = encode(Flac516, &[1; 9], &[1; 9], &[]).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{e}");
+        let e = encode(Flac508, &[1, 128], &[1, 1], &[]).unwrap_err();
+        assert!(e.to_string().contains("sample 1 of frame 0"), "{e}");
         // A huge declared frame with little data decodes to nothing, without allocating.
         assert_eq!(
             decode(Fmt8, &[1; 10], &[1 << 30, 1 << 30], &[0, 0], None).unwrap(),
@@ -1049,6 +1371,63 @@ mod tests {
             SignalFormat::from_code(212).map(|f| f.valid_range()),
             Some((-2047, 2047))
         );
+    }
+
+    #[test]
+    fn flac_encode_round_trips() {
+        for (f, lo, hi) in [
+            (Flac508, -127, 127),
+            (Flac516, -32767, 32767),
+            (Flac524, -(1 << 23) + 1, (1 << 23) - 1),
+        ] {
+            // Constant, smooth, noisy and extreme stretches exercise every subframe kind;
+            // 2 signals × 2 samples per frame, 5000 frames = 10000 time samples = 3 blocks.
+            let mut seed = 0x2545_F491_4F6C_DD1Du64;
+            let mut noise = move || {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed
+            };
+            let span = (hi - lo) as u64 + 1;
+            let samples: Vec<i32> = (0..20_000)
+                .map(|i| match i / 4000 {
+                    0 => 7,
+                    1 => (i % 200) - 100,
+                    2 => lo + (noise() % span) as i32,
+                    3 if i % 13 == 0 => M,
+                    3 => {
+                        if i % 2 == 0 {
+                            hi
+                        } else {
+                            lo
+                        }
+                    }
+                    _ => ((i as f64 / 50.0).sin() * f64::from(hi) * 0.9) as i32,
+                })
+                .collect();
+            let bytes = encode(f, &samples, &[2, 2], &[]).unwrap();
+            assert_eq!(&bytes[..4], b"fLaC");
+            assert_eq!(
+                decode(f, &bytes, &[2, 2], &[], None).unwrap(),
+                samples,
+                "{f:?}"
+            );
+            // Short and empty streams.
+            for n in [0usize, 1, 2, 3, 17] {
+                let s = &samples[8000..8000 + n];
+                let bytes = encode(f, s, &[1], &[]).unwrap();
+                assert_eq!(decode(f, &bytes, &[1], &[], None).unwrap(), s, "{f:?} {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn flac_frame_numbers_use_extended_utf8() {
+        assert_eq!(flac::utf8_number(0x7F), [0x7F]);
+        assert_eq!(flac::utf8_number(0x80), [0xC2, 0x80]);
+        assert_eq!(flac::utf8_number(0x20AC), [0xE2, 0x82, 0xAC]);
+        assert_eq!(flac::utf8_number(0x10348), [0xF0, 0x90, 0x8D, 0x88]);
     }
 
     #[test]
