@@ -843,7 +843,7 @@ mod flac {
         let time_len = frames * spf0;
 
         // De-interleave into one channel per signal, checking every value.
-        let mut channels = vec![Vec::with_capacity(time_len); nsig];
+        let mut channels: Vec<Vec<i32>> = (0..nsig).map(|_| Vec::with_capacity(time_len)).collect();
         for (f, frame) in samples.chunks_exact(frame_len).enumerate() {
             for (ch, (chan, vals)) in channels
                 .iter_mut()
