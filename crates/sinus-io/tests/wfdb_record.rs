@@ -311,6 +311,12 @@ fn signals_in_several_files_and_null_signals() {
     let rec = read_record(tmp.path().join("multi")).unwrap();
     let r = &rec.recording;
     assert_eq!(r.frames, 10);
+    assert_eq!(rec.warnings.len(), 1, "{:?}", rec.warnings);
+    assert!(
+        rec.warnings[0].contains("f1.dat holds 12"),
+        "{:?}",
+        rec.warnings
+    );
     assert_eq!(r.signals[0].samples, two.signals[0].samples);
     assert_eq!(r.signals[1].samples, one.signals[0].samples[..10]);
     assert_eq!(r.signals[2].samples, vec![MISSING; 10]);
@@ -424,6 +430,29 @@ fn bad_records_give_clear_errors() {
     );
     let e = read_record(tmp.path().join("big3")).unwrap_err();
     assert!(e.to_string().contains("file holds 5"), "{e}");
+
+    // Huge skew and offset values neither panic nor allocate.
+    std::fs::write(tmp.path().join("sk.dat"), [1u8, 0, 2, 0]).unwrap();
+    write_text(
+        tmp.path(),
+        "sk.hea",
+        "sk 1 360 2\nsk.dat 16:18446744073709551615\n",
+    );
+    let skewed = read_record(tmp.path().join("sk")).unwrap();
+    assert_eq!(skewed.recording.signals[0].samples, vec![MISSING, MISSING]);
+    write_text(
+        tmp.path(),
+        "sk.hea",
+        "sk 1 360 2\nsk.dat 16+18446744073709551615\n",
+    );
+    let e = read_record(tmp.path().join("sk")).unwrap_err();
+    assert!(e.to_string().contains("file holds 0"), "{e}");
+    write_text(
+        tmp.path(),
+        "sk.hea",
+        "sk 1 360\nsk.dat 516+18446744073709551615\n",
+    );
+    assert!(read_record(tmp.path().join("sk")).is_err());
 
     // Same file, different formats.
     write_text(tmp.path(), "mx.hea", "mx 2 360 10\nmx.dat 16\nmx.dat 212\n");

@@ -115,7 +115,8 @@ pub struct SignalSpec {
     pub adc_zero: Option<i32>,
     /// Value of the first sample (the starting point of difference formats); `None` = ADC zero.
     pub initial_value: Option<i32>,
-    /// 16-bit checksum of all the signal's samples, as written (a signed 16-bit number);
+    /// 16-bit checksum of all the signal's samples, as written (WFDB writes it signed,
+    /// wfdb-python unsigned; it is compared modulo 2^16);
     /// `None` = not given.
     pub checksum: Option<i32>,
     /// Block size in bytes for special (device) files; `None` = 0.
@@ -1230,6 +1231,56 @@ mod tests {
         assert_eq!(back.signals[0].baseline_or_default(), 7);
         assert_eq!(back.signals[0].gain_or_default(), 200.0);
         assert_eq!(back.signals[0].description.as_deref(), Some("lead"));
+    }
+
+    proptest::proptest! {
+        /// Arbitrary header-like text never panics, and whatever parses writes back to text
+        /// that parses to the same header.
+        #[test]
+        fn parse_never_panics_and_round_trips(
+            text in "([a-z0-9~#/().:+x -]{0,30}(\r?\n)){0,6}",
+            junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            if let Ok(h) = parse_header(text.as_bytes()) {
+                let again = parse_header(h.to_text().as_bytes());
+                proptest::prop_assert_eq!(again.ok(), Some(h));
+            }
+            let _ = parse_header(&junk);
+        }
+
+        /// Well-formed headers with random optional fields round-trip through `to_text`.
+        #[test]
+        fn structured_headers_round_trip(
+            record in "[a-z]{1,4} [0-2]( [1-9][0-9]{0,2}(\\.5)?(/[1-9][0-9]{0,2}(\\(-?[0-9]\\))?)?\
+                       ( [0-9]{1,4}( [01][0-9]:[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,3})?\
+                       ( [0-2][1-9]/[01][1-2]/[0-9]{4})?)?)?)?",
+            signals in proptest::collection::vec(
+                "[a-z]{1,3}\\.dat [0-9]{1,3}(x[1-4])?(:[0-9])?(\\+[0-9]{1,2})?( -?[0-9]{1,3}\
+                 (\\(-?[0-9]{1,2}\\))?(/[a-zA-Z]{1,3})?( [0-9]{1,2}( -?[0-9]{1,3}( -?[0-9]{1,3}\
+                 ( -?[0-9]{1,5}( [0-9]( [A-Za-z][A-Za-z ]{0,8})?)?)?)?)?)?)?",
+                0..3,
+            ),
+            crlf in proptest::prelude::any::<bool>(),
+        ) {
+            let n: usize = record.split(' ').nth(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let mut text = format!("{record}{eol}");
+            for line in signals.iter().take(n) {
+                text.push_str(line);
+                text.push_str(eol);
+            }
+            text.push_str("# info");
+            text.push_str(eol);
+            let parsed = parse_header(text.as_bytes());
+            if signals.len() >= n {
+                let h = parsed.map_err(|e| {
+                    proptest::test_runner::TestCaseError::fail(format!("{text:?}: {e}"))
+                })?;
+                proptest::prop_assert_eq!(h.signals.len(), n);
+                let again = parse_header(h.to_text().as_bytes()).unwrap();
+                proptest::prop_assert_eq!(again, h);
+            }
+        }
     }
 
     #[test]

@@ -361,11 +361,16 @@ fn load(g: &mut FileGroup, header: &Header, lo: u64, hi: u64) -> Result<Loaded> 
     let first_spec = &header.signals[g.signals[0]];
     if let Some(data) = g.flac.take() {
         // Keep only what is needed, so the whole decoded file is not held twice.
-        let t = g.frame_len as usize;
-        let start = (g.flac_skip_frames + lo) as usize * t;
-        let end = (g.flac_skip_frames + hi) as usize * t;
+        // Offsets come from the header: keep the arithmetic from overflowing.
+        let index = |frame: u64| {
+            let sample = g
+                .flac_skip_frames
+                .saturating_add(frame)
+                .saturating_mul(g.frame_len);
+            usize::try_from(sample).unwrap_or(usize::MAX)
+        };
         let data = data
-            .get(start..end)
+            .get(index(lo)..index(hi))
             .map(<[i32]>::to_vec)
             .unwrap_or_default();
         return Ok(Loaded {
@@ -463,7 +468,21 @@ fn read_single(
             }
             n
         }
-        None => groups.iter().map(|g| g.holds).min().unwrap_or(0),
+        None => {
+            let shortest = groups.iter().map(|g| g.holds).min().unwrap_or(0);
+            if groups.iter().any(|g| g.holds != shortest) {
+                let counts: Vec<String> = groups
+                    .iter()
+                    .map(|g| format!("{} holds {}", g.file_name, g.holds))
+                    .collect();
+                warnings.push(format!(
+                    "the header gives no length and the signal files differ ({}); \
+                     reading the shortest, {shortest} samples",
+                    counts.join(", ")
+                ));
+            }
+            shortest
+        }
     };
     let (from, to) = frame_range(options, frames).in_file(hea)?;
     let verify = declared.is_some() && from == 0 && to == frames;
@@ -501,7 +520,7 @@ fn read_single(
             }
             let mut samples = Vec::with_capacity(n_frames as usize * spf);
             for i in from..to {
-                let f = i + spec.skew;
+                let f = i.saturating_add(spec.skew);
                 if f >= loaded.first && f < loaded.end {
                     let at = (f - loaded.first) as usize * t + pos;
                     match loaded.data.get(at..at + spf) {
