@@ -167,9 +167,9 @@ fn frame_len(spf: &[u32]) -> Result<usize> {
     usize::try_from(total).map_err(|_| Error::too_large(format!("{total} samples per frame")))
 }
 
-/// How many whole samples `len` bytes hold, reading as WFDB does (see the module notes).
-fn samples_in_bytes(format: SignalFormat, len: usize) -> u64 {
-    let len = len as u64;
+/// How many whole samples `len` bytes of a signal file hold, counted as WFDB reads them (see the
+/// module notes on partial groups); 0 for FLAC, whose size does not tell.
+pub fn samples_in_bytes(format: SignalFormat, len: u64) -> u64 {
     match format {
         SignalFormat::Fmt8 | SignalFormat::Fmt80 => len,
         SignalFormat::Fmt16 | SignalFormat::Fmt61 | SignalFormat::Fmt160 => len / 2,
@@ -210,7 +210,7 @@ pub fn decode(
             initial.len()
         )));
     }
-    let mut frames = samples_in_bytes(format, data.len()) / frame_len as u64;
+    let mut frames = samples_in_bytes(format, data.len() as u64) / frame_len as u64;
     if let Some(max) = max_frames {
         frames = frames.min(max);
     }
