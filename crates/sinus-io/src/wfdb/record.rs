@@ -199,22 +199,6 @@ fn packing(format: SignalFormat) -> Option<(u64, u64)> {
     }
 }
 
-/// Whole samples in `len` bytes, counting trailing partial groups as the WFDB library reads
-/// them (the same rule as [`format::decode`]).
-fn samples_in_bytes(format: SignalFormat, len: u64) -> u64 {
-    use SignalFormat::*;
-    match format {
-        Fmt8 | Fmt80 => len,
-        Fmt16 | Fmt61 | Fmt160 => len / 2,
-        Fmt24 => len / 3,
-        Fmt32 => len / 4,
-        Fmt212 => len / 3 * 2 + u64::from(len % 3 == 2),
-        Fmt310 => len / 4 * 3 + u64::from(len % 4 >= 2),
-        Fmt311 => len / 4 * 3 + (len % 4).saturating_sub(1),
-        Flac508 | Flac516 | Flac524 => 0,
-    }
-}
-
 /// Signals stored in one file.
 struct FileGroup {
     file_name: String,
@@ -351,7 +335,7 @@ fn measure(g: &mut FileGroup, first: &SignalSpec, declared: Option<u64>) -> Resu
         g.flac = Some(data);
     } else {
         let data_len = g.file_len.saturating_sub(offset);
-        g.holds = samples_in_bytes(g.format, data_len) / g.frame_len;
+        g.holds = format::samples_in_bytes(g.format, data_len) / g.frame_len;
     }
     Ok(())
 }
