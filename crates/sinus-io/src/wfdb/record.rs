@@ -1,1 +1,874 @@
-//! WFDB record (in progress).
+//! Reading whole WFDB records: header plus signal files, single- or multi-segment, into a
+//! [`Recording`].
+//!
+//! # Single-segment records
+//! Signals that name the same file share it, interleaved frame by frame in header order; each
+//! file is read once. The byte offset (`+N`) of the file's first signal applies to the file.
+//! Skew (`:N`) shifts a signal: its sample for frame `i` is the file's frame `i + N`; frames past
+//! the end of the file read as [`MISSING`] (as wfdb-python does). Format 0 (null signal) reads as
+//! all [`MISSING`] without touching a file.
+//!
+//! The file must hold at least the header's number of samples (else a `Truncated` error naming
+//! the file and both counts). When the header gives no number of samples (or 0), all complete
+//! frames are read; with several files the shortest decides.
+//!
+//! Checksums: a signal's checksum is the sum of its samples (as stored, before skew, over the
+//! header's number of frames; a missing sample counts as the format's invalid value) taken
+//! modulo 2^16 and compared as a signed 16-bit number. It is verified only when the whole record
+//! is read and its length is known (WFDB disables verification when the length is unspecified).
+//! A mismatch is a warning in [`WfdbRecord::warnings`], or an error with
+//! [`ReadOptions::strict_checksums`].
+//!
+//! # Multi-segment records
+//! The master header lists segments; `~` segments are gaps (all samples [`MISSING`]). If the
+//! first segment has length 0 it is the *layout* segment (variable layout): its header lists
+//! every signal of the record and the signals of each segment are matched to it by description
+//! (the n-th signal of a description in the layout takes the n-th signal of that description in
+//! the segment, as the WFDB library does); layout signals a segment lacks read as missing. With
+//! no layout segment (fixed layout) every segment has the same signals in the same order, and
+//! the first segment describes them.
+//!
+//! Gain, baseline, units, ADC resolution and zero of each output signal are those of the first
+//! segment that contains it (what wfdb-python's `rdrecord(..., m2s=True)` reports); the layout
+//! header's values are used only for a signal no segment contains. When a later segment stores
+//! the signal with a different gain or baseline, its samples are rescaled to the first one's
+//! (`round((v - baseline_seg) * gain_first / gain_seg + baseline_first)`) and a warning says so;
+//! wfdb-python refuses such records in digital mode, and the WFDB library rescales to the
+//! layout header's gain instead. When gains and baselines agree (the usual case, and the only
+//! one wfdb-python reads digitally) the digital samples equal wfdb-python's exactly.
+
+use super::format::{self, SignalFormat};
+use super::header::{parse_header, Header, SignalSpec};
+use crate::error::MAX_TOTAL_SAMPLES;
+use crate::{Error, Recording, Result, ResultExt, Signal, MISSING};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// Headers larger than this are refused: the largest PhysioNet multi-segment headers are a few
+/// hundred kilobytes.
+pub const MAX_HEADER_BYTES: u64 = 64 << 20;
+
+/// What to read from a record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// First frame to read (0 = start).
+    pub sampfrom: u64,
+    /// One past the last frame to read (`None` = to the end).
+    pub sampto: Option<u64>,
+    /// Signals to read, by index in the header (layout) order, in the order wanted;
+    /// `None` = all.
+    pub channels: Option<Vec<usize>>,
+    /// Make a checksum mismatch an error instead of a warning.
+    pub strict_checksums: bool,
+}
+
+/// A record read from disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WfdbRecord {
+    /// The samples and signal properties.
+    pub recording: Recording,
+    /// The record's header as parsed (the master header for multi-segment records).
+    pub header: Header,
+    /// Problems that did not stop reading (checksum mismatches, rescaled segments, ...).
+    pub warnings: Vec<String>,
+}
+
+/// The header path for a record path: `dir/100` → `dir/100.hea`; a path ending in `.hea` is
+/// kept.
+pub fn header_path(path: impl AsRef<Path>) -> PathBuf {
+    let path = path.as_ref();
+    if path.extension().is_some_and(|e| e == "hea") {
+        path.to_path_buf()
+    } else {
+        let mut s = path.as_os_str().to_os_string();
+        s.push(".hea");
+        PathBuf::from(s)
+    }
+}
+
+/// Read and parse a record's header (`path` is the record path with or without `.hea`).
+pub fn read_header(path: impl AsRef<Path>) -> Result<Header> {
+    let hea = header_path(path);
+    let bytes = read_bounded(&hea, MAX_HEADER_BYTES)?;
+    parse_header(&bytes).in_file(&hea)
+}
+
+/// Read a whole record (`path` is the record path with or without `.hea`).
+pub fn read_record(path: impl AsRef<Path>) -> Result<WfdbRecord> {
+    read_record_with(path, &ReadOptions::default())
+}
+
+/// Read a record with options (frame range, channels, checksum strictness).
+pub fn read_record_with(path: impl AsRef<Path>, options: &ReadOptions) -> Result<WfdbRecord> {
+    let hea = header_path(path);
+    let header = read_header(&hea)?;
+    let mut warnings = Vec::new();
+    if let Some(stem) = hea.file_stem().and_then(|s| s.to_str()) {
+        if stem != header.record.name {
+            warnings.push(format!(
+                "header names the record \"{}\", its file is {}",
+                header.record.name,
+                hea.display()
+            ));
+        }
+    }
+    let dir = hea.parent().unwrap_or(Path::new("")).to_path_buf();
+    let recording = if header.segments.is_some() {
+        read_multi(&dir, &hea, &header, options, &mut warnings)?
+    } else {
+        read_single(&dir, &hea, &header, options, &mut warnings)?
+    };
+    Ok(WfdbRecord {
+        recording,
+        header,
+        warnings,
+    })
+}
+
+/// Read a file, refusing one longer than `limit` bytes.
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::too_large(format!("header larger than {limit} bytes")).in_file(path));
+    }
+    Ok(bytes)
+}
+
+/// Check the requested channels against the number of signals.
+fn wanted_channels(options: &ReadOptions, nsig: usize) -> Result<Vec<usize>> {
+    match &options.channels {
+        None => Ok((0..nsig).collect()),
+        Some(list) => {
+            for &c in list {
+                if c >= nsig {
+                    return Err(Error::invalid(format!(
+                        "channel {c} does not exist: the record has {nsig} signals"
+                    )));
+                }
+            }
+            Ok(list.clone())
+        }
+    }
+}
+
+/// Check the requested frame range against the record length; returns `(from, to)`.
+fn frame_range(options: &ReadOptions, frames: u64) -> Result<(u64, u64)> {
+    let to = options.sampto.unwrap_or(frames);
+    if to > frames {
+        return Err(Error::invalid(format!(
+            "sampto {to} is beyond the end of the record ({frames} samples)"
+        )));
+    }
+    if options.sampfrom > to {
+        return Err(Error::invalid(format!(
+            "sampfrom {} is after sampto {to}",
+            options.sampfrom
+        )));
+    }
+    Ok((options.sampfrom, to))
+}
+
+/// `frames * samples_per_frame` within [`MAX_TOTAL_SAMPLES`], or a `TooLarge` error.
+fn check_total(frames: u64, samples_per_frame: u64, what: &str) -> Result<()> {
+    match frames.checked_mul(samples_per_frame) {
+        Some(n) if n <= MAX_TOTAL_SAMPLES => Ok(()),
+        _ => Err(Error::too_large(format!(
+            "{what}: {frames} samples × {samples_per_frame} samples per frame exceeds the limit \
+             of {MAX_TOTAL_SAMPLES} samples"
+        ))),
+    }
+}
+
+/// Smallest whole group of a fixed-width format as (samples, bytes); `None` for formats that
+/// must be decoded from the start (8, differences) or are compressed (FLAC).
+fn packing(format: SignalFormat) -> Option<(u64, u64)> {
+    use SignalFormat::*;
+    match format {
+        Fmt80 => Some((1, 1)),
+        Fmt16 | Fmt61 | Fmt160 => Some((1, 2)),
+        Fmt24 => Some((1, 3)),
+        Fmt32 => Some((1, 4)),
+        Fmt212 => Some((2, 3)),
+        Fmt310 | Fmt311 => Some((3, 4)),
+        Fmt8 | Flac508 | Flac516 | Flac524 => None,
+    }
+}
+
+/// Signals stored in one file.
+struct FileGroup {
+    file_name: String,
+    /// Header indices of the file's signals, in header (= storage) order.
+    signals: Vec<usize>,
+    format: SignalFormat,
+    /// Samples per frame of each signal in `signals`.
+    spf: Vec<u32>,
+    /// Total samples per frame in the file.
+    frame_len: u64,
+    /// Largest skew of the file's signals.
+    max_skew: u64,
+    path: PathBuf,
+    /// Length in bytes (from the file system).
+    file_len: u64,
+    /// Complete frames after the byte offset.
+    holds: u64,
+    /// FLAC only: the decoded frames (whole file), decoded early because only decoding tells
+    /// the length.
+    flac: Option<Vec<i32>>,
+    /// FLAC only: leading frames to skip (the header's offset counts FLAC samples).
+    flac_skip_frames: u64,
+}
+
+/// Frames of one file, loaded for a range.
+struct Loaded {
+    /// File frame (after the offset) of `data[0..frame_len]`.
+    first: u64,
+    /// One past the last loaded file frame.
+    end: u64,
+    data: Vec<i32>,
+}
+
+fn describe(spec: &SignalSpec, index: usize) -> String {
+    match &spec.description {
+        Some(d) => format!("signal {index} ({d})"),
+        None => format!("signal {index}"),
+    }
+}
+
+/// Group the needed signals by file, check formats, and measure each file.
+fn plan_groups(
+    dir: &Path,
+    header: &Header,
+    wanted: &[usize],
+    declared: Option<u64>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<FileGroup>> {
+    let signals = &header.signals;
+    let mut groups: Vec<FileGroup> = Vec::new();
+    for (i, spec) in signals.iter().enumerate() {
+        if spec.format == 0 {
+            continue;
+        }
+        match groups.iter_mut().find(|g| g.file_name == spec.file_name) {
+            Some(g) => {
+                let first = &signals[g.signals[0]];
+                if first.format != spec.format {
+                    return Err(Error::malformed(format!(
+                        "{} and {} share file {} but have formats {} and {}",
+                        describe(first, g.signals[0]),
+                        describe(spec, i),
+                        spec.file_name,
+                        first.format,
+                        spec.format
+                    )));
+                }
+                if first.byte_offset != spec.byte_offset {
+                    warnings.push(format!(
+                        "{}: byte offset {} differs from the {} of the file's first signal; \
+                         the file's first signal's offset is used",
+                        describe(spec, i),
+                        spec.byte_offset,
+                        first.byte_offset
+                    ));
+                }
+                g.signals.push(i);
+                g.spf.push(spec.samples_per_frame);
+                g.frame_len += u64::from(spec.samples_per_frame);
+                g.max_skew = g.max_skew.max(spec.skew);
+            }
+            None => {
+                let format = SignalFormat::from_code(spec.format).ok_or_else(|| {
+                    Error::unsupported(format!(
+                        "{}: format {} is not a WFDB signal format this reader knows",
+                        describe(spec, i),
+                        spec.format
+                    ))
+                })?;
+                groups.push(FileGroup {
+                    file_name: spec.file_name.clone(),
+                    signals: vec![i],
+                    format,
+                    spf: vec![spec.samples_per_frame],
+                    frame_len: u64::from(spec.samples_per_frame),
+                    max_skew: spec.skew,
+                    path: dir.join(&spec.file_name),
+                    file_len: 0,
+                    holds: 0,
+                    flac: None,
+                    flac_skip_frames: 0,
+                });
+            }
+        }
+    }
+    groups.retain(|g| g.signals.iter().any(|s| wanted.contains(s)));
+    for g in &mut groups {
+        measure(g, &signals[g.signals[0]], declared)?;
+    }
+    Ok(groups)
+}
+
+/// Find how many complete frames a file holds (decoding FLAC files to find out).
+fn measure(g: &mut FileGroup, first: &SignalSpec, declared: Option<u64>) -> Result<()> {
+    let meta = std::fs::metadata(&g.path).map_err(|e| Error::io(&g.path, e))?;
+    g.file_len = meta.len();
+    let offset = first.byte_offset;
+    if g.format.is_flac() {
+        let spf = u64::from(g.spf[0]);
+        if offset % spf != 0 {
+            return Err(Error::unsupported(format!(
+                "FLAC offset of {offset} samples is not a whole number of frames \
+                 ({spf} samples per frame)"
+            ))
+            .in_file(&g.path));
+        }
+        g.flac_skip_frames = offset / spf;
+        let bytes = std::fs::read(&g.path).map_err(|e| Error::io(&g.path, e))?;
+        let max = declared.and_then(|n| n.checked_add(g.max_skew)?.checked_add(g.flac_skip_frames));
+        let initial = vec![0; g.spf.len()];
+        let data = format::decode(g.format, &bytes, &g.spf, &initial, max).in_file(&g.path)?;
+        let frames = data.len() as u64 / g.frame_len;
+        g.holds = frames.saturating_sub(g.flac_skip_frames);
+        g.flac = Some(data);
+    } else {
+        let data_len = g.file_len.saturating_sub(offset);
+        g.holds = format::samples_in_bytes(g.format, data_len) / g.frame_len;
+    }
+    Ok(())
+}
+
+/// Load file frames `[lo, hi)` (hi ≤ holds) of a group.
+fn load(g: &mut FileGroup, header: &Header, lo: u64, hi: u64) -> Result<Loaded> {
+    let first_spec = &header.signals[g.signals[0]];
+    if let Some(data) = g.flac.take() {
+        // Keep only what is needed, so the whole decoded file is not held twice.
+        // Offsets come from the header: keep the arithmetic from overflowing.
+        let index = |frame: u64| {
+            let sample = g
+                .flac_skip_frames
+                .saturating_add(frame)
+                .saturating_mul(g.frame_len);
+            usize::try_from(sample).unwrap_or(usize::MAX)
+        };
+        let data = data
+            .get(index(lo)..index(hi))
+            .map(<[i32]>::to_vec)
+            .unwrap_or_default();
+        return Ok(Loaded {
+            first: lo,
+            end: hi,
+            data,
+        });
+    }
+    let offset = first_spec.byte_offset;
+    let initial: Vec<i32> = g
+        .signals
+        .iter()
+        .map(|&s| header.signals[s].initial_value_or_default())
+        .collect();
+    // Start at a frame whose first sample begins a whole packing group; format 8 (differences)
+    // is decoded from the start.
+    let start_frame = match packing(g.format) {
+        Some((group_samples, _)) => {
+            let mut f = lo;
+            while f > 0 && (f * g.frame_len) % group_samples != 0 {
+                f -= 1;
+            }
+            f
+        }
+        None => 0,
+    };
+    let (start_byte, want_bytes) = match packing(g.format) {
+        Some((gs, gb)) => {
+            let start_sample = start_frame * g.frame_len;
+            let samples = (hi - start_frame) * g.frame_len;
+            (start_sample / gs * gb, samples.div_ceil(gs) * gb)
+        }
+        // Format 8: one byte per sample.
+        None => (0, hi * g.frame_len),
+    };
+    let mut file = File::open(&g.path).map_err(|e| Error::io(&g.path, e))?;
+    let pos = offset.saturating_add(start_byte);
+    file.seek(SeekFrom::Start(pos))
+        .map_err(|e| Error::io(&g.path, e))?;
+    let mut bytes = Vec::with_capacity(want_bytes.min(g.file_len.saturating_sub(pos)) as usize);
+    file.take(want_bytes)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(&g.path, e))?;
+    let data = format::decode(g.format, &bytes, &g.spf, &initial, Some(hi - start_frame))
+        .in_file(&g.path)?;
+    let got = data.len() as u64 / g.frame_len;
+    if got < hi - start_frame {
+        // The file changed under us or the size rule disagrees with the decoder.
+        return Err(Error::truncated(format!(
+            "expected {} frames from byte {pos}, decoded {got}",
+            hi - start_frame
+        ))
+        .in_file(&g.path));
+    }
+    let skip = ((lo - start_frame) * g.frame_len) as usize;
+    let data = if skip > 0 {
+        data.get(skip..).map(<[i32]>::to_vec).unwrap_or_default()
+    } else {
+        data
+    };
+    Ok(Loaded {
+        first: lo,
+        end: hi,
+        data,
+    })
+}
+
+/// Read a single-segment record described by `header` (in directory `dir`).
+fn read_single(
+    dir: &Path,
+    hea: &Path,
+    header: &Header,
+    options: &ReadOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Recording> {
+    let specs = &header.signals;
+    let wanted = wanted_channels(options, specs.len()).in_file(hea)?;
+    let declared = header.record.known_samples();
+    let spf_total: u64 = specs.iter().map(|s| u64::from(s.samples_per_frame)).sum();
+    if let Some(n) = declared {
+        check_total(n, spf_total, "record").in_file(hea)?;
+    }
+
+    let mut groups = plan_groups(dir, header, &wanted, declared, warnings).in_file(hea)?;
+    let frames = match declared {
+        Some(n) => {
+            for g in &groups {
+                if g.holds < n {
+                    return Err(Error::truncated(format!(
+                        "header declares {n} samples, file holds {}",
+                        g.holds
+                    ))
+                    .in_file(&g.path));
+                }
+            }
+            n
+        }
+        None => {
+            let shortest = groups.iter().map(|g| g.holds).min().unwrap_or(0);
+            if groups.iter().any(|g| g.holds != shortest) {
+                let counts: Vec<String> = groups
+                    .iter()
+                    .map(|g| format!("{} holds {}", g.file_name, g.holds))
+                    .collect();
+                warnings.push(format!(
+                    "the header gives no length and the signal files differ ({}); \
+                     reading the shortest, {shortest} samples",
+                    counts.join(", ")
+                ));
+            }
+            shortest
+        }
+    };
+    let (from, to) = frame_range(options, frames).in_file(hea)?;
+    let verify = declared.is_some() && from == 0 && to == frames;
+
+    let n_frames = to - from;
+    let mut out: Vec<Option<Vec<i32>>> = vec![None; specs.len()];
+    for g in &mut groups {
+        let hi = to.saturating_add(g.max_skew).min(g.holds);
+        let lo = from.min(hi);
+        let loaded = load(g, header, lo, hi)?;
+        let t = g.frame_len as usize;
+        let mut offset_in_frame = 0usize;
+        for (k, &s) in g.signals.iter().enumerate() {
+            let spec = &specs[s];
+            let spf = g.spf[k] as usize;
+            let pos = offset_in_frame;
+            offset_in_frame += spf;
+            if !wanted.contains(&s) {
+                continue;
+            }
+            if verify {
+                if let Some(expected) = spec.checksum {
+                    let sum = checksum(&loaded, t, pos, spf, frames, g.format.invalid_value());
+                    if sum != expected as i16 {
+                        let msg = format!(
+                            "{}: header checksum {expected}, samples sum to {sum}",
+                            describe(spec, s)
+                        );
+                        if options.strict_checksums {
+                            return Err(Error::checksum(msg).in_file(&g.path));
+                        }
+                        warnings.push(format!("{}: checksum mismatch: {msg}", g.file_name));
+                    }
+                }
+            }
+            let mut samples = Vec::with_capacity(n_frames as usize * spf);
+            for i in from..to {
+                let f = i.saturating_add(spec.skew);
+                if f >= loaded.first && f < loaded.end {
+                    let at = (f - loaded.first) as usize * t + pos;
+                    match loaded.data.get(at..at + spf) {
+                        Some(chunk) => samples.extend_from_slice(chunk),
+                        None => samples.extend(std::iter::repeat_n(MISSING, spf)),
+                    }
+                } else {
+                    samples.extend(std::iter::repeat_n(MISSING, spf));
+                }
+            }
+            out[s] = Some(samples);
+        }
+    }
+
+    let mut signals = Vec::with_capacity(wanted.len());
+    for &s in &wanted {
+        let spec = &specs[s];
+        // A channel asked for twice is read once and copied.
+        let samples = match out[s].take() {
+            Some(v) => {
+                if wanted.iter().filter(|&&w| w == s).count() > 1 {
+                    out[s] = Some(v.clone());
+                }
+                v
+            }
+            // Format 0: a null signal, nothing stored.
+            None => vec![MISSING; n_frames as usize * spec.samples_per_frame as usize],
+        };
+        signals.push(signal_from_spec(spec, &header.record.name, s, samples));
+    }
+    Ok(Recording {
+        name: header.record.name.clone(),
+        frame_frequency: header.record.sampling_frequency_or_default(),
+        frames: n_frames,
+        base_datetime: header.record.base_datetime(),
+        signals,
+        info: header.info.clone(),
+    })
+}
+
+/// WFDB checksum of one signal over file frames `[0, frames)`: the 16-bit wrapping sum, as a
+/// signed 16-bit value.
+fn checksum(
+    loaded: &Loaded,
+    frame_len: usize,
+    pos: usize,
+    spf: usize,
+    frames: u64,
+    invalid: i32,
+) -> i16 {
+    let mut sum: i32 = 0;
+    let n = frames.min(loaded.end) as usize;
+    for f in 0..n {
+        let at = f * frame_len + pos;
+        if let Some(chunk) = loaded.data.get(at..at + spf) {
+            for &v in chunk {
+                let v = if v == MISSING { invalid } else { v };
+                sum = sum.wrapping_add(v);
+            }
+        }
+    }
+    sum as i16
+}
+
+fn signal_from_spec(spec: &SignalSpec, record: &str, index: usize, samples: Vec<i32>) -> Signal {
+    Signal {
+        description: spec.description_or_default(record, index),
+        units: spec.units_or_default().to_string(),
+        gain: spec.adc_gain.unwrap_or(0.0),
+        baseline: spec.baseline_or_default(),
+        adc_resolution: spec.adc_resolution.unwrap_or(0),
+        adc_zero: spec.adc_zero_or_default(),
+        samples_per_frame: spec.samples_per_frame,
+        samples,
+    }
+}
+
+/// A data segment of a multi-segment record.
+struct Segment {
+    name: String,
+    frames: u64,
+    /// `None` for a null segment.
+    header: Option<Header>,
+    /// For each layout signal, the segment's signal index holding it.
+    map: Vec<Option<usize>>,
+}
+
+/// Read a multi-segment record.
+fn read_multi(
+    dir: &Path,
+    hea: &Path,
+    master: &Header,
+    options: &ReadOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Recording> {
+    let seg_specs = master.segments.as_deref().unwrap_or(&[]);
+    let read_seg_header = |name: &str| -> Result<Header> {
+        let h = read_header(dir.join(name))?;
+        if h.segments.is_some() {
+            return Err(Error::malformed(format!(
+                "segment {name} is itself a multi-segment record"
+            ))
+            .in_file(header_path(dir.join(name))));
+        }
+        Ok(h)
+    };
+    let variable = seg_specs.first().is_some_and(|s| s.samples == 0);
+    let layout = if variable {
+        let first = &seg_specs[0];
+        if first.is_null() {
+            return Err(
+                Error::malformed("the layout segment (length 0) is a null segment `~`")
+                    .in_file(hea),
+            );
+        }
+        Some(read_seg_header(&first.name)?)
+    } else {
+        None
+    };
+
+    let mut segments = Vec::new();
+    let mut total: u64 = 0;
+    for spec in seg_specs.iter().skip(usize::from(variable)) {
+        if spec.samples == 0 {
+            continue;
+        }
+        total = total.checked_add(spec.samples).ok_or_else(|| {
+            Error::too_large("total of the segment lengths overflows").in_file(hea)
+        })?;
+        let header = if spec.is_null() {
+            None
+        } else {
+            Some(read_seg_header(&spec.name)?)
+        };
+        segments.push(Segment {
+            name: spec.name.clone(),
+            frames: spec.samples,
+            header,
+            map: Vec::new(),
+        });
+    }
+
+    // The record's signal list.
+    let layout_specs: Vec<SignalSpec> = match &layout {
+        Some(h) => h.signals.clone(),
+        None => match segments.iter().find_map(|s| s.header.as_ref()) {
+            Some(h) => h.signals.clone(),
+            None => Vec::new(),
+        },
+    };
+    let nsig = layout_specs.len();
+    if nsig != master.record.signal_count as usize {
+        warnings.push(format!(
+            "master header declares {} signals, the {} describes {nsig}",
+            master.record.signal_count,
+            if variable {
+                "layout segment"
+            } else {
+                "first segment"
+            }
+        ));
+    }
+    if let Some(n) = master.record.known_samples() {
+        if n != total {
+            warnings.push(format!(
+                "master header declares {n} samples, the segments total {total}; using {total}"
+            ));
+        }
+    }
+    let spf_total: u64 = layout_specs
+        .iter()
+        .map(|s| u64::from(s.samples_per_frame))
+        .sum();
+    check_total(total, spf_total, "multi-segment record").in_file(hea)?;
+    let frequency = master.record.sampling_frequency_or_default();
+
+    // Map each segment's signals onto the layout, and pick each signal's reference spec.
+    let mut reference: Vec<Option<SignalSpec>> = vec![None; nsig];
+    for seg in &mut segments {
+        let Some(h) = &seg.header else { continue };
+        let seg_freq = h.record.sampling_frequency_or_default();
+        if (seg_freq - frequency).abs() > 1e-9 * frequency.abs().max(1.0) {
+            return Err(Error::unsupported(format!(
+                "segment {} is sampled at {seg_freq} Hz, the record at {frequency} Hz",
+                seg.name
+            ))
+            .in_file(hea));
+        }
+        seg.map = if variable {
+            map_by_description(&layout_specs, &h.signals)
+        } else {
+            if h.signals.len() != nsig {
+                return Err(Error::malformed(format!(
+                    "fixed-layout record: segment {} has {} signals, the first segment {nsig}",
+                    seg.name,
+                    h.signals.len()
+                ))
+                .in_file(hea));
+            }
+            (0..nsig).map(Some).collect()
+        };
+        for (k, spec) in h.signals.iter().enumerate() {
+            if !seg.map.contains(&Some(k)) {
+                warnings.push(format!(
+                    "segment {}: {} is not in the layout; ignored",
+                    seg.name,
+                    describe(spec, k)
+                ));
+            }
+        }
+        for (j, m) in seg.map.iter().enumerate() {
+            let Some(k) = *m else { continue };
+            let spec = &h.signals[k];
+            if spec.samples_per_frame != layout_specs[j].samples_per_frame {
+                return Err(Error::unsupported(format!(
+                    "segment {}: {} has {} samples per frame, the record {}",
+                    seg.name,
+                    describe(spec, k),
+                    spec.samples_per_frame,
+                    layout_specs[j].samples_per_frame
+                ))
+                .in_file(hea));
+            }
+            if reference[j].is_none() {
+                reference[j] = Some(spec.clone());
+            }
+        }
+    }
+
+    let wanted = wanted_channels(options, nsig).in_file(hea)?;
+    let (from, to) = frame_range(options, total).in_file(hea)?;
+    let mut out: Vec<Vec<i32>> = vec![Vec::new(); wanted.len()];
+    let mut seg_start = 0u64;
+    for seg in &segments {
+        let seg_end = seg_start + seg.frames;
+        let lo = from.max(seg_start);
+        let hi = to.min(seg_end);
+        let start_here = seg_start;
+        seg_start = seg_end;
+        if lo >= hi {
+            continue;
+        }
+        let len = hi - lo;
+        let fill_missing = |v: &mut Vec<i32>, j: usize| {
+            let n = len as usize * layout_specs[j].samples_per_frame as usize;
+            v.extend(std::iter::repeat_n(MISSING, n));
+        };
+        let Some(h) = &seg.header else {
+            for (w, &j) in wanted.iter().enumerate() {
+                fill_missing(&mut out[w], j);
+            }
+            continue;
+        };
+        let seg_channels: Vec<usize> = wanted.iter().filter_map(|&j| seg.map[j]).collect();
+        if seg_channels.is_empty() {
+            for (w, &j) in wanted.iter().enumerate() {
+                fill_missing(&mut out[w], j);
+            }
+            continue;
+        }
+        let mut h = h.clone();
+        match h.record.known_samples() {
+            None => h.record.samples = Some(seg.frames),
+            Some(n) if n != seg.frames => {
+                return Err(Error::malformed(format!(
+                    "segment {} header declares {n} samples, the master header {}",
+                    seg.name, seg.frames
+                ))
+                .in_file(hea));
+            }
+            Some(_) => {}
+        }
+        let seg_hea = header_path(dir.join(&seg.name));
+        let seg_options = ReadOptions {
+            sampfrom: lo - start_here,
+            sampto: Some(hi - start_here),
+            channels: Some(seg_channels.clone()),
+            strict_checksums: options.strict_checksums,
+        };
+        let mut seg_warnings = Vec::new();
+        let rec = read_single(dir, &seg_hea, &h, &seg_options, &mut seg_warnings)?;
+        warnings.extend(
+            seg_warnings
+                .into_iter()
+                .map(|w| format!("segment {}: {w}", seg.name)),
+        );
+        for (w, &j) in wanted.iter().enumerate() {
+            let Some(k) = seg.map[j] else {
+                fill_missing(&mut out[w], j);
+                continue;
+            };
+            let Some(pos) = seg_channels.iter().position(|&c| c == k) else {
+                fill_missing(&mut out[w], j);
+                continue;
+            };
+            let samples = &rec.signals[pos].samples;
+            let spec = &h.signals[k];
+            let target = reference[j].as_ref().unwrap_or(spec);
+            let (g_seg, b_seg) = (spec.gain_or_default(), spec.baseline_or_default());
+            let (g_ref, b_ref) = (target.gain_or_default(), target.baseline_or_default());
+            if g_seg == g_ref && b_seg == b_ref {
+                out[w].extend_from_slice(samples);
+            } else {
+                warnings.push(format!(
+                    "segment {}: {} has gain {g_seg} and baseline {b_seg}, the record uses \
+                     {g_ref} and {b_ref}; samples rescaled",
+                    seg.name,
+                    describe(spec, k)
+                ));
+                out[w].extend(
+                    samples
+                        .iter()
+                        .map(|&v| rescale(v, g_seg, b_seg, g_ref, b_ref)),
+                );
+            }
+        }
+    }
+
+    let signals = wanted
+        .iter()
+        .zip(out)
+        .map(|(&j, samples)| {
+            let layout_spec = &layout_specs[j];
+            let spec = reference[j].as_ref().unwrap_or(layout_spec);
+            let mut signal = signal_from_spec(spec, &master.record.name, j, samples);
+            signal.description = layout_spec.description_or_default(&master.record.name, j);
+            signal.samples_per_frame = layout_spec.samples_per_frame;
+            signal
+        })
+        .collect();
+    Ok(Recording {
+        name: master.record.name.clone(),
+        frame_frequency: frequency,
+        frames: to - from,
+        base_datetime: master.record.base_datetime(),
+        signals,
+        info: master.info.clone(),
+    })
+}
+
+/// For each layout signal, the segment signal with the same description (the n-th layout
+/// signal of a description takes the n-th segment signal of it).
+fn map_by_description(layout: &[SignalSpec], segment: &[SignalSpec]) -> Vec<Option<usize>> {
+    let mut used = vec![false; segment.len()];
+    layout
+        .iter()
+        .map(|l| {
+            let d = l.description.as_deref()?;
+            let k = segment
+                .iter()
+                .enumerate()
+                .position(|(k, s)| !used[k] && s.description.as_deref() == Some(d))?;
+            used[k] = true;
+            Some(k)
+        })
+        .collect()
+}
+
+/// Convert a digital value from one gain/baseline to another, keeping missing samples missing.
+fn rescale(v: i32, g_from: f64, b_from: i32, g_to: f64, b_to: i32) -> i32 {
+    if v == MISSING {
+        return MISSING;
+    }
+    let x = ((f64::from(v) - f64::from(b_from)) * g_to / g_from + f64::from(b_to)).round();
+    // Keep clear of MISSING, which is i32::MIN.
+    x.clamp(f64::from(i32::MIN + 1), f64::from(i32::MAX)) as i32
+}
