@@ -312,15 +312,15 @@ pub fn parse_edf(bytes: &[u8]) -> Result<EdfRecording> {
             for (n, &a) in annotation_signals.iter().enumerate() {
                 let off = offsets[a] as usize;
                 let len = signals[a].samples_per_record as usize * 2;
-                let tals =
-                    parse_annotation_signal(&rec[off..off + len], &mut warnings).map_err(|e| {
-                        e.at(format!(
-                            "data record {} (byte {}), annotation signal {}",
-                            r,
-                            expected_header + r as usize * record_bytes + off,
-                            a + 1
-                        ))
-                    })?;
+                let file_offset = expected_header + r as usize * record_bytes + off;
+                let location = |i: usize| {
+                    format!(
+                        "data record {r}, annotation signal {}, byte {}",
+                        a + 1,
+                        file_offset + i
+                    )
+                };
+                let tals = parse_annotation_signal(&rec[off..off + len], &location, &mut warnings)?;
                 for (t, tal) in tals.into_iter().enumerate() {
                     let mut texts = tal.texts.into_iter();
                     if n == 0 && t == 0 && plus {
@@ -730,7 +730,12 @@ fn parse_real(b: &[u8]) -> Result<f64> {
 }
 
 /// Parse the TALs of one annotation signal in one data record.
-fn parse_annotation_signal(data: &[u8], warnings: &mut Vec<String>) -> Result<Vec<Tal>> {
+/// `location(i)` names byte `i` of `data` for error messages.
+fn parse_annotation_signal(
+    data: &[u8],
+    location: &dyn Fn(usize) -> String,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Tal>> {
     let mut tals = Vec::new();
     let mut i = 0;
     while i < data.len() {
@@ -742,9 +747,9 @@ fn parse_annotation_signal(data: &[u8], warnings: &mut Vec<String>) -> Result<Ve
             return Err(Error::malformed(
                 "annotation list is not terminated by a NUL byte before the end of the signal",
             )
-            .at(format!("byte {i}")));
+            .at(location(i)));
         };
-        let tal = parse_tal(&data[i..i + len], warnings).map_err(|e| e.at(format!("byte {i}")))?;
+        let tal = parse_tal(&data[i..i + len], warnings).map_err(|e| e.at(location(i)))?;
         tals.push(tal);
         i += len + 1;
     }
@@ -991,6 +996,9 @@ pub fn write_edf_plus(
     std::fs::write(path, bytes).map_err(|e| Error::io(path, e))?;
     Ok(warnings)
 }
+
+/// A digital limit and the text of its physical value.
+type Limit = (i32, String);
 
 /// One output signal, ready to write.
 struct OutSignal<'a> {
@@ -1416,35 +1424,83 @@ fn prepare_signal<'a>(
         }
     }
     candidates.push((i32::from(i16::MIN), i32::from(i16::MAX)));
-    let exact = |d: i32| -> Option<String> {
+    // A limit prints "exactly" when its 8-character text equals the true value to 1e-12 of the
+    // whole physical range (only float noise remains). When the reader had to round the baseline
+    // at 2^-15 (adc_resolution 31), no limit is exact in that sense, so allow 2^-15 of a step and
+    // rely on the identity check below.
+    let span = (physical(i32::from(i16::MAX)) - physical(i32::from(i16::MIN))).abs();
+    let strict = 1e-12 * span;
+    let loose = if hinted == Some(15) {
+        strict + 1.0 / gain.abs() / 32768.0
+    } else {
+        strict
+    };
+    let printed = |d: i32, tolerance: f64| -> Option<String> {
         let p = physical(d);
         let text = fmt_field(p)?;
         let back: f64 = text.parse().ok()?;
-        // "Exact": equal to 1e-12 of the whole physical range (only float noise remains).
-        let span = (physical(i32::from(i16::MAX)) - physical(i32::from(i16::MIN))).abs();
-        ((back - p).abs() <= 1e-12 * span).then_some(text)
+        ((back - p).abs() <= tolerance).then_some(text)
+    };
+    // Best of all: reading the file back gives this very gain, baseline and scaling.
+    let identical = |a: i32, b: i32, pa: &str, pb: &str| {
+        let header = SignalHeader {
+            label: String::new(),
+            transducer: String::new(),
+            dimension: String::new(),
+            physical_min: pa.parse().unwrap_or(f64::NAN),
+            physical_max: pb.parse().unwrap_or(f64::NAN),
+            digital_min: i64::from(a),
+            digital_max: i64::from(b),
+            prefilter: String::new(),
+            samples_per_record: 1,
+        };
+        matches!(calibration(&header), Ok((g, base, k))
+            if g == s.effective_gain() && base == s.baseline && k == shift)
+    };
+    // Further candidates: digital values near either end whose physical values print within
+    // `tolerance`, shortest text first (short texts are the truly exact decimals).
+    let scan = |tolerance: f64| -> (Vec<Limit>, Vec<Limit>) {
+        let mut low: Vec<Limit> = (i32::from(i16::MIN)..=elo.min(0))
+            .filter_map(|d| printed(d, tolerance).map(|t| (d, t)))
+            .collect();
+        let mut high: Vec<Limit> = (ehi.max(0)..=i32::from(i16::MAX))
+            .rev()
+            .filter_map(|d| printed(d, tolerance).map(|t| (d, t)))
+            .collect();
+        low.sort_by_key(|(d, t)| (t.len(), *d));
+        high.sort_by_key(|(d, t)| (t.len(), -*d));
+        low.truncate(16);
+        high.truncate(16);
+        (low, high)
     };
     let mut chosen = None;
     for &(a, b) in &candidates {
-        if let (Some(pa), Some(pb)) = (exact(a), exact(b)) {
-            chosen = Some((a, b, pa, pb));
-            break;
+        if let (Some(pa), Some(pb)) = (printed(a, loose), printed(b, loose)) {
+            if identical(a, b, &pa, &pb) {
+                chosen = Some((a, b, pa, pb));
+                break;
+            }
         }
     }
     if chosen.is_none() {
-        // Widest range whose limits print exactly and that contains the data.
-        let a = (i32::from(i16::MIN)..=elo.min(0)).find(|&d| exact(d).is_some());
-        let b = (ehi.max(0)..=i32::from(i16::MAX))
-            .rev()
-            .find(|&d| exact(d).is_some());
-        if let (Some(a), Some(b)) = (a, b) {
+        let (low, high) = scan(loose);
+        chosen = low
+            .iter()
+            .flat_map(|l| high.iter().map(move |h| (l, h)))
+            .find(|((a, pa), (b, pb))| a < b && identical(*a, *b, pa, pb))
+            .map(|((a, pa), (b, pb))| (*a, *b, pa.clone(), pb.clone()));
+    }
+    if chosen.is_none() {
+        // Not identical (e.g. the reader would pick another scaling), but physically exact.
+        chosen = candidates
+            .iter()
+            .find_map(|&(a, b)| Some((a, b, printed(a, strict)?, printed(b, strict)?)));
+    }
+    if chosen.is_none() {
+        let (low, high) = scan(strict);
+        if let (Some((a, pa)), Some((b, pb))) = (low.first(), high.first()) {
             if a < b {
-                chosen = Some((
-                    a,
-                    b,
-                    exact(a).unwrap_or_default(),
-                    exact(b).unwrap_or_default(),
-                ));
+                chosen = Some((*a, *b, pa.clone(), pb.clone()));
             }
         }
     }
