@@ -781,10 +781,7 @@ fn error_paths() {
         ),
         (
             "zero-byte records",
-            {
-                let b = header("", "1", "1", &[sig("ECG", 0)]);
-                b
-            },
+            header("", "1", "1", &[sig("ECG", 0)]),
             "malformed",
             "data records are empty",
         ),
