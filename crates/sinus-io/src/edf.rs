@@ -1065,11 +1065,13 @@ pub fn encode_edf(
     } else {
         choose_record_duration(ff, frames, frame_bytes)?
     };
+    // EDF+ needs a data record to carry the annotations even when there are no frames.
     let records = if frames_per_record == 0 {
-        u64::from(plus)
+        0
     } else {
         frames.div_ceil(frames_per_record)
-    };
+    }
+    .max(u64::from(plus));
     let record_duration: f64 = duration_text.parse().unwrap_or(0.0);
 
     // Start date/time; the sub-second part goes into the time-keeping onsets (EDF+ only).
@@ -1614,5 +1616,91 @@ fn fmt_onset(x: f64) -> String {
         "0".to_string()
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_day_arithmetic_round_trips() {
+        // Every day from 1900 to 2100, including the leap days of 2000 (leap) and 1900/2100 (not).
+        let start = days_from_civil(Date {
+            year: 1900,
+            month: 1,
+            day: 1,
+        });
+        let mut expected = Date {
+            year: 1900,
+            month: 1,
+            day: 1,
+        };
+        for z in start..start + 73_049 {
+            let d = civil_from_days(z);
+            assert_eq!(d, expected);
+            assert_eq!(days_from_civil(d), z);
+            expected = if d.day < days_in_month(d.year, d.month) {
+                Date {
+                    day: d.day + 1,
+                    ..d
+                }
+            } else if d.month < 12 {
+                Date {
+                    month: d.month + 1,
+                    day: 1,
+                    ..d
+                }
+            } else {
+                Date {
+                    year: d.year + 1,
+                    month: 1,
+                    day: 1,
+                }
+            };
+        }
+        assert_eq!(days_in_month(2000, 2), 29);
+        assert_eq!(days_in_month(1900, 2), 28);
+        assert_eq!(
+            days_from_civil(Date {
+                year: 1970,
+                month: 1,
+                day: 1
+            }),
+            0
+        );
+    }
+
+    #[test]
+    fn fields_print_in_eight_characters() {
+        assert_eq!(fmt_field(-5.12).as_deref(), Some("-5.12"));
+        assert_eq!(
+            fmt_field(-7_566.740_415_140_415).as_deref(),
+            Some("-7566.74")
+        );
+        assert_eq!(fmt_field(1.0 / 3.0).as_deref(), Some("0.333333"));
+        assert_eq!(fmt_field(-0.000_000_01).as_deref(), Some("0"));
+        assert_eq!(fmt_field(123_456_789.0), None);
+        assert_eq!(fmt_field(f64::NAN), None);
+        assert_eq!(fmt_onset(0.125), "0.125");
+        assert_eq!(fmt_onset(3.0), "3");
+        assert_eq!(fmt_onset(1e-10), "0");
+    }
+
+    #[test]
+    fn record_duration_choice() {
+        // 360 Hz, 720 frames: 1 s records divide the recording.
+        assert_eq!(
+            choose_record_duration(360.0, 720, 4).unwrap(),
+            (360, "1".to_string())
+        );
+        // 1000/3 Hz: 1 s is not a whole number of frames; 0.9 s (300 frames) is, exactly.
+        assert_eq!(
+            choose_record_duration(1000.0 / 3.0, 3000, 2).unwrap(),
+            (300, "0.9".to_string())
+        );
+        // Large frames: records stay within 61440 bytes.
+        let (f, d) = choose_record_duration(1000.0, 100_000, 400).unwrap();
+        assert!(f * 400 <= 61_440 && 100_000 % f == 0, "{f} {d}");
     }
 }

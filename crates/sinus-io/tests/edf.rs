@@ -66,8 +66,16 @@ fn header_with(
         sigs.iter().map(|s| pad(&f(s), w)).collect()
     };
     h += &field(&|s| s.label.to_string(), 16);
-    h += &field(&|_| "AgAgCl".to_string(), 80);
-    h += &field(&|_| "mV".to_string(), 8);
+    // EDF+ wants empty transducer and dimension fields for annotation signals.
+    let ordinary = |s: &Sig, v: &str| {
+        if s.label == "EDF Annotations" {
+            String::new()
+        } else {
+            v.to_string()
+        }
+    };
+    h += &field(&|s| ordinary(s, "AgAgCl"), 80);
+    h += &field(&|s| ordinary(s, "mV"), 8);
     h += &field(&|s| s.pmin.to_string(), 8);
     h += &field(&|s| s.pmax.to_string(), 8);
     h += &field(&|s| s.dmin.to_string(), 8);
