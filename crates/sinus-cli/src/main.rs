@@ -5,8 +5,11 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod export;
 mod fetch;
+mod info;
 mod progress;
+mod record_arg;
 
 /// Sinus: ECG arrhythmia analysis. Not a medical device.
 #[derive(Debug, Parser)]
@@ -21,6 +24,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Show a record's header summary and its annotation counts by symbol.
+    Info(info::InfoArgs),
+    /// Convert a record to CSV, JSON, WFDB (format 16 or 212) or EDF+.
+    Export(export::ExportArgs),
     /// Download a PhysioNet database and verify every file against its SHA256SUMS.txt.
     Fetch(fetch::FetchArgs),
 }
@@ -32,6 +39,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let progress = progress::Progress::new(cli.quiet);
     let result = match cli.command {
+        Command::Info(args) => info::run(args),
+        Command::Export(args) => export::run(args),
         Command::Fetch(args) => fetch::run(args, &progress),
     };
     match result {

@@ -716,7 +716,7 @@ fn utf8_len(first: u8) -> usize {
 /// Write `rec` as CSV to `w`: physical values (or digital integers when `physical` is false),
 /// with a leading `time (s)` column when `time_column` is true. See the module documentation.
 pub fn write_csv(
-    w: &mut impl Write,
+    w: &mut (impl Write + ?Sized),
     rec: &Recording,
     physical: bool,
     time_column: bool,

@@ -240,15 +240,16 @@ pub fn synthetic_ecg(params: &DemoParams) -> (Recording, Vec<DemoBeat>) {
             let sigma = w.width * fs;
             let lo = (centre - 5.0 * sigma).floor().max(0.0) as usize;
             let hi = ((centre + 5.0 * sigma).ceil() as usize).min(n);
-            for i in lo..hi {
+            let [lead0, lead1] = &mut mv;
+            for (i, (a, b)) in (lo..hi).zip(lead0[lo..hi].iter_mut().zip(&mut lead1[lo..hi])) {
                 let x = (i as f64 - centre) / sigma;
                 let g = (-0.5 * x * x).exp();
-                mv[0][i] += w.amplitude[0] * g;
-                mv[1][i] += w.amplitude[1] * g;
+                *a += w.amplitude[0] * g;
+                *b += w.amplitude[1] * g;
             }
         }
     }
-    let phase = rng.uniform() * 6.28;
+    let phase = rng.uniform() * std::f64::consts::TAU;
     for (lead, samples) in mv.iter_mut().enumerate() {
         for (i, v) in samples.iter_mut().enumerate() {
             let ts = i as f64 / fs;

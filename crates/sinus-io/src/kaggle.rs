@@ -186,7 +186,7 @@ pub fn parse_kaggle(bytes: &[u8], options: &KaggleOptions) -> Result<KaggleData>
 }
 
 /// Write beats in the original files' form (see the module documentation).
-pub fn write_kaggle(w: &mut impl Write, beats: &[KaggleBeat]) -> Result<()> {
+pub fn write_kaggle(w: &mut (impl Write + ?Sized), beats: &[KaggleBeat]) -> Result<()> {
     let mut out = std::io::BufWriter::new(w);
     let mut line = String::with_capacity((BEAT_LEN + 1) * 26);
     for (i, b) in beats.iter().enumerate() {

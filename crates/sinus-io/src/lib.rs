@@ -17,6 +17,7 @@ pub mod demo;
 pub mod edf;
 pub mod error;
 pub mod kaggle;
+pub mod open;
 pub mod physionet;
 pub mod recording;
 pub mod wfdb;

@@ -502,19 +502,7 @@ fn read_single(
                     }
                 }
             }
-            let mut samples = Vec::with_capacity(n_frames as usize * spf);
-            for i in from..to {
-                let f = i.saturating_add(spec.skew);
-                if f >= loaded.first && f < loaded.end {
-                    let at = (f - loaded.first) as usize * t + pos;
-                    match loaded.data.get(at..at + spf) {
-                        Some(chunk) => samples.extend_from_slice(chunk),
-                        None => samples.extend(std::iter::repeat_n(MISSING, spf)),
-                    }
-                } else {
-                    samples.extend(std::iter::repeat_n(MISSING, spf));
-                }
-            }
+            let samples = extract_signal(&loaded, t, pos, spf, from, to, spec.skew);
             out[s] = Some(samples);
         }
     }
@@ -556,17 +544,63 @@ fn checksum(
     invalid: i32,
 ) -> i16 {
     let mut sum: i32 = 0;
-    let n = frames.min(loaded.end) as usize;
-    for f in 0..n {
-        let at = f * frame_len + pos;
-        if let Some(chunk) = loaded.data.get(at..at + spf) {
-            for &v in chunk {
-                let v = if v == MISSING { invalid } else { v };
-                sum = sum.wrapping_add(v);
+    let n = frames.min(loaded.end).saturating_sub(loaded.first) as usize;
+    let add = |sum: i32, &v: &i32| sum.wrapping_add(if v == MISSING { invalid } else { v });
+    if loaded.first == 0 {
+        if spf == 1 {
+            if pos < frame_len {
+                let column = loaded.data.chunks_exact(frame_len).take(n).map(|f| &f[pos]);
+                sum = column.fold(sum, add);
+            }
+        } else {
+            for frame in loaded.data.chunks(frame_len.max(1)).take(n) {
+                sum = frame
+                    .get(pos..pos + spf)
+                    .unwrap_or(&[])
+                    .iter()
+                    .fold(sum, add);
             }
         }
     }
     sum as i16
+}
+
+/// One signal's samples for record frames `[from, to)` out of the loaded frame-interleaved data:
+/// record frame `i` is file frame `i + skew`; frames outside what was loaded are missing.
+fn extract_signal(
+    loaded: &Loaded,
+    frame_len: usize,
+    pos: usize,
+    spf: usize,
+    from: u64,
+    to: u64,
+    skew: u64,
+) -> Vec<i32> {
+    let n_frames = (to - from) as usize;
+    let mut samples = Vec::with_capacity(n_frames * spf);
+    let first = from.saturating_add(skew);
+    let last = to.saturating_add(skew);
+    // File frames [lo, hi) are loaded; the rest of [first, last) is missing.
+    let lo = first.max(loaded.first).min(last);
+    let hi = last.min(loaded.end).max(lo);
+    samples.resize(((lo - first) as usize).min(n_frames) * spf, MISSING);
+    let count = (hi - lo) as usize;
+    let frame_start = (lo.saturating_sub(loaded.first) as usize).saturating_mul(frame_len);
+    let tail = loaded.data.get(frame_start..).unwrap_or(&[]);
+    if spf == 1 && pos < frame_len {
+        // The common case (one sample per frame): `chunks_exact` + `map` is a trusted-length
+        // iterator, so `extend` writes without per-element capacity checks (`step_by` does not).
+        samples.extend(tail.chunks_exact(frame_len).take(count).map(|f| f[pos]));
+    } else {
+        for frame in tail.chunks(frame_len.max(1)).take(count) {
+            match frame.get(pos..pos + spf) {
+                Some(chunk) => samples.extend_from_slice(chunk),
+                None => samples.extend(std::iter::repeat_n(MISSING, spf)),
+            }
+        }
+    }
+    samples.resize(n_frames * spf, MISSING);
+    samples
 }
 
 fn signal_from_spec(spec: &SignalSpec, record: &str, index: usize, samples: Vec<i32>) -> Signal {

@@ -1,0 +1,217 @@
+//! `sinus export REC --format csv|json|wfdb|edf [--physical] [--out PATH]`.
+
+use crate::record_arg::RecordArgs;
+use crate::CliResult;
+use clap::{Args, ValueEnum};
+use serde_json::{json, Value};
+use sinus_io::open::Opened;
+use sinus_io::wfdb::annotation::{write_annotations, EncodeOptions};
+use sinus_io::wfdb::format::SignalFormat;
+use sinus_io::wfdb::write::write_record;
+use sinus_io::{Error, MISSING};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Output formats of `sinus export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Comma-separated: a time column and one column per signal.
+    Csv,
+    /// JSON: header fields, every sample, annotations.
+    Json,
+    /// A WFDB record (`--out DIR/NAME` writes NAME.hea, NAME.dat and NAME.<annotator>).
+    Wfdb,
+    /// EDF+ (`--out FILE.edf`).
+    Edf,
+}
+
+/// Arguments of `sinus export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub record: RecordArgs,
+    /// Output format.
+    #[arg(long, short, value_enum)]
+    pub format: ExportFormat,
+    /// Physical units (e.g. mV) instead of digital ADC values (csv, json).
+    #[arg(long)]
+    pub physical: bool,
+    /// Output path: a file for csv/json/edf (default: standard output for csv/json); the record
+    /// path without extension for wfdb.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// WFDB storage format when writing wfdb: 16 or 212 (default: the source's if it is one of
+    /// these and the samples fit, else 16).
+    #[arg(long, value_parser = ["16", "212"])]
+    pub wfdb_format: Option<String>,
+}
+
+/// Run `sinus export`.
+pub fn run(args: ExportArgs) -> CliResult {
+    let opened = args.record.open()?;
+    for w in &opened.warnings {
+        eprintln!("warning: {w}");
+    }
+    match args.format {
+        ExportFormat::Csv => with_output(args.out.as_deref(), |w| {
+            sinus_io::csv::write_csv(&mut *w, &opened.recording, args.physical, true)
+        }),
+        ExportFormat::Json => with_output(args.out.as_deref(), |w| {
+            let v = to_json(&opened, args.physical);
+            serde_json::to_writer(&mut *w, &v).map_err(|e| Error::from(std::io::Error::from(e)))?;
+            writeln!(w)?;
+            Ok(())
+        }),
+        ExportFormat::Wfdb => export_wfdb(&opened, &args),
+        ExportFormat::Edf => {
+            let out = args
+                .out
+                .as_deref()
+                .ok_or("--format edf needs --out FILE.edf")?;
+            let warnings = sinus_io::edf::write_edf(out, &opened.recording)?;
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Run `write` on a buffered file or standard output, naming the file in errors.
+fn with_output(
+    out: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> sinus_io::Result<()>,
+) -> CliResult {
+    match out {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+            let mut w = BufWriter::new(file);
+            write(&mut w).map_err(|e| e.in_file(path))?;
+            w.flush().map_err(|e| Error::io(path, e))?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = BufWriter::with_capacity(1 << 16, stdout.lock());
+            match write(&mut w).and_then(|()| w.flush().map_err(Error::from)) {
+                Ok(()) => {}
+                // A closed pipe (e.g. `| head`) is the reader's choice, not an error.
+                Err(e) if is_broken_pipe(&e) => {}
+                Err(e) => return Err(e.in_file("<stdout>").into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_broken_pipe(e: &Error) -> bool {
+    matches!(&e.kind, sinus_io::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+fn to_json(o: &Opened, physical: bool) -> Value {
+    let rec = &o.recording;
+    let signals: Vec<Value> = rec
+        .signals
+        .iter()
+        .map(|s| {
+            let samples: Vec<Value> = if physical {
+                s.samples
+                    .iter()
+                    .map(|&d| {
+                        if d == MISSING {
+                            Value::Null
+                        } else {
+                            json!(s.to_physical(d))
+                        }
+                    })
+                    .collect()
+            } else {
+                s.samples
+                    .iter()
+                    .map(|&d| if d == MISSING { Value::Null } else { json!(d) })
+                    .collect()
+            };
+            json!({
+                "description": s.description,
+                "units": s.units,
+                "gain": s.gain,
+                "baseline": s.baseline,
+                "adc_resolution": s.adc_resolution,
+                "adc_zero": s.adc_zero,
+                "samples_per_frame": s.samples_per_frame,
+                "samples": samples,
+            })
+        })
+        .collect();
+    let annotations: Vec<Value> = o
+        .annotations
+        .iter()
+        .flat_map(|a| a.set.annotations.iter())
+        .map(|a| {
+            json!({
+                "sample": a.sample,
+                "symbol": a.symbol(),
+                "subtype": a.subtype,
+                "chan": a.chan,
+                "num": a.num,
+                "aux": a.aux_latin1(),
+            })
+        })
+        .collect();
+    json!({
+        "name": rec.name,
+        "format": o.format.name(),
+        "frame_frequency": rec.frame_frequency,
+        "frames": rec.frames,
+        "physical": physical,
+        "base_datetime": rec.base_datetime,
+        "info": rec.info,
+        "signals": signals,
+        "annotator": o.annotations.as_ref().map(|a| a.annotator.clone()),
+        "annotations": annotations,
+    })
+}
+
+fn export_wfdb(o: &Opened, args: &ExportArgs) -> CliResult {
+    let out = args
+        .out
+        .as_deref()
+        .ok_or("--format wfdb needs --out DIR/NAME")?;
+    let name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| format!("{}: --out must end in a record name", out.display()))?;
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let format = match args.wfdb_format.as_deref() {
+        Some("212") => SignalFormat::Fmt212,
+        Some(_) => SignalFormat::Fmt16,
+        None => default_wfdb_format(o),
+    };
+    write_record(dir, name, &o.recording, format)?;
+    if let Some(a) = &o.annotations {
+        let path = dir.join(format!("{name}.{}", a.annotator));
+        write_annotations(&path, &a.set.annotations, &EncodeOptions::default())?;
+    }
+    Ok(())
+}
+
+/// Keep format 212 when the source used it and every sample fits 12 bits; else format 16.
+fn default_wfdb_format(o: &Opened) -> SignalFormat {
+    let source_212 = o
+        .wfdb_header
+        .as_ref()
+        .is_some_and(|h| !h.signals.is_empty() && h.signals.iter().all(|s| s.format == 212));
+    let fits_12_bits = o.recording.signals.iter().all(|s| {
+        s.samples
+            .iter()
+            .all(|&v| v == MISSING || (-2047..=2047).contains(&v))
+    });
+    if source_212 && fits_12_bits {
+        SignalFormat::Fmt212
+    } else {
+        SignalFormat::Fmt16
+    }
+}

@@ -1,0 +1,215 @@
+//! `sinus info REC [--json]`: header summary and annotation counts by symbol.
+
+use crate::record_arg::RecordArgs;
+use crate::CliResult;
+use clap::Args;
+use serde_json::{json, Value};
+use sinus_io::open::Opened;
+use sinus_io::wfdb::annotation::count_by_symbol;
+use sinus_io::MISSING;
+
+/// Arguments of `sinus info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub record: RecordArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Run `sinus info`.
+pub fn run(args: InfoArgs) -> CliResult {
+    let opened = args.record.open()?;
+    let summary = summarize(&opened);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_table(&opened, &summary);
+    }
+    Ok(())
+}
+
+/// Format seconds as H:MM:SS.mmm.
+fn hms(seconds: f64) -> String {
+    let ms = (seconds * 1000.0).round() as u64;
+    format!(
+        "{}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+fn summarize(o: &Opened) -> Value {
+    let rec = &o.recording;
+    let header_signals = o.wfdb_header.as_ref().map(|h| &h.signals);
+    let signals: Vec<Value> = rec
+        .signals
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let spec = header_signals.and_then(|v| v.get(i));
+            json!({
+                "index": i,
+                "description": s.description,
+                "units": s.units,
+                "gain": s.gain,
+                "baseline": s.baseline,
+                "adc_resolution": s.adc_resolution,
+                "adc_zero": s.adc_zero,
+                "samples_per_frame": s.samples_per_frame,
+                "sampling_frequency": rec.sampling_frequency(i),
+                "samples": s.samples.len(),
+                "missing_samples": s.samples.iter().filter(|&&v| v == MISSING).count(),
+                "storage_format": spec.map(|p| p.format),
+                "file": spec.map(|p| p.file_name.clone()),
+            })
+        })
+        .collect();
+    let annotations = o.annotations.as_ref().map(|a| {
+        let anns = &a.set.annotations;
+        let beats = anns.iter().filter(|x| x.is_beat()).count();
+        let by_symbol = count_by_symbol(anns);
+        json!({
+            "annotator": a.annotator,
+            "total": anns.len(),
+            "beats": beats,
+            "by_symbol": by_symbol,
+            "time_resolution": a.set.time_resolution,
+        })
+    });
+    json!({
+        "name": rec.name,
+        "path": o.path.as_ref().map(|p| p.display().to_string()),
+        "format": o.format.name(),
+        "frame_frequency": rec.frame_frequency,
+        "frames": rec.frames,
+        "duration_seconds": rec.duration_seconds(),
+        "base_datetime": rec.base_datetime,
+        "signals": signals,
+        "annotations": annotations,
+        "edf_annotations": o.edf_annotations.len(),
+        "info": rec.info,
+        "warnings": o.warnings,
+    })
+}
+
+fn print_table(o: &Opened, summary: &Value) {
+    let rec = &o.recording;
+    let source = o
+        .path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "built-in demo (synthetic ECG, not a patient)".to_string());
+    println!("record      {} ({}) {}", rec.name, o.format.name(), source);
+    println!("signals     {}", rec.signals.len());
+    println!("frequency   {} Hz", rec.frame_frequency);
+    println!(
+        "samples     {} per signal ({})",
+        rec.frames,
+        hms(rec.duration_seconds())
+    );
+    if let Some(dt) = &rec.base_datetime {
+        let t = dt
+            .time
+            .map(|t| format!("{:02}:{:02}:{:02}", t.hour, t.minute, t.second));
+        let d = dt
+            .date
+            .map(|d| format!("{:02}/{:02}/{:04}", d.day, d.month, d.year));
+        println!(
+            "start       {} {}",
+            t.unwrap_or_default(),
+            d.unwrap_or_default()
+        );
+    }
+    println!();
+    println!(
+        "  #  {:<16} {:>6} {:>8} {:>8} {:>6} {:>4} {:>8} {:>9} {:>8}",
+        "description",
+        "format",
+        "gain",
+        "baseline",
+        "units",
+        "bits",
+        "adc zero",
+        "fs (Hz)",
+        "missing"
+    );
+    let formats: Vec<String> = summary["signals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            s["storage_format"]
+                .as_u64()
+                .map(|f| f.to_string())
+                .unwrap_or("-".into())
+        })
+        .collect();
+    for (i, s) in rec.signals.iter().enumerate() {
+        println!(
+            "  {:<2} {:<16} {:>6} {:>8} {:>8} {:>6} {:>4} {:>8} {:>9} {:>8}",
+            i,
+            s.description,
+            formats.get(i).map(String::as_str).unwrap_or("-"),
+            s.gain,
+            s.baseline,
+            s.units,
+            s.adc_resolution,
+            s.adc_zero,
+            rec.sampling_frequency(i),
+            s.samples.iter().filter(|&&v| v == MISSING).count(),
+        );
+    }
+    if let Some(a) = &o.annotations {
+        let anns = &a.set.annotations;
+        let beats = anns.iter().filter(|x| x.is_beat()).count();
+        println!();
+        println!(
+            "annotations {}: {} ({} beats)",
+            a.annotator,
+            anns.len(),
+            beats
+        );
+        // Most frequent first, beats apart from rhythm and other non-beat labels.
+        let mut beat_counts: Vec<(&str, usize)> = Vec::new();
+        let mut other_counts: Vec<(&str, usize)> = Vec::new();
+        for x in anns {
+            let list = if x.is_beat() {
+                &mut beat_counts
+            } else {
+                &mut other_counts
+            };
+            match list.iter_mut().find(|(s, _)| *s == x.symbol()) {
+                Some((_, n)) => *n += 1,
+                None => list.push((x.symbol(), 1)),
+            }
+        }
+        for (label, mut counts) in [("beats", beat_counts), ("other", other_counts)] {
+            if counts.is_empty() {
+                continue;
+            }
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let text: Vec<String> = counts.iter().map(|(sym, n)| format!("{sym} {n}")).collect();
+            println!("  {label:<6} {}", text.join("   "));
+        }
+    }
+    if !o.edf_annotations.is_empty() {
+        println!();
+        println!("EDF+ annotations: {}", o.edf_annotations.len());
+        for a in o.edf_annotations.iter().take(10) {
+            println!("  {:>10.3} s  {}", a.onset, a.text);
+        }
+    }
+    if !rec.info.is_empty() {
+        println!();
+        for line in &rec.info {
+            println!("# {line}");
+        }
+    }
+    for w in &o.warnings {
+        eprintln!("warning: {w}");
+    }
+}

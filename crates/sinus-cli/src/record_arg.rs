@@ -1,0 +1,41 @@
+//! The record argument shared by subcommands: a path, or nothing for the built-in demo.
+
+use clap::Args;
+use sinus_io::csv::CsvOptions;
+use sinus_io::demo::DemoParams;
+use sinus_io::open::{open, open_demo, OpenOptions, Opened};
+use std::path::PathBuf;
+
+/// Which recording to read.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Record: a WFDB record path without extension (`mitdb/100`), a `.hea`, `.edf` or `.csv`
+    /// file. Omitted: the built-in demo recording (synthetic ECG).
+    pub record: Option<PathBuf>,
+    /// WFDB annotator to read with the record (default: `atr` when present).
+    #[arg(long, short = 'a')]
+    pub annotator: Option<String>,
+    /// Sampling frequency of a CSV file without a time column.
+    #[arg(long)]
+    pub fs: Option<f64>,
+}
+
+impl RecordArgs {
+    /// Open the record (or the demo).
+    pub fn open(&self) -> Result<Opened, sinus_io::Error> {
+        match &self.record {
+            None => Ok(open_demo(&DemoParams::default())),
+            Some(path) => {
+                let options = OpenOptions {
+                    annotator: self.annotator.clone(),
+                    csv: CsvOptions {
+                        fs: self.fs,
+                        ..CsvOptions::default()
+                    },
+                    ..OpenOptions::default()
+                };
+                open(path, &options)
+            }
+        }
+    }
+}
