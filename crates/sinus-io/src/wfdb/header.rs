@@ -764,7 +764,7 @@ fn parse_format_field(tok: &str, s: &mut SignalSpec) -> std::result::Result<(), 
     let mut rest = &tok[digits_end..];
     let (mut seen_x, mut seen_skew, mut seen_offset) = (false, false, false);
     while let Some(tag) = rest.chars().next() {
-        let after = &rest[1..];
+        let after = &rest[tag.len_utf8()..];
         let n_end = after
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(after.len());

@@ -1,0 +1,150 @@
+//! End-to-end tests of the `sinus` binary: outputs, exit codes and error messages.
+
+use serde_json::Value;
+use sinus_io::datasets::mitdb_for_tests;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sinus(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sinus"))
+        .args(args)
+        .output()
+        .expect("run sinus")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn info_record_100_matches_the_database() {
+    let Some(db) = mitdb_for_tests(env!("CARGO_MANIFEST_DIR")) else { return };
+    let rec = db.join("100");
+    let o = sinus(&["info", rec.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["signals"].as_array().unwrap().len(), 2);
+    assert_eq!(v["frame_frequency"], 360.0);
+    assert_eq!(v["frames"], 650000);
+    assert_eq!(v["annotations"]["beats"], 2273);
+    assert_eq!(v["annotations"]["by_symbol"]["N"], 2239);
+    assert_eq!(v["annotations"]["by_symbol"]["A"], 33);
+    assert_eq!(v["annotations"]["by_symbol"]["V"], 1);
+    assert_eq!(v["signals"][0]["description"], "MLII");
+    assert_eq!(v["signals"][0]["storage_format"], 212);
+
+    // The same record named by its header file, and the table form.
+    let o = sinus(&["info", db.join("100.hea").to_str().unwrap()]);
+    assert!(o.status.success());
+    let text = stdout(&o);
+    assert!(text.contains("650000"), "{text}");
+    assert!(text.contains("N 2239"), "{text}");
+}
+
+#[test]
+fn info_without_record_shows_the_demo() {
+    let o = sinus(&["info", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["format"], "demo");
+    assert!(v["annotations"]["beats"].as_u64().unwrap() > 300);
+}
+
+#[test]
+fn export_wfdb_round_trips_byte_identical() {
+    let Some(db) = mitdb_for_tests(env!("CARGO_MANIFEST_DIR")) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("copy");
+    let o = sinus(&[
+        "--quiet",
+        "export",
+        db.join("100").to_str().unwrap(),
+        "--format",
+        "wfdb",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let same = |a: &Path, b: &Path| std::fs::read(a).unwrap() == std::fs::read(b).unwrap();
+    assert!(same(&dir.path().join("copy.dat"), &db.join("100.dat")));
+    assert!(same(&dir.path().join("copy.atr"), &db.join("100.atr")));
+    // And the copy reads back with the same summary.
+    let o = sinus(&["info", out.to_str().unwrap(), "--json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["annotations"]["beats"], 2273);
+}
+
+#[test]
+fn export_formats_round_trip_through_csv_and_edf() {
+    let dir = tempfile::tempdir().unwrap();
+    // Demo → EDF → CSV (digital), then CSV (physical) read back with the demo's sampling rate.
+    let edf = dir.path().join("demo.edf");
+    let o = sinus(&["export", "--format", "edf", "--out", edf.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = sinus(&["info", edf.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["frames"], 108000);
+    assert_eq!(v["frame_frequency"], 360.0);
+
+    let csv = dir.path().join("demo.csv");
+    let o = sinus(&["export", "--format", "csv", "--physical", "--out", csv.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = sinus(&["export", csv.to_str().unwrap(), "--format", "json", "--physical"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let from_csv: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let o = sinus(&["export", "--format", "json", "--physical"]);
+    let demo: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let a = from_csv["signals"][0]["samples"].as_array().unwrap();
+    let b = demo["signals"][0]["samples"].as_array().unwrap();
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert!((x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn bad_input_gives_exit_1_and_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    // Missing record.
+    let missing = dir.path().join("nope");
+    let o = sinus(&["info", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+    // Truncated .dat.
+    let hea = dir.path().join("t.hea");
+    std::fs::write(&hea, "t 1 360 1000\nt.dat 16 200 11 0 0 0 0 I\n").unwrap();
+    std::fs::write(dir.path().join("t.dat"), vec![0u8; 100]).unwrap();
+    let o = sinus(&["info", hea.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("t.dat") && e.contains("truncated"), "{e}");
+    // Unknown format.
+    std::fs::write(&hea, "t 1 360 10\nt.dat 999 200 11 0 0 0 0 I\n").unwrap();
+    let o = sinus(&["info", hea.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("999"), "{}", stderr(&o));
+    // Garbage annotation file.
+    std::fs::write(&hea, "t 1 360 50\nt.dat 16 200 11 0 0 0 0 I\n").unwrap();
+    std::fs::write(dir.path().join("t.atr"), b"\xff\xff\xff").unwrap();
+    let o = sinus(&["info", hea.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("t.atr"), "{}", stderr(&o));
+    // Not a recording at all.
+    let junk = dir.path().join("junk.bin");
+    std::fs::write(&junk, b"hello").unwrap();
+    let o = sinus(&["info", junk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("junk.bin"), "{}", stderr(&o));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(sinus(&["export"]).status.code(), Some(2));
+    assert_eq!(sinus(&["no-such-command"]).status.code(), Some(2));
+    assert_eq!(sinus(&["export", "--format", "xml"]).status.code(), Some(2));
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run every fuzz target for SECONDS (default 300) each, one after another, seeding the corpora
+# from the MIT-BIH copy (if present) and the test fixtures. Needs the nightly toolchain and
+# `cargo install cargo-fuzz`. Crashes land in fuzz/artifacts/<target>/; turn each into a
+# regression test under crates/sinus-io/tests/.
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds="${1:-300}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv)
+db="${SINUS_MITDB:-$(cd .. && pwd)/../shared/data/mitdb}"
+fixtures=../crates/sinus-io/tests/data
+seed() { mkdir -p "corpus/$1"; shift; for f in "$@"; do [ -f "$f" ] && cp -n "$f" corpus/"$t"/ 2>/dev/null || true; done; }
+for t in "${targets[@]}"; do
+  case "$t" in
+    wfdb_header) seed "$t" "$db"/1*.hea "$fixtures"/*.hea ;;
+    wfdb_signal) mkdir -p corpus/$t; [ -f "$db/100.dat" ] && head -c 3004 "$db/100.dat" > corpus/$t/mitdb100 || true
+                 seed "$t" "$fixtures"/*.dat ;;
+    wfdb_annotation) seed "$t" "$db"/10[0-3].atr "$db"/201.atr "$db"/232.atr ;;
+    edf) seed "$t" "$fixtures"/*.edf ;;
+    csv) seed "$t" "$fixtures"/*.csv ;;
+  esac
+  echo "== $t for ${seconds}s"
+  cargo +nightly fuzz run -O "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=2048 \
+    -max_len=262144 2>&1 | tail -n 4 || echo "== $t: CRASH (see fuzz/artifacts/$t)"
+done
