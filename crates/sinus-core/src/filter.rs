@@ -1,0 +1,1 @@
+//! IIR filters (in progress).

@@ -1,0 +1,11 @@
+//! `sinus-core`: the ECG processing that runs on the device — `#![no_std]`, no allocator, every
+//! buffer sized at compile time, no panic on any input.
+//!
+//! - [`filter`]: IIR biquad cascades designed at start-up for any sampling rate 125–1000 Hz.
+//! - [`qrs`]: a streaming QRS detector fed one sample at a time.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod filter;
+pub mod qrs;

@@ -1,0 +1,1 @@
+//! Streaming QRS detection (in progress).

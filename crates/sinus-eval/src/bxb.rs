@@ -1,0 +1,1 @@
+//! Beat-by-beat comparison (in progress).

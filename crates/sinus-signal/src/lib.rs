@@ -1,0 +1,3 @@
+//! `sinus-signal`: offline ECG processing (whole records in memory, `std`).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
