@@ -1,5 +1,6 @@
 //! `sinus export REC --format csv|json|wfdb|edf [--physical] [--out PATH]`.
 
+use crate::progress::Progress;
 use crate::record_arg::RecordArgs;
 use crate::CliResult;
 use clap::{Args, ValueEnum};
@@ -47,8 +48,8 @@ pub struct ExportArgs {
 }
 
 /// Run `sinus export`.
-pub fn run(args: ExportArgs) -> CliResult {
-    let opened = args.record.open()?;
+pub fn run(args: ExportArgs, progress: &Progress) -> CliResult {
+    let opened = args.record.open(progress)?;
     for w in &opened.warnings {
         eprintln!("warning: {w}");
     }

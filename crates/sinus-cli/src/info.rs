@@ -1,5 +1,6 @@
 //! `sinus info REC [--json]`: header summary and annotation counts by symbol.
 
+use crate::progress::Progress;
 use crate::record_arg::RecordArgs;
 use crate::CliResult;
 use clap::Args;
@@ -19,8 +20,8 @@ pub struct InfoArgs {
 }
 
 /// Run `sinus info`.
-pub fn run(args: InfoArgs) -> CliResult {
-    let opened = args.record.open()?;
+pub fn run(args: InfoArgs, progress: &Progress) -> CliResult {
+    let opened = args.record.open(progress)?;
     let summary = summarize(&opened);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -39,8 +39,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let progress = progress::Progress::new(cli.quiet);
     let result = match cli.command {
-        Command::Info(args) => info::run(args),
-        Command::Export(args) => export::run(args),
+        Command::Info(args) => info::run(args, &progress),
+        Command::Export(args) => export::run(args, &progress),
         Command::Fetch(args) => fetch::run(args, &progress),
     };
     match result {

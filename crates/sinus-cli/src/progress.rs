@@ -56,7 +56,6 @@ impl Progress {
     }
 
     /// A spinner for work of unknown length.
-    #[allow(dead_code)]
     pub fn spinner(&self, msg: &str) -> ProgressBar {
         let bar = self.multi.add(ProgressBar::new_spinner());
         bar.set_message(msg.to_string());

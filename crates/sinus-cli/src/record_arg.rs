@@ -1,5 +1,6 @@
 //! The record argument shared by subcommands: a path, or nothing for the built-in demo.
 
+use crate::progress::Progress;
 use clap::Args;
 use sinus_io::csv::CsvOptions;
 use sinus_io::demo::DemoParams;
@@ -21,8 +22,21 @@ pub struct RecordArgs {
 }
 
 impl RecordArgs {
-    /// Open the record (or the demo).
-    pub fn open(&self) -> Result<Opened, sinus_io::Error> {
+    /// Open the record (or the demo), with a spinner while it loads (long EDF or Holter files
+    /// take seconds).
+    pub fn open(&self, progress: &Progress) -> Result<Opened, sinus_io::Error> {
+        let what = self
+            .record
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "built-in demo".to_string());
+        let spinner = progress.spinner(&format!("reading {what}"));
+        let opened = self.open_quietly();
+        spinner.finish_and_clear();
+        opened
+    }
+
+    fn open_quietly(&self) -> Result<Opened, sinus_io::Error> {
         match &self.record {
             None => Ok(open_demo(&DemoParams::default())),
             Some(path) => {

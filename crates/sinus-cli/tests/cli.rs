@@ -22,7 +22,9 @@ fn stderr(o: &Output) -> String {
 
 #[test]
 fn info_record_100_matches_the_database() {
-    let Some(db) = mitdb_for_tests(env!("CARGO_MANIFEST_DIR")) else { return };
+    let Some(db) = mitdb_for_tests(env!("CARGO_MANIFEST_DIR")) else {
+        return;
+    };
     let rec = db.join("100");
     let o = sinus(&["info", rec.to_str().unwrap(), "--json"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -56,7 +58,9 @@ fn info_without_record_shows_the_demo() {
 
 #[test]
 fn export_wfdb_round_trips_byte_identical() {
-    let Some(db) = mitdb_for_tests(env!("CARGO_MANIFEST_DIR")) else { return };
+    let Some(db) = mitdb_for_tests(env!("CARGO_MANIFEST_DIR")) else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("copy");
     let o = sinus(&[
@@ -92,9 +96,22 @@ fn export_formats_round_trip_through_csv_and_edf() {
     assert_eq!(v["frame_frequency"], 360.0);
 
     let csv = dir.path().join("demo.csv");
-    let o = sinus(&["export", "--format", "csv", "--physical", "--out", csv.to_str().unwrap()]);
+    let o = sinus(&[
+        "export",
+        "--format",
+        "csv",
+        "--physical",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = sinus(&["export", csv.to_str().unwrap(), "--format", "json", "--physical"]);
+    let o = sinus(&[
+        "export",
+        csv.to_str().unwrap(),
+        "--format",
+        "json",
+        "--physical",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let from_csv: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let o = sinus(&["export", "--format", "json", "--physical"]);
