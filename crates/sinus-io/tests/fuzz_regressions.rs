@@ -23,3 +23,32 @@ fn header_non_ascii_after_format_number() {
     check_header("100 1 360 10\n100.dat 16é 200 11 0 0 0 0 I\n".as_bytes());
     check_header("100 1 360 10\n100.dat 16x2é 200\n".as_bytes());
 }
+
+/// An empty AUX word decoded as `Some(empty)` but re-encoded as no aux at all, so the fuzz
+/// round trip (decode, encode, decode) changed the annotation.
+#[test]
+fn annotation_empty_aux_round_trips() {
+    use sinus_io::wfdb::annotation::{decode_annotations, encode_annotation_set};
+    // N at 4, an empty AUX word, N at 10 carrying aux "x", end of file.
+    let data = [4u8, 0x04, 0, 0xfc, 10 - 4, 0x04, 1, 0xfc, b'x', 0, 0, 0];
+    let set = decode_annotations(&data, None).unwrap();
+    assert_eq!(set.annotations.len(), 2);
+    assert_eq!(set.annotations[0].aux, None);
+    assert_eq!(set.annotations[1].aux.as_deref(), Some(&b"x"[..]));
+    let again = decode_annotations(&encode_annotation_set(&set).unwrap(), None).unwrap();
+    assert_eq!(again.annotations, set.annotations);
+}
+
+/// Format 311 with three trailing bytes holds two samples; re-encoding pads them to a whole
+/// group, which only reads back identically when the sample count (from the header) is given.
+#[test]
+fn signal_311_partial_group_needs_the_frame_count() {
+    use sinus_io::wfdb::format::{decode, encode, SignalFormat};
+    let data = [0x00u8, 0x00, 0x00, 0x66, 0x04, 0x00, 0x00, 0x44, 0x00];
+    let spf = [1u32];
+    let samples = decode(SignalFormat::Fmt311, &data, &spf, &[0], None).unwrap();
+    let bytes = encode(SignalFormat::Fmt311, &samples, &spf, &[0]).unwrap();
+    let n = samples.len() as u64;
+    let again = decode(SignalFormat::Fmt311, &bytes, &spf, &[0], Some(n)).unwrap();
+    assert_eq!(again, samples);
+}

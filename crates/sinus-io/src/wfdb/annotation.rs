@@ -915,7 +915,9 @@ fn decode_raw(bytes: &[u8]) -> Result<(Vec<Annotation>, &[u8])> {
                 AUX => {
                     let len = usize::from(low);
                     let stored = cur.take(len + (len & 1), "an aux string")?;
-                    annotation.aux = Some(stored[..len].to_vec());
+                    // An empty aux string is no aux string: WFDB's writer never stores one, and
+                    // readers give the same (NULL-equivalent / '') result for both.
+                    annotation.aux = (len > 0).then(|| stored[..len].to_vec());
                 }
                 _ => break,
             }
@@ -1403,9 +1405,10 @@ mod tests {
         assert_eq!(bytes, expected);
         assert_eq!(decode(&bytes).annotations, anns);
 
-        // A stored empty aux reads as Some(empty); putann writes no AUX for it.
+        // A stored empty aux reads as no aux (putann writes no AUX for it either), so
+        // decode -> encode -> decode is stable (found by fuzzing).
         let bytes = file(&[w(28, 4), w(AUX, 0)]);
-        assert_eq!(decode(&bytes).annotations, [ann(4, 28, 0, 0, 0, Some(b""))]);
+        assert_eq!(decode(&bytes).annotations, [ann(4, 28, 0, 0, 0, None)]);
         assert_eq!(encode(&decode(&bytes).annotations), file(&[w(28, 4)]));
 
         let too_long = ann(1, 22, 0, 0, 0, Some(&[b'a'; 256]));
