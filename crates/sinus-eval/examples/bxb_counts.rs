@@ -1,0 +1,50 @@
+//! Print TP, FN and FP per record for a test annotator, for comparison with WFDB's `bxb`.
+//!
+//! `cargo run -p sinus-eval --example bxb_counts -- DB_DIR TEST_DIR TEST_EXT START_S REC...`
+//! reads `DB_DIR/REC.hea`, `DB_DIR/REC.atr` and `TEST_DIR/REC.TEST_EXT` and prints
+//! `REC TP FN FP` and the 49 cells of the beat matrix (rows N S V F Q O X by
+//! reference label, columns by test label) per record (`bxb -r REC -a atr TEST_EXT -f START_S` gives the same counts as
+//! its QRS sensitivity and positive predictivity lines), then the report table.
+use std::path::Path;
+
+use sinus_eval::bxb::{compare, BxbOptions};
+use sinus_eval::stats::{QrsReport, RecordResult};
+use sinus_io::wfdb::annotation::read_annotations;
+use sinus_io::wfdb::record::read_header;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [db, test_dir, ext, start_s, records @ ..] = args.as_slice() else {
+        return Err("usage: bxb_counts DB_DIR TEST_DIR TEST_EXT START_S REC...".into());
+    };
+    let options = BxbOptions {
+        start_s: start_s.parse()?,
+        ..BxbOptions::EC57
+    };
+    let mut results = Vec::new();
+    for rec in records {
+        let header = read_header(Path::new(db).join(rec))?;
+        let fs = header.record.sampling_frequency_or_default();
+        let reference = read_annotations(Path::new(db).join(format!("{rec}.atr")), Some(fs))?;
+        let test = read_annotations(Path::new(test_dir).join(format!("{rec}.{ext}")), Some(fs))?;
+        let cmp = compare(
+            &reference.annotations,
+            &test.annotations,
+            fs,
+            header.record.known_samples(),
+            &options,
+        )?;
+        let c = cmp.qrs_counts();
+        let cells: Vec<String> = cmp
+            .matrix
+            .counts
+            .iter()
+            .flatten()
+            .map(|n| n.to_string())
+            .collect();
+        println!("{rec} {} {} {} {}", c.tp, c.fn_, c.fp, cells.join(" "));
+        results.push(RecordResult::new(rec.as_str(), c));
+    }
+    eprint!("{}", QrsReport::new(results));
+    Ok(())
+}
