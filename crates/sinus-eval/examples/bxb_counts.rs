@@ -3,7 +3,8 @@
 //! `cargo run -p sinus-eval --example bxb_counts -- DB_DIR TEST_DIR TEST_EXT START_S REC...`
 //! reads `DB_DIR/REC.hea`, `DB_DIR/REC.atr` and `TEST_DIR/REC.TEST_EXT` and prints
 //! `REC TP FN FP` and the 49 cells of the beat matrix (rows N S V F Q O X by
-//! reference label, columns by test label) per record (`bxb -r REC -a atr TEST_EXT -f START_S` gives the same counts as
+//! reference label, columns by test label) per record; with `BXB_COUNTS_CLASSES` set, the VEB and
+//! SVEB counts and the VEB false positive rate instead (`bxb -r REC -a atr TEST_EXT -f START_S` gives the same counts as
 //! its QRS sensitivity and positive predictivity lines), then the report table.
 use std::path::Path;
 
@@ -42,7 +43,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .flatten()
             .map(|n| n.to_string())
             .collect();
-        println!("{rec} {} {} {} {}", c.tp, c.fn_, c.fp, cells.join(" "));
+        let (v, s) = (cmp.matrix.veb_counts(), cmp.matrix.sveb_counts());
+        let fpr = cmp.matrix.veb_false_positive_rate();
+        if std::env::var_os("BXB_COUNTS_CLASSES").is_some() {
+            println!(
+                "{rec} veb {} {} {} sveb {} {} {} fpr {}",
+                v.tp,
+                v.fn_,
+                v.fp,
+                s.tp,
+                s.fn_,
+                s.fp,
+                fpr.map_or("-".into(), |x| format!("{x:.3}"))
+            );
+        } else {
+            println!("{rec} {} {} {} {}", c.tp, c.fn_, c.fp, cells.join(" "));
+        }
         results.push(RecordResult::new(rec.as_str(), c));
     }
     eprint!("{}", QrsReport::new(results));

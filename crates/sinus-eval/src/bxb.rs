@@ -49,6 +49,7 @@ use serde::{Deserialize, Serialize};
 use sinus_io::wfdb::annotation::{codes, Annotation};
 use sinus_io::{Error, Result};
 
+use crate::confusion::ConfusionMatrix;
 use crate::stats::QrsCounts;
 
 /// Options of a comparison, in seconds. [`BxbOptions::default`] is the EC57 setting.
@@ -193,6 +194,63 @@ impl BeatMatrix {
             }
         }
         counts
+    }
+
+    /// Ventricular ectopic beat counts as EC57 and `bxb` define them: TP = V/v; FN = V
+    /// reference called anything else (or missed); FP = N, S, O or X reference called V (F and
+    /// Q reference beats called V are not counted).
+    pub fn veb_counts(&self) -> QrsCounts {
+        use Label::*;
+        QrsCounts {
+            tp: self.get(V, V),
+            fn_: self.row_sum_except(V, V),
+            fp: [N, S, O, X].iter().map(|&r| self.get(r, V)).sum(),
+        }
+    }
+
+    /// Supraventricular ectopic beat counts as `bxb -S` defines them: TP = S/s; FN = S
+    /// reference called anything else (or missed); FP = N, V, F, O or X reference called S (Q
+    /// reference beats called S are not counted).
+    pub fn sveb_counts(&self) -> QrsCounts {
+        use Label::*;
+        QrsCounts {
+            tp: self.get(S, S),
+            fn_: self.row_sum_except(S, S),
+            fp: [N, V, F, O, X].iter().map(|&r| self.get(r, S)).sum(),
+        }
+    }
+
+    /// VEB false positive rate in percent as `bxb` reports it: FP / (TN + FP), where TN counts
+    /// the N, S, F, Q, O and X reference labels paired with a test beat labelled N, S, F or Q
+    /// (missed beats are not negatives); `None` when 0/0.
+    pub fn veb_false_positive_rate(&self) -> Option<f64> {
+        use Label::*;
+        let tn: u64 = [N, S, F, Q, O, X]
+            .iter()
+            .flat_map(|&r| [N, S, F, Q].map(|t| self.get(r, t)))
+            .sum();
+        let fp = self.veb_counts().fp;
+        let den = tn.saturating_add(fp);
+        (den > 0).then(|| 100.0 * fp as f64 / den as f64)
+    }
+
+    fn row_sum_except(&self, reference: Label, test: Label) -> u64 {
+        Label::ALL
+            .iter()
+            .filter(|&&t| t != test)
+            .map(|&t| self.get(reference, t))
+            .sum()
+    }
+
+    /// The matrix as a generic [`ConfusionMatrix`] over the seven labels.
+    pub fn to_confusion(&self) -> ConfusionMatrix<Label> {
+        let mut m = ConfusionMatrix::new(Label::ALL);
+        for r in Label::ALL {
+            for t in Label::ALL {
+                m.add(r, t, self.get(r, t));
+            }
+        }
+        m
     }
 
     /// Sum of two matrices (e.g. over records).

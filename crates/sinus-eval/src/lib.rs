@@ -3,6 +3,8 @@
 //! - [`bxb`]: beat-by-beat comparison of a test annotator (or a detector's beat samples) with
 //!   reference annotations, equivalent to WFDB's `bxb` (ANSI/AAMI EC38/EC57 rules).
 //! - [`stats`]: Se, +P and F1 per record, gross and average, serializable as JSON.
+//! - [`confusion`]: a confusion matrix over any classes with per-class Se and +P (EC57's VEB
+//!   and SVEB counts are on [`bxb::BeatMatrix`]).
 //! - [`report`]: the plain-text table of a [`stats::QrsReport`].
 //!
 //! ```
@@ -24,5 +26,6 @@
 #![warn(missing_docs)]
 
 pub mod bxb;
+pub mod confusion;
 pub mod report;
 pub mod stats;

@@ -244,6 +244,33 @@ mod tests {
     }
 
     #[test]
+    fn json_keys() {
+        let report = QrsReport::new(vec![
+            RecordResult::new("100", counts(1901, 1, 2)),
+            RecordResult::new("x", counts(0, 0, 0)),
+        ]);
+        let v = serde_json::to_value(&report).unwrap();
+        let gross = &v["gross"];
+        assert_eq!(gross["tp"], 1901);
+        assert_eq!(gross["fn"], 1);
+        assert_eq!(gross["fp"], 2);
+        for key in ["se", "ppv", "f1"] {
+            assert!(gross[key].as_f64().unwrap() > 99.8, "{key}");
+        }
+        let first = &v["records"][0];
+        assert_eq!(first["name"], "100");
+        for key in ["tp", "fn", "fp", "se", "ppv", "f1"] {
+            assert!(first[key].is_number(), "{key}");
+        }
+        // Undefined ratios are null.
+        assert!(v["records"][1]["se"].is_null());
+        assert_eq!(v["average"]["records"], 2);
+        // And the report reads back.
+        let back: QrsReport = serde_json::from_value(v).unwrap();
+        assert_eq!(back, report);
+    }
+
+    #[test]
     fn empty_report() {
         let report = QrsReport::new(Vec::new());
         assert_eq!(report.gross, Summary::default());

@@ -408,3 +408,55 @@ fn ec57_defaults() {
     let c = compare(&beats(&[]), &beats(&[]), FS, Some(650_000), &d).unwrap();
     assert_eq!((c.start, c.end), (108_000, Some(650_000)));
 }
+
+#[test]
+fn veb_and_sveb_statistics() {
+    // bxb -S: N| 1 1 0 0 0 0 0 / S| 0 0 1 0 0 1 0 / V| 1 0 1 0 0 0 0 / F| 0 0 1 0 0 0 0 /
+    // Q| 0 0 1 0 0 0 0 / O| 0 1 1 0 0; QRS 7/8, 7/9; VEB Se 1/2, +P 1/3; SVEB Se 0/2, +P 0/2;
+    // bxb -s: VEB false positive rate 40.000% (2/5).
+    let reference = anns(&[
+        (1000, "V"),
+        (2000, "A"),
+        (3000, "F"),
+        (4000, "/"),
+        (5000, "N"),
+        (6000, "V"),
+        (7000, "N"),
+        (9000, "A"),
+    ]);
+    let test = anns(&[
+        (1000, "N"),
+        (2000, "V"),
+        (3000, "V"),
+        (4000, "V"),
+        (5000, "A"),
+        (6000, "V"),
+        (6500, "V"),
+        (7000, "N"),
+        (8000, "A"),
+    ]);
+    let c = cmp(&reference, &test, whole());
+    let rows: Vec<[u64; 7]> = c.matrix.counts.to_vec();
+    assert_eq!(
+        rows,
+        vec![
+            [1, 1, 0, 0, 0, 0, 0],
+            [0, 0, 1, 0, 0, 1, 0],
+            [1, 0, 1, 0, 0, 0, 0],
+            [0, 0, 1, 0, 0, 0, 0],
+            [0, 0, 1, 0, 0, 0, 0],
+            [0, 1, 1, 0, 0, 0, 0],
+            [0; 7],
+        ]
+    );
+    assert_eq!(counts(&c), (7, 1, 2));
+    let v = c.matrix.veb_counts();
+    assert_eq!((v.tp, v.fn_, v.fp), (1, 1, 2));
+    let s = c.matrix.sveb_counts();
+    assert_eq!((s.tp, s.fn_, s.fp), (0, 2, 2));
+    assert_eq!(c.matrix.veb_false_positive_rate(), Some(40.0));
+    // The generic matrix's per-class view counts every off-diagonal cell.
+    let m = c.matrix.to_confusion();
+    assert_eq!(m.class_stats(Label::V).counts.fp, 4);
+    assert_eq!(m.total(), 10);
+}
