@@ -4,7 +4,8 @@
 //! reads `DB_DIR/REC.hea`, `DB_DIR/REC.atr` and `TEST_DIR/REC.TEST_EXT` and prints
 //! `REC TP FN FP` and the 49 cells of the beat matrix (rows N S V F Q O X by
 //! reference label, columns by test label) per record; with `BXB_COUNTS_CLASSES` set, the VEB and
-//! SVEB counts and the VEB false positive rate instead (`bxb -r REC -a atr TEST_EXT -f START_S` gives the same counts as
+//! SVEB counts and the VEB false positive rate instead. `BXB_COUNTS_WINDOW_S` and `BXB_COUNTS_END_S`
+//! set the window and the end in seconds (`bxb -w`, `-t`). (`bxb -r REC -a atr TEST_EXT -f START_S` gives the same counts as
 //! its QRS sensitivity and positive predictivity lines), then the report table.
 use std::path::Path;
 
@@ -18,8 +19,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [db, test_dir, ext, start_s, records @ ..] = args.as_slice() else {
         return Err("usage: bxb_counts DB_DIR TEST_DIR TEST_EXT START_S REC...".into());
     };
+    // Non-default window and end (bxb -w, -t) from the environment, in seconds.
+    let env_f64 = |name: &str| -> Result<Option<f64>, std::num::ParseFloatError> {
+        std::env::var(name).ok().map(|v| v.parse()).transpose()
+    };
     let options = BxbOptions {
         start_s: start_s.parse()?,
+        window_s: env_f64("BXB_COUNTS_WINDOW_S")?.unwrap_or(0.15),
+        end_s: env_f64("BXB_COUNTS_END_S")?,
         ..BxbOptions::EC57
     };
     let mut results = Vec::new();
