@@ -9,10 +9,9 @@
 //! its QRS sensitivity and positive predictivity lines), then the report table.
 use std::path::Path;
 
-use sinus_eval::bxb::{compare, BxbOptions};
+use sinus_eval::bxb::{BxbOptions, Reference};
 use sinus_eval::stats::{QrsReport, RecordResult};
 use sinus_io::wfdb::annotation::read_annotations;
-use sinus_io::wfdb::record::read_header;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,17 +30,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mut results = Vec::new();
     for rec in records {
-        let header = read_header(Path::new(db).join(rec))?;
-        let fs = header.record.sampling_frequency_or_default();
-        let reference = read_annotations(Path::new(db).join(format!("{rec}.atr")), Some(fs))?;
-        let test = read_annotations(Path::new(test_dir).join(format!("{rec}.{ext}")), Some(fs))?;
-        let cmp = compare(
-            &reference.annotations,
-            &test.annotations,
-            fs,
-            header.record.known_samples(),
-            &options,
+        let reference = Reference::load(Path::new(db).join(rec), "atr")?;
+        let test = read_annotations(
+            Path::new(test_dir).join(format!("{rec}.{ext}")),
+            Some(reference.fs),
         )?;
+        let cmp = reference.compare(&test.annotations, &options)?;
         let c = cmp.qrs_counts();
         let cells: Vec<String> = cmp
             .matrix

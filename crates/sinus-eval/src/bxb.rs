@@ -46,7 +46,10 @@
 //! crate's tests for the comparison with `bxb` on MIT-BIH records.
 
 use serde::{Deserialize, Serialize};
-use sinus_io::wfdb::annotation::{codes, Annotation};
+use std::path::{Path, PathBuf};
+
+use sinus_io::wfdb::annotation::{codes, read_annotations, Annotation};
+use sinus_io::wfdb::record::read_header;
 use sinus_io::{Error, Result};
 
 use crate::confusion::ConfusionMatrix;
@@ -342,6 +345,62 @@ where
         })
         .collect::<Result<Vec<_>>>()?;
     run(&reference, &test, fs, record_samples, options)
+}
+
+/// A record's reference annotations with what a comparison needs to know about the record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// Record name (the last component of the record path).
+    pub name: String,
+    /// Sampling frequency of the record (frames per second; 250 when the header omits it, as
+    /// in WFDB).
+    pub fs: f64,
+    /// Record length in samples, when the header gives it.
+    pub samples: Option<u64>,
+    /// The reference annotations, times in samples of the record.
+    pub annotations: Vec<Annotation>,
+}
+
+impl Reference {
+    /// Read the header of `record` (a record path such as `mitdb/100`) and its annotation file
+    /// of the given annotator (`atr` for MIT-BIH). Errors name the file.
+    pub fn load(record: impl AsRef<Path>, annotator: &str) -> Result<Self> {
+        let record = record.as_ref();
+        let header = read_header(record)?;
+        let fs = header.record.sampling_frequency_or_default();
+        let mut path = record.as_os_str().to_os_string();
+        path.push(".");
+        path.push(annotator);
+        let set = read_annotations(PathBuf::from(path), Some(fs))?;
+        Ok(Reference {
+            name: record
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            fs,
+            samples: header.record.known_samples(),
+            annotations: set.annotations,
+        })
+    }
+
+    /// Compare test annotations with this reference (see [`compare`]).
+    pub fn compare(&self, test: &[Annotation], options: &BxbOptions) -> Result<Comparison> {
+        compare(&self.annotations, test, self.fs, self.samples, options)
+    }
+
+    /// Compare a detector's beat samples with this reference (see [`compare_samples`]).
+    pub fn compare_samples<I>(&self, detections: I, options: &BxbOptions) -> Result<Comparison>
+    where
+        I: IntoIterator,
+        I::Item: TryInto<i64> + Copy + std::fmt::Debug,
+    {
+        compare_samples(
+            &self.annotations,
+            detections,
+            self.fs,
+            self.samples,
+            options,
+        )
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,27 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use sinus_eval::bxb::{compare, compare_samples, BxbOptions};
+use sinus_eval::bxb::{BxbOptions, Reference};
 use sinus_eval::stats::{QrsReport, RecordResult};
 use sinus_io::datasets::{mitdb_for_tests, MITDB_RECORDS};
-use sinus_io::wfdb::annotation::{read_annotations, Annotation};
-use sinus_io::wfdb::record::read_header;
 
-struct Record {
-    fs: f64,
-    samples: Option<u64>,
-    annotations: Vec<Annotation>,
-}
-
-fn load(db: &Path, name: &str) -> Record {
-    let header = read_header(db.join(name)).unwrap();
-    let fs = header.record.sampling_frequency_or_default();
-    let set = read_annotations(db.join(format!("{name}.atr")), Some(fs)).unwrap();
-    Record {
-        fs,
-        samples: header.record.known_samples(),
-        annotations: set.annotations,
-    }
+fn load(db: &Path, name: &str) -> Reference {
+    Reference::load(db.join(name), "atr").unwrap()
 }
 
 fn mitdb() -> Option<PathBuf> {
@@ -41,7 +26,7 @@ fn reference_against_itself() {
             (BxbOptions::whole_record(), &mut whole),
             (BxbOptions::EC57, &mut ec57),
         ] {
-            let c = compare(&r.annotations, &r.annotations, r.fs, r.samples, &options).unwrap();
+            let c = r.compare(&r.annotations, &options).unwrap();
             let q = c.qrs_counts();
             assert_eq!((q.fn_, q.fp), (0, 0), "record {name}");
             results.push(RecordResult::new(name, q));
@@ -60,6 +45,20 @@ fn reference_against_itself() {
     assert_eq!((tp(&whole, "203"), tp(&ec57, "203")), (2980, 2481));
     assert_eq!(whole.gross.se, Some(100.0));
     assert_eq!(whole.average.ppv, Some(100.0));
+    let r = load(&db, "100");
+    assert_eq!(
+        (r.name.as_str(), r.fs, r.samples),
+        ("100", 360.0, Some(650_000))
+    );
+}
+
+#[test]
+fn missing_files_are_errors_naming_the_file() {
+    let Some(db) = mitdb() else { return };
+    let e = Reference::load(db.join("100"), "nonexistent").unwrap_err();
+    assert!(e.to_string().contains("100.nonexistent"), "{e}");
+    let e = Reference::load(db.join("999"), "atr").unwrap_err();
+    assert!(e.to_string().contains("999.hea"), "{e}");
 }
 
 /// A small deterministic generator (xorshift64*), enough to scatter perturbations.
@@ -112,14 +111,9 @@ fn reference_against_perturbed_copy() {
             }
         }
         test.sort_unstable();
-        let c = compare_samples(
-            &r.annotations,
-            test.iter().copied(),
-            r.fs,
-            r.samples,
-            &BxbOptions::whole_record(),
-        )
-        .unwrap();
+        let c = r
+            .compare_samples(test.iter().copied(), &BxbOptions::whole_record())
+            .unwrap();
         let q = c.qrs_counts();
         assert!(!deleted.is_empty() && !added.is_empty(), "record {name}");
         assert_eq!(c.missed, deleted, "record {name}");
