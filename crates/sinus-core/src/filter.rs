@@ -245,8 +245,21 @@ impl<const N: usize> BiquadCascade<N> {
         Ok(c)
     }
 
+    /// Round a design to `f32`, re-normalising each numerator so that the section has unit
+    /// gain at the design's reference frequency *with its rounded poles*: at very low
+    /// normalised cut-offs (e.g. 0.05 Hz at 1000 Hz) rounding `a1`, `a2` alone shifts the
+    /// pass-band gain by a few percent.
     fn from_design(d: &Design) -> Result<Self, DesignError> {
-        Self::from_sections(d.sections.get(..d.len).unwrap_or(&[]))
+        let mut rounded = [SectionCoefficients::IDENTITY; MAX_ORDER];
+        for (dst, src) in rounded.iter_mut().zip(d.sections.iter().take(d.len)) {
+            let r = SectionCoefficients {
+                a1: src.a1 as f32 as f64,
+                a2: src.a2 as f32 as f64,
+                ..*src
+            };
+            *dst = unit_gain_at(r, d.w_ref);
+        }
+        Self::from_sections(rounded.get(..d.len).unwrap_or(&[]))
     }
 
     /// Number of sections the design uses (≤ `N`).
@@ -332,13 +345,16 @@ impl<const N: usize> BiquadCascade<N> {
 struct Design {
     sections: [SectionCoefficients; MAX_ORDER],
     len: usize,
+    /// Frequency (rad/sample) where every section has unit gain.
+    w_ref: f64,
 }
 
 impl Design {
-    fn new() -> Self {
+    fn new(w_ref: f64) -> Self {
         Design {
             sections: [SectionCoefficients::IDENTITY; MAX_ORDER],
             len: 0,
+            w_ref,
         }
     }
 
@@ -478,10 +494,10 @@ fn butter_lh(order: usize, fc: f64, fs: f64, high: bool) -> Result<Design, Desig
     check_order(order)?;
     check_cutoff(fc, fs)?;
     let w = prewarp(fc, fs);
-    let mut d = Design::new();
     let zeros = if high { Zeros::Dc } else { Zeros::Nyquist };
     // Reference point where each section gets unit gain: DC (low-pass) or Nyquist (high-pass).
     let w_ref = if high { PI } else { 0.0 };
+    let mut d = Design::new(w_ref);
     for k in 0..order.div_ceil(2) {
         let p = prototype_pole(k, order);
         let real_pole = p.1.abs() < 1e-12;
@@ -549,7 +565,7 @@ fn butter_bp(order: usize, f_low: f64, f_high: f64, fs: f64) -> Result<Design, D
     let w0sq = w1 * w2;
     // Digital centre frequency (rad/sample) matching the analog centre √(ω₁ω₂).
     let w_ref = 2.0 * libm::atan(libm::sqrt(w0sq) / (2.0 * fs));
-    let mut d = Design::new();
+    let mut d = Design::new(w_ref);
     for k in 0..order.div_ceil(2) {
         let p = prototype_pole(k, order);
         let real_pole = p.1.abs() < 1e-12;
