@@ -331,6 +331,20 @@ impl<const N: usize> BiquadCascade<N> {
             .product()
     }
 
+    /// Group delay of the cascade at `f` Hz, in samples (−dφ/dω by a central difference).
+    pub fn group_delay(&self, f: f64, fs: f64) -> f64 {
+        let w = 2.0 * PI * f / fs;
+        let dw = 1e-4;
+        let mut ratio: C = (1.0, 0.0);
+        for s in self.sections() {
+            let c = s.coefficients();
+            let hi = c.response(w + dw);
+            let lo = c.response(w - dw);
+            ratio = cmul(ratio, cmul(hi, conj(lo)));
+        }
+        -libm::atan2(ratio.1, ratio.0) / (2.0 * dw)
+    }
+
     /// Largest pole radius over the used sections (< 1 means stable).
     pub fn pole_radius(&self) -> f64 {
         self.sections()
