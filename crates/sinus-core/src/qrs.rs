@@ -102,7 +102,7 @@ impl QrsConfig {
             searchback_rr_factor: 1.66,
             threshold_fraction: 0.25,
             peak_confirm_s: 0.100,
-            learning_s: 1.0,
+            learning_s: 2.0,
         }
     }
 }
@@ -124,6 +124,8 @@ pub struct QrsDetection {
 struct Candidate {
     /// R-peak sample.
     r: u64,
+    /// MWI peak sample.
+    idx: u64,
     /// Height of the MWI peak.
     peak_i: f32,
     /// Largest |band-passed| value in the candidate's window.
@@ -148,11 +150,7 @@ struct Candidate {
 pub struct QrsDetector {
     cfg: QrsConfig,
     // Derived sample counts.
-    w: usize,
-    inv_w: f32,
-    deriv_step: usize,
-    deriv_scale: f32,
-    confirm: u64,
+    front: FrontParams,
     refractory: u64,
     t_wave: u64,
     bp_delay: i64,
@@ -161,21 +159,9 @@ pub struct QrsDetector {
     learning: u64,
     latency: u64,
     searchback_max_age: u64,
-    // Filters.
-    bp: BiquadCascade<2>,
-    hp: BiquadCascade<1>,
-    // Rings.
-    bp_ring: [f32; RING],
-    hp_ring: [f32; RING],
-    sq_ring: [f32; MWI_MAX],
-    sq_pos: usize,
-    mwi_sum: f32,
-    prev_mwi: f32,
-    last_x: f32,
-    n: u64,
-    // Peak tracking.
-    pk_val: f32,
-    pk_idx: u64,
+    // Per-sample state (copied into registers by `process`).
+    hot: Hot,
+    rings: Rings,
     // Levels.
     spki: f32,
     npki: f32,
@@ -183,6 +169,8 @@ pub struct QrsDetector {
     npkf: f32,
     // Beats.
     last_r: Option<u64>,
+    /// MWI peak of the last beat.
+    last_idx: Option<u64>,
     last_slope: f32,
     rr: [u64; RR_N],
     rr_count: usize,
@@ -199,6 +187,106 @@ pub struct QrsDetector {
     queue: [QrsDetection; QUEUE],
     q_head: usize,
     q_len: usize,
+    flush_pad: u64,
+}
+
+/// Sample counts and scales used on every sample.
+#[derive(Debug, Clone, Copy)]
+struct FrontParams {
+    /// Integration window (samples).
+    w: usize,
+    inv_w: f32,
+    /// Derivative step (samples).
+    deriv_step: u64,
+    /// Scales the derivative to input units per second.
+    deriv_scale: f32,
+    /// Samples a local maximum must dominate to become a candidate.
+    confirm: u64,
+}
+
+/// Everything the per-sample front end updates; small and `Copy` so that a block loop keeps it
+/// in registers.
+#[derive(Debug, Clone, Copy)]
+struct Hot {
+    bp: BiquadCascade<2>,
+    hp: BiquadCascade<1>,
+    sq_pos: usize,
+    mwi_sum: f32,
+    prev_mwi: f32,
+    last_x: f32,
+    /// Samples pushed so far (index of the next sample).
+    n: u64,
+    /// Current local maximum of the MWI (0 = none) and its sample.
+    pk_val: f32,
+    pk_idx: u64,
+    /// The slow path runs when `n` reaches this sample.
+    wake: u64,
+}
+
+/// Signal history.
+#[derive(Debug, Clone)]
+struct Rings {
+    bp: [f32; RING],
+    hp: [f32; RING],
+    sq: [f32; MWI_MAX],
+}
+
+#[inline(always)]
+fn ring(buf: &[f32; RING], i: u64) -> f32 {
+    buf[i as usize & MASK]
+}
+
+/// The per-sample front end: filters, derivative, squaring, integration and local-maximum
+/// tracking. Returns true when the slow path must run for this sample.
+#[inline(always)]
+fn front(h: &mut Hot, r: &mut Rings, p: &FrontParams, x: f32) -> bool {
+    // Gaps (NaN/Inf) hold the last value: a flat line produces no beats. Clamping keeps the
+    // squared derivative finite.
+    let x = if x.is_finite() {
+        x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
+    } else {
+        h.last_x
+    };
+    let n = h.n;
+    if n == 0 {
+        // Start from the steady state of the first value: no start-up transient.
+        h.bp.reset_to(x);
+        h.hp.reset_to(x);
+    }
+    h.last_x = x;
+    let hp = h.hp.process(x);
+    let b = h.bp.process(x);
+    let i = n as usize & MASK;
+    r.hp[i] = hp;
+    r.bp[i] = b;
+    let s = p.deriv_step;
+    // Pan–Tompkins five-point derivative on a step of about 4 ms at any rate.
+    let d = (2.0 * b + ring(&r.bp, n.wrapping_sub(s))
+        - ring(&r.bp, n.wrapping_sub(3 * s))
+        - 2.0 * ring(&r.bp, n.wrapping_sub(4 * s)))
+        * p.deriv_scale;
+    let e = d * d;
+    // Moving-window integration; the running sum is recomputed once per window so rounding
+    // (e.g. after a huge artefact) cannot accumulate.
+    let pos = h.sq_pos.min(MWI_MAX - 1);
+    let old = r.sq[pos];
+    r.sq[pos] = e;
+    h.mwi_sum += e - old;
+    h.sq_pos = pos + 1;
+    if h.sq_pos >= p.w {
+        h.sq_pos = 0;
+        h.mwi_sum = r.sq.iter().take(p.w).sum();
+    }
+    let mwi = (h.mwi_sum * p.inv_w).max(0.0);
+    h.n = n + 1;
+    // Track the local maximum (branch-free: the comparison is data dependent).
+    let rising = mwi > h.prev_mwi && mwi > h.pk_val;
+    h.pk_val = if rising { mwi } else { h.pk_val };
+    h.pk_idx = if rising { n } else { h.pk_idx };
+    let due = n + p.confirm;
+    h.wake = if rising && due < h.wake { due } else { h.wake };
+    h.prev_mwi = mwi;
+    n >= h.wake
 }
 
 fn secs(fs: f32, s: f32) -> u64 {
@@ -274,11 +362,13 @@ impl QrsDetector {
             .max(learning + normal + QUEUE as u64);
         Ok(QrsDetector {
             cfg,
-            w,
-            inv_w: 1.0 / w as f32,
-            deriv_step,
-            deriv_scale: fs / (8.0 * deriv_step as f32),
-            confirm,
+            front: FrontParams {
+                w,
+                inv_w: 1.0 / w as f32,
+                deriv_step: deriv_step as u64,
+                deriv_scale: fs / (8.0 * deriv_step as f32),
+                confirm,
+            },
             refractory: secs(fs, cfg.refractory_s),
             t_wave: secs(fs, cfg.t_wave_window_s),
             bp_delay,
@@ -287,23 +377,29 @@ impl QrsDetector {
             learning,
             latency,
             searchback_max_age,
-            bp,
-            hp,
-            bp_ring: [0.0; RING],
-            hp_ring: [0.0; RING],
-            sq_ring: [0.0; MWI_MAX],
-            sq_pos: 0,
-            mwi_sum: 0.0,
-            prev_mwi: 0.0,
-            last_x: 0.0,
-            n: 0,
-            pk_val: 0.0,
-            pk_idx: 0,
+            hot: Hot {
+                bp,
+                hp,
+                sq_pos: 0,
+                mwi_sum: 0.0,
+                prev_mwi: 0.0,
+                last_x: 0.0,
+                n: 0,
+                pk_val: 0.0,
+                pk_idx: 0,
+                wake: learning,
+            },
+            rings: Rings {
+                bp: [0.0; RING],
+                hp: [0.0; RING],
+                sq: [0.0; MWI_MAX],
+            },
             spki: 0.0,
             npki: 0.0,
             spkf: 0.0,
             npkf: 0.0,
             last_r: None,
+            last_idx: None,
             last_slope: 0.0,
             rr: [0; RR_N],
             rr_count: 0,
@@ -321,6 +417,7 @@ impl QrsDetector {
             }; QUEUE],
             q_head: 0,
             q_len: 0,
+            flush_pad: 0,
         })
     }
 
@@ -349,66 +446,78 @@ impl QrsDetector {
         }
     }
 
-    #[inline(always)]
-    fn ring(buf: &[f32; RING], i: u64) -> f32 {
-        buf[i as usize & MASK]
-    }
-
     /// Feed one sample; returns a beat when one is ready.
     #[inline]
     pub fn push(&mut self, x: f32) -> Option<QrsDetection> {
-        // Gaps (NaN/Inf) hold the last value: a flat line produces no beats.
-        let x = if x.is_finite() {
-            x.clamp(-INPUT_LIMIT, INPUT_LIMIT)
-        } else {
-            self.last_x
-        };
-        let n = self.n;
-        if n == 0 {
-            // Start from the steady state of the first value: no start-up transient.
-            self.bp.reset_to(x);
-            self.hp.reset_to(x);
+        if front(&mut self.hot, &mut self.rings, &self.front, x) {
+            self.slow();
         }
-        self.last_x = x;
-        let h = self.hp.process(x);
-        let b = self.bp.process(x);
-        let i = n as usize & MASK;
-        self.hp_ring[i] = h;
-        self.bp_ring[i] = b;
-        let s = self.deriv_step as u64;
-        // Pan–Tompkins five-point derivative, on a step of ~4 ms at any rate.
-        let d = (2.0 * b + Self::ring(&self.bp_ring, n.wrapping_sub(s))
-            - Self::ring(&self.bp_ring, n.wrapping_sub(3 * s))
-            - 2.0 * Self::ring(&self.bp_ring, n.wrapping_sub(4 * s)))
-            * self.deriv_scale;
-        let e = d * d;
-        // Moving-window integration; the running sum is recomputed once per window so
-        // rounding (e.g. after a huge artefact) cannot accumulate.
-        let pos = self.sq_pos.min(MWI_MAX - 1);
-        let old = self.sq_ring[pos];
-        self.sq_ring[pos] = e;
-        self.mwi_sum += e - old;
-        self.sq_pos = pos + 1;
-        if self.sq_pos >= self.w {
-            self.sq_pos = 0;
-            self.mwi_sum = self.sq_ring.iter().take(self.w).sum();
-        }
-        let mwi = (self.mwi_sum * self.inv_w).max(0.0);
-        self.n = n + 1;
+        self.pop()
+    }
 
-        // Local maxima of the MWI that dominate the next `confirm` samples.
-        if mwi > self.prev_mwi && mwi > self.pk_val {
-            self.pk_val = mwi;
-            self.pk_idx = n;
+    /// Feed a block of samples, calling `emit` for every beat as it is found; equivalent to
+    /// calling [`push`](QrsDetector::push) on each sample, but faster (the per-sample state
+    /// stays in registers).
+    pub fn process(&mut self, xs: &[f32], mut emit: impl FnMut(QrsDetection)) {
+        while let Some(d) = self.pop() {
+            emit(d);
         }
-        self.prev_mwi = mwi;
-        if self.pk_val > 0.0 && n >= self.pk_idx + self.confirm {
-            let c = self.measure(self.pk_idx, self.pk_val);
-            self.pk_val = 0.0;
-            self.candidate(c, n);
+        let mut hot = self.hot;
+        for &x in xs {
+            if front(&mut hot, &mut self.rings, &self.front, x) {
+                self.hot = hot;
+                self.slow();
+                while let Some(d) = self.pop() {
+                    emit(d);
+                }
+                hot = self.hot;
+            }
+        }
+        self.hot = hot;
+    }
+
+    /// Rare work: confirm a candidate, search back, end the learning phase; then decide when to
+    /// run next.
+    #[cold]
+    #[inline(never)]
+    fn slow(&mut self) {
+        let n = self.hot.n.saturating_sub(1);
+        if self.hot.pk_val > 0.0 && n >= self.hot.pk_idx + self.front.confirm {
+            let (idx, val) = (self.hot.pk_idx, self.hot.pk_val);
+            self.hot.pk_val = 0.0;
+            self.candidate(idx, val);
         }
         if self.sb_len > 0 {
             self.check_searchback(n);
+        }
+        if !self.learned && n >= self.learning {
+            self.finish_learning();
+        }
+        let mut wake = u64::MAX;
+        if self.hot.pk_val > 0.0 {
+            wake = wake.min(self.hot.pk_idx + self.front.confirm);
+        }
+        if self.sb_len > 0 {
+            wake = wake.min(self.searchback_due().max(n + 1));
+        }
+        if !self.learned {
+            wake = wake.min(self.learning.max(n + 1));
+        }
+        self.hot.wake = wake;
+    }
+
+    /// End of input: returns the beats still pending, one per call, then `None`.
+    ///
+    /// It feeds the last finite input value (a flat line, which adds no beat) for up to
+    /// [`latency_samples`](QrsDetector::latency_samples) samples, so every beat of the input is
+    /// out by then. The stream has ended: call [`reset`](QrsDetector::reset) before pushing new
+    /// input.
+    pub fn flush(&mut self) -> Option<QrsDetection> {
+        while self.flush_pad < self.latency {
+            self.flush_pad += 1;
+            if let Some(d) = self.push(self.hot.last_x) {
+                return Some(d);
+            }
         }
         self.pop()
     }
@@ -417,14 +526,14 @@ impl QrsDetector {
     fn measure(&self, idx: u64, peak_i: f32) -> Candidate {
         // The QRS energy summed by the MWI at `idx` lies in the preceding window, shifted by the
         // derivative's delay.
-        let span = (self.w + self.window_margin + 2 * self.deriv_step) as u64;
+        let span = (self.front.w + self.window_margin) as u64 + 2 * self.front.deriv_step;
         let start = idx.saturating_sub(span);
         let mut peak_f = 0.0f32;
         let mut at = idx;
         let mut slope = 0.0f32;
-        let mut prev = Self::ring(&self.bp_ring, start.wrapping_sub(1));
+        let mut prev = ring(&self.rings.bp, start.wrapping_sub(1));
         for j in start..=idx {
-            let v = Self::ring(&self.bp_ring, j);
+            let v = ring(&self.rings.bp, j);
             let a = v.abs();
             if a > peak_f {
                 peak_f = a;
@@ -441,7 +550,7 @@ impl QrsDetector {
         let mut r = lo;
         let mut amp = 0.0f32;
         for j in lo..=hi {
-            let v = Self::ring(&self.hp_ring, j);
+            let v = ring(&self.rings.hp, j);
             if v.abs() > amp.abs() {
                 amp = v;
                 r = j;
@@ -449,6 +558,7 @@ impl QrsDetector {
         }
         Candidate {
             r,
+            idx,
             peak_i,
             peak_f,
             slope,
@@ -456,14 +566,39 @@ impl QrsDetector {
         }
     }
 
-    fn candidate(&mut self, c: Candidate, n: u64) {
+    /// Largest |band-passed| value in the window of the MWI peak at `idx`.
+    fn peak_f(&self, idx: u64) -> f32 {
+        let span = (self.front.w + self.window_margin) as u64 + 2 * self.front.deriv_step;
+        let mut m = 0.0f32;
+        for j in idx.saturating_sub(span)..=idx {
+            m = m.max(ring(&self.rings.bp, j).abs());
+        }
+        m
+    }
+
+    fn candidate(&mut self, idx: u64, peak_i: f32) {
+        if self.learned {
+            let thr_i = self.npki + self.cfg.threshold_fraction * (self.spki - self.npki);
+            if peak_i <= 0.5 * thr_i {
+                // Neither a beat nor a search-back candidate: only the noise levels learn from
+                // it, so skip the costly measurements. As in `classify`, peaks in the
+                // refractory period of a beat are ignored altogether.
+                if let Some(last) = self.last_idx {
+                    if idx < last + self.refractory {
+                        return;
+                    }
+                }
+                let peak_f = self.peak_f(idx);
+                self.npki = 0.125 * peak_i + 0.875 * self.npki;
+                self.npkf = 0.125 * peak_f + 0.875 * self.npkf;
+                return;
+            }
+        }
+        let c = self.measure(idx, peak_i);
         if !self.learned {
             if let Some(slot) = self.learn.get_mut(self.learn_len) {
                 *slot = c;
                 self.learn_len += 1;
-            }
-            if n >= self.learning {
-                self.finish_learning();
             }
             return;
         }
@@ -535,6 +670,16 @@ impl QrsDetector {
         }
     }
 
+    /// Sample at which search-back is due (`u64::MAX` when it cannot run yet).
+    fn searchback_due(&self) -> u64 {
+        match (self.last_r, self.rr_avg > 0) {
+            (Some(last), true) => {
+                last + libm::roundf(self.rr_avg as f32 * self.cfg.searchback_rr_factor) as u64
+            }
+            _ => u64::MAX,
+        }
+    }
+
     fn check_searchback(&mut self, n: u64) {
         let (Some(last), true) = (self.last_r, self.rr_avg > 0) else {
             return;
@@ -580,6 +725,7 @@ impl QrsDetector {
             self.sb_len = 0;
         }
         self.last_r = Some(c.r);
+        self.last_idx = Some(c.idx);
         self.last_slope = c.slope;
         self.enqueue(QrsDetection {
             sample: c.r,
