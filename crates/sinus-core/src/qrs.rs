@@ -692,7 +692,11 @@ impl QrsDetector {
         let mut best: Option<usize> = None;
         let mut best_val = 0.0f32;
         for (k, c) in self.sb.iter().take(self.sb_len).enumerate() {
-            if c.r + self.searchback_max_age >= n && c.peak_i > best_val {
+            // (Candidates remembered after a search-back beat may lie in its refractory period.)
+            if c.r + self.searchback_max_age >= n
+                && c.r >= last + self.refractory
+                && c.peak_i > best_val
+            {
                 best = Some(k);
                 best_val = c.peak_i;
             }
