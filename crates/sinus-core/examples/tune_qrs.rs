@@ -170,7 +170,9 @@ fn config(fs: f32) -> QrsConfig {
         searchback_rr_factor,
         threshold_fraction,
         peak_confirm_s,
-        learning_s
+        learning_s,
+        silence_s,
+        silence_floor
     );
     c
 }
