@@ -76,6 +76,10 @@ pub struct QrsConfig {
     pub t_wave_window_s: f32,
     /// ...whose steepest slope must reach this fraction of the previous beat's: 0.5.
     pub t_wave_slope_ratio: f32,
+    /// A beat's integrated peak must exceed this multiple of the noise level, even in
+    /// search-back; 0 disables. Keeps noise (e.g. leads picking up EMG) from being detected as
+    /// a run of beats.
+    pub noise_gate: f32,
     /// Search back when no beat was found for this many average RR intervals: 1.66.
     pub searchback_rr_factor: f32,
     /// Detection threshold = noise level + this × (signal level − noise level): 0.25.
@@ -104,6 +108,7 @@ impl QrsConfig {
             refractory_s: 0.200,
             t_wave_window_s: 0.360,
             t_wave_slope_ratio: 0.5,
+            noise_gate: 2.0,
             searchback_rr_factor: 1.66,
             threshold_fraction: 0.25,
             peak_confirm_s: 0.100,
@@ -338,6 +343,7 @@ impl QrsDetector {
         check(cfg.threshold_fraction, 0.01, 0.99, "threshold_fraction")?;
         check(cfg.peak_confirm_s, 0.01, 0.2, "peak_confirm_s")?;
         check(cfg.learning_s, 0.0, 2.0, "learning_s")?;
+        check(cfg.noise_gate, 0.0, 100.0, "noise_gate")?;
         check(cfg.silence_s, 0.0, 10.0, "silence_s")?;
         check(cfg.silence_floor, 1.0, 100.0, "silence_floor")?;
         let bp = butterworth_bandpass(
@@ -602,8 +608,8 @@ impl QrsDetector {
 
     fn candidate(&mut self, idx: u64, peak_i: f32) {
         if self.learned {
-            let thr_i = self.npki + self.cfg.threshold_fraction * (self.spki - self.npki);
-            if peak_i <= 0.5 * thr_i {
+            let (thr_i, _) = self.thresholds();
+            if peak_i <= 0.5 * thr_i || peak_i <= self.cfg.noise_gate * self.npki {
                 // Neither a beat nor a search-back candidate: only the noise levels learn from
                 // it, so skip the costly measurements. As in `classify`, peaks in the
                 // refractory period of a beat are ignored altogether.
@@ -654,15 +660,24 @@ impl QrsDetector {
         }
     }
 
+    /// Detection thresholds on the integrated and the band-passed signal: Pan–Tompkins'
+    /// `noise + fraction × (signal − noise)`, but at least `noise_gate ×` the noise level on
+    /// the integrated signal.
+    fn thresholds(&self) -> (f32, f32) {
+        let f = self.cfg.threshold_fraction;
+        let thr_i = (self.npki + f * (self.spki - self.npki)).max(self.cfg.noise_gate * self.npki);
+        let thr_f = self.npkf + f * (self.spkf - self.npkf);
+        (thr_i, thr_f)
+    }
+
     fn classify(&mut self, c: Candidate) {
         if let Some(last) = self.last_r {
             if c.r < last + self.refractory {
                 return;
             }
         }
-        let f = self.cfg.threshold_fraction;
-        let thr_i = self.npki + f * (self.spki - self.npki);
-        let thr_f = self.npkf + f * (self.spkf - self.npkf);
+        let (thr_i, thr_f) = self.thresholds();
+        let gate_i = self.cfg.noise_gate * self.npki;
         let t_wave = match self.last_r {
             Some(last) => {
                 c.r < last + self.t_wave && c.slope < self.cfg.t_wave_slope_ratio * self.last_slope
@@ -676,7 +691,7 @@ impl QrsDetector {
         } else {
             self.npki = 0.125 * c.peak_i + 0.875 * self.npki;
             self.npkf = 0.125 * c.peak_f + 0.875 * self.npkf;
-            if !t_wave && c.peak_i > 0.5 * thr_i && c.peak_f > 0.5 * thr_f {
+            if !t_wave && c.peak_i > 0.5 * thr_i && c.peak_f > 0.5 * thr_f && c.peak_i > gate_i {
                 self.remember(c);
             }
         }

@@ -227,7 +227,8 @@ fn white_noise_gives_no_storm() {
         let out = run(&mut det, &x);
         let rate = out.len() as f32 / seconds;
         std::println!("fs={fs}: {rate:.2} detections/s on white noise");
-        assert!(rate <= 3.0, "fs={fs}: {rate} detections/s");
+        // Without the noise gate this was 2.65/s (a beat every refractory period or two).
+        assert!(rate <= 0.6, "fs={fs}: {rate} detections/s");
     }
 }
 
