@@ -167,6 +167,7 @@ fn config(fs: f32) -> QrsConfig {
         refractory_s,
         t_wave_window_s,
         t_wave_slope_ratio,
+        t_wave_rr_fraction,
         noise_gate,
         searchback_rr_factor,
         threshold_fraction,

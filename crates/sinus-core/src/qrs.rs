@@ -80,6 +80,11 @@ pub struct QrsConfig {
     /// search-back; 0 disables. Keeps noise (e.g. leads picking up EMG) from being detected as
     /// a run of beats.
     pub noise_gate: f32,
+    /// ...and that comes within this fraction of the average RR interval: 0.45. A T wave peaks
+    /// at most ≈ 0.4 RR after its R peak (QT ≈ 0.4·√RR by Bazett, T peak ≈ 0.1 s before the
+    /// T end), so a later candidate is a (premature) beat whatever its slope — wide PVCs have
+    /// low slopes.
+    pub t_wave_rr_fraction: f32,
     /// Search back when no beat was found for this many average RR intervals: 1.66.
     pub searchback_rr_factor: f32,
     /// Detection threshold = noise level + this × (signal level − noise level): 0.25.
@@ -108,6 +113,7 @@ impl QrsConfig {
             refractory_s: 0.200,
             t_wave_window_s: 0.360,
             t_wave_slope_ratio: 0.5,
+            t_wave_rr_fraction: 0.45,
             noise_gate: 2.0,
             searchback_rr_factor: 1.66,
             threshold_fraction: 0.25,
@@ -343,6 +349,7 @@ impl QrsDetector {
         check(cfg.threshold_fraction, 0.01, 0.99, "threshold_fraction")?;
         check(cfg.peak_confirm_s, 0.01, 0.2, "peak_confirm_s")?;
         check(cfg.learning_s, 0.0, 2.0, "learning_s")?;
+        check(cfg.t_wave_rr_fraction, 0.0, 10.0, "t_wave_rr_fraction")?;
         check(cfg.noise_gate, 0.0, 100.0, "noise_gate")?;
         check(cfg.silence_s, 0.0, 10.0, "silence_s")?;
         check(cfg.silence_floor, 1.0, 100.0, "silence_floor")?;
@@ -680,7 +687,10 @@ impl QrsDetector {
         let gate_i = self.cfg.noise_gate * self.npki;
         let t_wave = match self.last_r {
             Some(last) => {
-                c.r < last + self.t_wave && c.slope < self.cfg.t_wave_slope_ratio * self.last_slope
+                let dt = c.r.saturating_sub(last);
+                let early = self.rr_avg == 0
+                    || (dt as f32) < self.cfg.t_wave_rr_fraction * self.rr_avg as f32;
+                dt < self.t_wave && early && c.slope < self.cfg.t_wave_slope_ratio * self.last_slope
             }
             None => false,
         };
