@@ -174,7 +174,8 @@ fn config(fs: f32) -> QrsConfig {
         peak_confirm_s,
         learning_s,
         silence_s,
-        silence_floor
+        silence_floor,
+        silence_signal_decay
     );
     c
 }

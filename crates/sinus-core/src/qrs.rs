@@ -68,7 +68,10 @@ pub struct QrsConfig {
     pub band_low_hz: f32,
     /// Band-pass upper edge (Hz). Pan–Tompkins: 15 Hz, below most muscle noise.
     pub band_high_hz: f32,
-    /// Moving-window integration length (s). Pan–Tompkins: 150 ms, about the widest QRS.
+    /// Moving-window integration length (s): 180 ms. Pan–Tompkins chose 150 ms, about the
+    /// widest QRS; on MIT-BIH at 250 Hz 180 ms misses 19 fewer beats and gives 25 fewer false
+    /// ones (wide PVCs integrate more of their energy), and 150–220 ms all perform within a
+    /// few errors of it. Longer windows would merge the humps of beats in fast tachycardias.
     pub integration_s: f32,
     /// No second beat within this time of a beat (s): 200 ms, the physiological minimum.
     pub refractory_s: f32,
@@ -98,6 +101,8 @@ pub struct QrsConfig {
     /// After this long without a beat (s) the signal levels are halved (and again after each
     /// further such interval); 0 disables. Recovers from sudden amplitude drops.
     pub silence_s: f32,
+    /// ...by this factor...
+    pub silence_signal_decay: f32,
     /// ...but never below this multiple of the noise level.
     pub silence_floor: f32,
 }
@@ -109,7 +114,7 @@ impl QrsConfig {
             fs,
             band_low_hz: 5.0,
             band_high_hz: 15.0,
-            integration_s: 0.150,
+            integration_s: 0.180,
             refractory_s: 0.200,
             t_wave_window_s: 0.360,
             t_wave_slope_ratio: 0.5,
@@ -120,6 +125,7 @@ impl QrsConfig {
             peak_confirm_s: 0.100,
             learning_s: 2.0,
             silence_s: 1.5,
+            silence_signal_decay: 0.5,
             silence_floor: 3.0,
         }
     }
@@ -353,6 +359,7 @@ impl QrsDetector {
         check(cfg.noise_gate, 0.0, 100.0, "noise_gate")?;
         check(cfg.silence_s, 0.0, 10.0, "silence_s")?;
         check(cfg.silence_floor, 1.0, 100.0, "silence_floor")?;
+        check(cfg.silence_signal_decay, 0.0, 1.0, "silence_signal_decay")?;
         let bp = butterworth_bandpass(
             2,
             cfg.band_low_hz as f64,
@@ -615,8 +622,8 @@ impl QrsDetector {
 
     fn candidate(&mut self, idx: u64, peak_i: f32) {
         if self.learned {
-            let (thr_i, _) = self.thresholds();
-            if peak_i <= 0.5 * thr_i || peak_i <= self.cfg.noise_gate * self.npki {
+            let (_, sb_i, _) = self.thresholds();
+            if peak_i <= sb_i {
                 // Neither a beat nor a search-back candidate: only the noise levels learn from
                 // it, so skip the costly measurements. As in `classify`, peaks in the
                 // refractory period of a beat are ignored altogether.
@@ -667,14 +674,16 @@ impl QrsDetector {
         }
     }
 
-    /// Detection thresholds on the integrated and the band-passed signal: Pan–Tompkins'
-    /// `noise + fraction × (signal − noise)`, but at least `noise_gate ×` the noise level on
-    /// the integrated signal.
-    fn thresholds(&self) -> (f32, f32) {
+    /// Thresholds on the integrated signal — for detection and for search-back — and on the
+    /// band-passed signal. Pan–Tompkins: `noise + fraction × (signal − noise)` and half of it
+    /// for search-back; here both are also at least `noise_gate ×` the noise level.
+    fn thresholds(&self) -> (f32, f32, f32) {
         let f = self.cfg.threshold_fraction;
-        let thr_i = (self.npki + f * (self.spki - self.npki)).max(self.cfg.noise_gate * self.npki);
+        let pt = self.npki + f * (self.spki - self.npki);
+        let thr_i = pt.max(self.cfg.noise_gate * self.npki);
+        let sb_i = (0.5 * pt).max(self.cfg.noise_gate * self.npki);
         let thr_f = self.npkf + f * (self.spkf - self.npkf);
-        (thr_i, thr_f)
+        (thr_i, sb_i, thr_f)
     }
 
     fn classify(&mut self, c: Candidate) {
@@ -683,8 +692,7 @@ impl QrsDetector {
                 return;
             }
         }
-        let (thr_i, thr_f) = self.thresholds();
-        let gate_i = self.cfg.noise_gate * self.npki;
+        let (thr_i, sb_i, thr_f) = self.thresholds();
         let t_wave = match self.last_r {
             Some(last) => {
                 let dt = c.r.saturating_sub(last);
@@ -698,12 +706,14 @@ impl QrsDetector {
             self.spki = self.signal_update(self.spki, c.peak_i, 0.125);
             self.spkf = self.signal_update(self.spkf, c.peak_f, 0.125);
             self.accept(c, false);
+        } else if !t_wave && c.peak_i > sb_i && c.peak_f > 0.5 * thr_f {
+            // Between the thresholds: maybe a beat (search-back decides), so it does not raise
+            // the noise levels — missed beats counted as noise could otherwise lift the noise
+            // level, and with it the noise gate, up to the beats for good.
+            self.remember(c);
         } else {
             self.npki = 0.125 * c.peak_i + 0.875 * self.npki;
             self.npkf = 0.125 * c.peak_f + 0.875 * self.npkf;
-            if !t_wave && c.peak_i > 0.5 * thr_i && c.peak_f > 0.5 * thr_f && c.peak_i > gate_i {
-                self.remember(c);
-            }
         }
     }
 
@@ -742,10 +752,10 @@ impl QrsDetector {
     /// above the noise level, so that pauses (MIT-BIH 232) do not fill with noise detections.
     fn silence_decay(&mut self, n: u64) {
         self.last_decay = n;
-        self.spki = (0.5 * self.spki)
+        self.spki = (self.cfg.silence_signal_decay * self.spki)
             .max(self.silence_floor * self.npki)
             .min(self.spki);
-        self.spkf = (0.5 * self.spkf)
+        self.spkf = (self.cfg.silence_signal_decay * self.spkf)
             .max(self.silence_floor * self.npkf)
             .min(self.spkf);
     }

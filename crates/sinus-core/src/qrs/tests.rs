@@ -298,3 +298,46 @@ fn detector_state_is_small() {
     std::println!("QrsDetector: {size} bytes");
     assert!(size < 8 * 1024, "{size} bytes");
 }
+
+/// Sudden amplitude changes (electrode contact, gain switch): 1 mV, then 0.1 mV, then 5 mV,
+/// then 1 mV again. Every beat is found again 8 s after a change (the levels halve every 1.5 s
+/// without a beat: a 10× drop, 100× in integrated energy, takes about 6 s), and no false beats
+/// appear.
+#[test]
+fn recovers_from_sudden_amplitude_changes() {
+    for fs in [250.0f32, 360.0] {
+        let seconds = 80.0;
+        let beats = beat_times(0.4, 0.8, seconds);
+        let scale = |t: f32| match t {
+            t if t < 20.0 => 1.0,
+            t if t < 40.0 => 0.1,
+            t if t < 60.0 => 5.0,
+            _ => 1.0,
+        };
+        let mut x = std::vec![0.0f32; (fs * seconds) as usize];
+        for &b in &beats {
+            let one = synthetic(fs, seconds, &[b], scale(b), 0.0);
+            for (v, o) in x.iter_mut().zip(&one) {
+                *v += o;
+            }
+        }
+        let mut det = QrsDetector::new(QrsConfig::new(fs)).unwrap();
+        let out = run(&mut det, &x);
+        let found = |b: f32| out.iter().any(|(r, _)| (*r as f32 / fs - b).abs() < 0.02);
+        for &b in &beats {
+            let settled = [0.0f32, 20.0, 40.0, 60.0]
+                .iter()
+                .all(|&s| b < s || b > s + 8.0);
+            assert!(
+                !settled || found(b),
+                "fs={fs}: beat at {b} s missed; found {:?}",
+                out.iter().map(|(r, _)| *r as f32 / fs).collect::<Vec<_>>()
+            );
+        }
+        let extra = out
+            .iter()
+            .filter(|(r, _)| !beats.iter().any(|&b| (*r as f32 / fs - b).abs() < 0.05))
+            .count();
+        assert_eq!(extra, 0, "fs={fs}: false beats {out:?}");
+    }
+}
