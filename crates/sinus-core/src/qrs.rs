@@ -519,9 +519,9 @@ impl QrsDetector {
         self.pop()
     }
 
-    /// Feed a block of samples, calling `emit` for every beat as it is found; equivalent to
-    /// calling [`push`](QrsDetector::push) on each sample, but faster (the per-sample state
-    /// stays in registers).
+    /// Feed a block of samples, calling `emit` for every beat as it is found; the same beats
+    /// as calling [`push`](QrsDetector::push) on each sample (about as fast: the compiler
+    /// already keeps `push`'s state in registers in a loop).
     pub fn process(&mut self, xs: &[f32], mut emit: impl FnMut(QrsDetection)) {
         while let Some(d) = self.pop() {
             emit(d);
