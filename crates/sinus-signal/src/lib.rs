@@ -1,3 +1,16 @@
 //! `sinus-signal`: offline ECG processing (whole records in memory, `std`).
+//!
+//! - [`filter`]: Butterworth design and zero-phase (forward–backward) filtering, matching
+//!   `scipy.signal.butter` + `sosfiltfilt`.
+//! - [`resample`]: rational-ratio resampling with exact timing; index mapping between rates.
+//! - [`baseline`]: baseline-wander removal (median of beat-length windows, or 0.5 Hz high-pass).
+//! - [`gaps`]: missing samples (NaN) found and bridged.
+//! - [`offline_qrs`]: an offline QRS detector that sees the whole record and both leads.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod filter;
+pub mod gaps;
+pub mod resample;
+
+pub use sinus_io::{Error, Result};
