@@ -38,15 +38,22 @@ fn check_pulse_timing(fs_in: f64, fs_out: f64) {
     assert_eq!(y.len(), output_len(n, fs_in, fs_out).unwrap());
     let found = peaks(&y, 0.8);
     assert_eq!(found.len(), times.len(), "{fs_in} -> {fs_out}: {found:?}");
-    for (p, t) in found.iter().zip(&times) {
-        let err = p - t * fs_out;
+    // Peaks of the same pulses sampled directly at fs_out: parabolic interpolation has its own
+    // small bias on a sampled Gaussian, identical in both, so this isolates the resampler.
+    let direct = pulses(&times, fs_out, y.len());
+    let expected = peaks(&direct, 0.8);
+    for ((p, e), t) in found.iter().zip(&expected).zip(&times) {
         assert!(
-            err.abs() < 0.03,
-            "{fs_in} -> {fs_out}: pulse at {t} s found at {p} ({err:+.3} samples)"
+            (e - t * fs_out).abs() < 0.05,
+            "interpolation bias too large at {fs_out} Hz"
+        );
+        let err = p - e;
+        assert!(
+            err.abs() < 0.01,
+            "{fs_in} -> {fs_out}: pulse at {t} s found at {p} ({err:+.4} samples)"
         );
     }
     // The reference pulses sampled directly at fs_out agree sample by sample.
-    let direct = pulses(&times, fs_out, y.len());
     let worst = y
         .iter()
         .zip(&direct)
