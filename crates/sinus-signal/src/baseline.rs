@@ -56,7 +56,7 @@ impl Default for BaselineMethod {
 /// Odd window length in samples closest to `seconds * fs`, at least 1.
 fn odd_window(seconds: f64, fs: f64) -> Result<usize> {
     let n = seconds * fs;
-    if !(n.is_finite() && n >= 0.0 && n < 1e8) {
+    if !(0.0..1e8).contains(&n) {
         return Err(Error::invalid(format!(
             "median window of {seconds} s at {fs} Hz is not a usable length"
         )));

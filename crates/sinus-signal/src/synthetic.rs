@@ -79,7 +79,7 @@ pub fn wander(n: usize, fs: f64) -> Vec<f64> {
 /// (seconds), starting at `first_s`.
 pub fn r_peaks(fs: f64, seconds: f64, first_s: f64, rr_s: &[f64]) -> Vec<usize> {
     let mut out = Vec::new();
-    if rr_s.is_empty() || rr_s.iter().any(|&r| !(r > 0.0)) {
+    if rr_s.is_empty() || rr_s.iter().any(|&r| r.is_nan() || r <= 0.0) {
         return out;
     }
     let mut t = first_s;
