@@ -1,7 +1,7 @@
 //! Tuning and evaluation harness of the offline QRS detector on MIT-BIH.
 //!
 //! Usage: `cargo run --release -p sinus-signal --example offline_qrs -- [DB_DIR] [--records 100,105]
-//! [--channel N] [--errors] [--whole-vf]`
+//! [--channel N] [--errors] [--whole-vf] [--dump DIR]`
 //!
 //! For each record: detect with [`detect_qrs_offline`] (default options, or one channel with
 //! `--channel`), compare with the reference beat annotations (`.atr`) by a simple one-to-one
@@ -10,14 +10,15 @@
 //! annotations inside ventricular flutter/fibrillation episodes (`[` to `]`) are not scored and
 //! unmatched detections inside them are not counted (`--whole-vf` counts them as false
 //! positives instead); `!` (flutter wave) is not a beat. The whole record is scored (no
-//! learning period). `--errors` lists the sample of every FN and FP.
+//! learning period). `--errors` lists the sample of every FN and FP; `--dump DIR` writes each
+//! record's detections to `DIR/REC.det`, one sample per line.
 //!
 //! This matcher is a tuning aid; the official bxb-equivalent comparison lives in `sinus-eval`.
 
 use sinus_io::datasets::{find_mitdb, MITDB_RECORDS};
 use sinus_io::wfdb::annotation::{code_from_symbol, read_annotations};
 use sinus_io::wfdb::record::read_record;
-use sinus_signal::offline_qrs::{detect_qrs_offline, OfflineQrsOptions};
+use sinus_signal::offline_qrs::{detect_qrs_offline, detection_function, OfflineQrsOptions};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -82,6 +83,7 @@ fn main() {
     let mut records: Vec<String> = MITDB_RECORDS.iter().map(|s| s.to_string()).collect();
     let mut errors = false;
     let mut whole_vf = false;
+    let mut dump: Option<PathBuf> = None;
     let mut opts = OfflineQrsOptions::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -99,6 +101,7 @@ fn main() {
                 opts.channels = Some(vec![c]);
             }
             "--errors" => errors = true,
+            "--dump" => dump = args.next().map(PathBuf::from),
             "--whole-vf" => whole_vf = true,
             _ => db = Some(PathBuf::from(a)),
         }
@@ -159,6 +162,17 @@ fn main() {
             }
         };
         detect_time += t0.elapsed().as_secs_f64();
+        if let Some(d) = &dump {
+            let text: String = dets.iter().map(|d| format!("{d}\n")).collect();
+            if let Err(e) = std::fs::write(d.join(format!("{rec}.det")), text) {
+                eprintln!("error: cannot write detections: {e}");
+            }
+            let leads: Vec<Vec<f64>> = r.signals.iter().take(2).map(|s| s.physical_samples()).collect();
+            if let Ok(f) = detection_function(&leads, r.frame_frequency, &opts) {
+                let bytes: Vec<u8> = f.iter().flat_map(|v| (*v as f32).to_le_bytes()).collect();
+                let _ = std::fs::write(d.join(format!("{rec}.f32")), bytes);
+            }
+        }
         samples += r.frames * r.signals.len() as u64;
         let w = (0.15 * r.frame_frequency + 0.5).floor() as i64;
         let (c, fns, fps) = compare(&refs, &dets, w, if whole_vf { &[] } else { &vf });

@@ -80,10 +80,9 @@ struct Lead {
     bp: Vec<f64>,
     /// RMS-slope feature.
     feat: Vec<f64>,
-    /// Absolute slope of the band-passed signal.
-    slope: Vec<f64>,
-    /// Samples that were missing (filled) in long gaps: no beat is detected there.
-    long_gaps: Vec<std::ops::Range<usize>>,
+    /// Spans where this lead shows no usable ECG: long gaps, clipping at the amplifier's
+    /// limits, flat line (electrode off); widened by the band-pass's ringing.
+    unusable: Vec<std::ops::Range<usize>>,
 }
 
 fn check_options(o: &OfflineQrsOptions, fs: f64) -> Result<()> {
@@ -140,29 +139,73 @@ fn moving_average(x: &[f64], w: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Spans of `x` (physical, NaN = missing) without usable ECG: gaps longer than 0.1 s, runs of
+/// 3 or more samples at the lead's overall extreme (an amplifier or ADC clipping at its rail),
+/// and runs of identical samples lasting 0.3 s or more (a lead off: real ECG is never that
+/// still at 11-bit resolution). Each span is widened by `margin` samples on both sides.
+fn unusable_spans(x: &[f64], fs: f64, margin: usize) -> Vec<std::ops::Range<usize>> {
+    let n = x.len();
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &v in x.iter().filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    let long_gap = samples(0.1, fs);
+    let flat = samples(0.3, fs);
+    let mut i = 0;
+    while i < n {
+        let v = x[i];
+        let mut j = i + 1;
+        if v.is_finite() {
+            while j < n && x[j] == v {
+                j += 1;
+            }
+            let run = j - i;
+            if (run >= 3 && (v == lo || v == hi)) || run >= flat {
+                spans.push(i..j);
+            }
+        } else {
+            while j < n && !x[j].is_finite() {
+                j += 1;
+            }
+            if j - i > long_gap {
+                spans.push(i..j);
+            }
+        }
+        i = j;
+    }
+    // Widen and merge.
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for s in spans {
+        let w = s.start.saturating_sub(margin)..(s.end + margin).min(n);
+        match out.last_mut() {
+            Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
+            _ => out.push(w),
+        }
+    }
+    out
+}
+
 fn lead_features(x: &[f64], fs: f64, o: &OfflineQrsOptions) -> Result<Lead> {
-    let (filled, gap_list) = gaps::filled(x);
-    let max_bridge = samples(0.1, fs);
-    let long_gaps = gap_list.into_iter().filter(|g| g.len() > max_bridge).collect();
+    let unusable = unusable_spans(x, fs, samples(0.25, fs));
+    let (filled, _) = gaps::filled(x);
     let f = SosFilter::butterworth(2, Band::BandPass(o.band_low_hz, o.band_high_hz), fs)?;
     let bp = f.filtfilt(&filled)?;
     let n = bp.len();
-    let mut slope = vec![0.0; n];
+    let mut sq = vec![0.0; n];
     for i in 1..n.saturating_sub(1) {
-        slope[i] = (bp[i + 1] - bp[i - 1]) * 0.5 * fs;
+        let d = (bp[i + 1] - bp[i - 1]) * 0.5 * fs;
+        sq[i] = d * d;
     }
-    let sq: Vec<f64> = slope.iter().map(|v| v * v).collect();
-    let feat: Vec<f64> = moving_average(&sq, samples(o.feature_window_s, fs))
+    let mut feat: Vec<f64> = moving_average(&sq, samples(o.feature_window_s, fs))
         .into_iter()
         .map(f64::sqrt)
         .collect();
-    let slope = slope.into_iter().map(f64::abs).collect();
-    Ok(Lead {
-        bp,
-        feat,
-        slope,
-        long_gaps,
-    })
+    for s in &unusable {
+        feat[s.clone()].iter_mut().for_each(|v| *v = 0.0);
+    }
+    Ok(Lead { bp, feat, unusable })
 }
 
 /// Local maxima of `f` that are the largest within ±`radius` samples (ties: the first).
@@ -190,6 +233,23 @@ fn dominant_maxima(f: &[f64], radius: usize) -> Vec<usize> {
     }
     out
 }
+
+/// The `q` quantile (0..=1, nearest rank) of `v`, reordering it; 0 for empty.
+fn quantile(v: &mut [f64], q: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let m = ((v.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
+    let (_, x, _) = v.select_nth_unstable_by(m, f64::total_cmp);
+    *x
+}
+
+const NOISE_Q: f64 = 0.8;
+/// A lead's feature above this multiple of its record-wide typical beat is an artefact: ectopic
+/// beats are wider, not several times steeper.
+const ARTEFACT_RATIO: f64 = 5.0;
+/// Time around an artefact during which its lead is not trusted, s.
+const ARTEFACT_MARGIN_S: f64 = 0.5;
 
 /// Median of a small slice (copied); 0 for empty.
 fn median(v: &mut [f64]) -> f64 {
@@ -265,25 +325,183 @@ pub fn detect_qrs_signals(leads: &[Vec<f64>], fs: f64, opts: &OfflineQrsOptions)
     for x in leads {
         ls.push(lead_features(&x[..n], fs, opts)?);
     }
-    // For now: the first lead only.
-    let lead = &ls[0];
-    let beats = decide(lead, fs, opts);
-    Ok(beats)
+    let combined = if ls.len() == 1 {
+        ls[0].feat.clone()
+    } else {
+        fuse(&ls, fs, opts)
+    };
+    let d = classify(&combined, fs, opts);
+    Ok(d.beats())
+}
+
+/// The detection function the decision works on, for inspection: for one lead its RMS-slope
+/// feature; for several, the fused, level-normalised combination (a typical beat scores about
+/// 1). Same inputs as [`detect_qrs_signals`].
+pub fn detection_function(leads: &[Vec<f64>], fs: f64, opts: &OfflineQrsOptions) -> Result<Vec<f64>> {
+    check_options(opts, fs)?;
+    let n = leads.iter().map(Vec::len).min().unwrap_or(0);
+    let f = SosFilter::butterworth(2, Band::BandPass(opts.band_low_hz, opts.band_high_hz), fs)?;
+    if leads.is_empty() || n <= f.padlen() {
+        return Ok(vec![0.0; n]);
+    }
+    let mut ls = Vec::with_capacity(leads.len());
+    for x in leads {
+        ls.push(lead_features(&x[..n], fs, opts)?);
+    }
+    Ok(if ls.len() == 1 {
+        ls.swap_remove(0).feat
+    } else {
+        fuse(&ls, fs, opts)
+    })
+}
+
+/// Candidates of one feature signal and the decision on each.
+struct Decision {
+    cands: Vec<usize>,
+    amp: Vec<f64>,
+    is_beat: Vec<bool>,
+}
+
+impl Decision {
+    fn beats(&self) -> Vec<usize> {
+        self.cands
+            .iter()
+            .zip(&self.is_beat)
+            .filter(|(_, &b)| b)
+            .map(|(&c, _)| c)
+            .collect()
+    }
+}
+
+/// A slowly varying level over the record: at every `step` samples, the median of `vals` whose
+/// positions lie within ±`win` samples, linearly interpolated in between; where no value is
+/// near, the nearest known level (or `fallback` when there is none at all).
+fn level_curve(
+    pos: &[usize],
+    vals: &[f64],
+    n: usize,
+    step: usize,
+    win: usize,
+    q: f64,
+    fallback: f64,
+) -> Vec<f64> {
+    let step = step.max(1);
+    let grid: Vec<usize> = (0..n).step_by(step).collect();
+    let mut lv: Vec<f64> = Vec::with_capacity(grid.len());
+    let (mut lo, mut hi) = (0usize, 0usize);
+    let mut buf = Vec::new();
+    for &g in &grid {
+        while lo < pos.len() && pos[lo] + win < g {
+            lo += 1;
+        }
+        while hi < pos.len() && pos[hi] <= g + win {
+            hi += 1;
+        }
+        buf.clear();
+        buf.extend_from_slice(&vals[lo..hi.max(lo)]);
+        lv.push(if buf.is_empty() { f64::NAN } else { quantile(&mut buf, q) });
+    }
+    // Fill unknown grid points from the nearest known one.
+    let known: Vec<usize> = (0..lv.len()).filter(|&k| lv[k].is_finite()).collect();
+    if known.is_empty() {
+        return vec![fallback; n];
+    }
+    let mut kk = 0;
+    for k in 0..lv.len() {
+        if !lv[k].is_finite() {
+            while kk + 1 < known.len() && known[kk + 1] < k {
+                kk += 1;
+            }
+            let a = known[kk];
+            let b = known.get(kk + 1).copied().unwrap_or(a);
+            lv[k] = if k.abs_diff(a) <= k.abs_diff(b) { lv[a] } else { lv[b] };
+        }
+    }
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let k = i / step;
+        let t = (i % step) as f64 / step as f64;
+        let a = lv[k];
+        let b = lv.get(k + 1).copied().unwrap_or(a);
+        out.push(a + (b - a) * t);
+    }
+    out
+}
+
+/// Combine the leads' features into one: each lead's feature divided by its local beat level
+/// (so a typical beat scores 1 in every lead whatever its amplitude), averaged with weights
+/// equal to the lead's local beat-to-noise ratio; a lead has no weight where it is unusable.
+fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
+    let n = leads[0].feat.len();
+    let step = samples(0.5, fs);
+    let win = samples(o.level_window_s, fs);
+    let mut num = vec![0.0; n];
+    let mut den = vec![0.0; n];
+    for lead in leads {
+        let d = classify(&lead.feat, fs, o);
+        let (mut bp, mut bv, mut np, mut nv) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for k in 0..d.cands.len() {
+            if d.is_beat[k] {
+                bp.push(d.cands[k]);
+                bv.push(d.amp[k]);
+            } else {
+                np.push(d.cands[k]);
+                nv.push(d.amp[k]);
+            }
+        }
+        if bp.is_empty() {
+            continue;
+        }
+        let beat = level_curve(&bp, &bv, n, step, win, 0.5, 0.0);
+        let noise = level_curve(&np, &nv, n, step, win, NOISE_Q, 0.0);
+        let mut usable = vec![true; n];
+        for s in &lead.unusable {
+            usable[s.clone()].iter_mut().for_each(|u| *u = false);
+        }
+        // Artefacts: a deflection far steeper than this lead's typical beat (over the whole
+        // record) is a step, a saturation or an electrode pop, not a QRS complex; the lead is
+        // not trusted around it.
+        let typical = median(&mut bv.clone());
+        let margin = samples(ARTEFACT_MARGIN_S, fs);
+        let mut i = 0;
+        while i < n {
+            if lead.feat[i] > ARTEFACT_RATIO * typical {
+                let lo = i.saturating_sub(margin);
+                let mut j = i;
+                while j < n && lead.feat[j] > ARTEFACT_RATIO * typical {
+                    j += 1;
+                }
+                let hi = (j + margin).min(n);
+                usable[lo..hi].iter_mut().for_each(|u| *u = false);
+                i = hi;
+            } else {
+                i += 1;
+            }
+        }
+        for i in 0..n {
+            let (l, z) = (beat[i], noise[i]);
+            if !usable[i] || !(l > 0.0) {
+                continue;
+            }
+            let w = l / z.max(0.05 * l);
+            num[i] += w * lead.feat[i] / l;
+            den[i] += w;
+        }
+    }
+    num.iter()
+        .zip(&den)
+        .map(|(&a, &b)| if b > 0.0 { a / b } else { 0.0 })
+        .collect()
 }
 
 /// The record-adaptive decision on one feature signal.
-fn decide(lead: &Lead, fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
-    let feat = &lead.feat;
-    let n = feat.len();
+fn classify(feat: &[f64], fs: f64, o: &OfflineQrsOptions) -> Decision {
     let min_rr = samples(o.min_rr_s, fs);
-    let cands: Vec<usize> = dominant_maxima(feat, min_rr / 2)
-        .into_iter()
-        .filter(|&c| !lead.long_gaps.iter().any(|g| g.contains(&c)))
-        .collect();
-    if cands.is_empty() {
-        return Vec::new();
-    }
+    let cands: Vec<usize> = dominant_maxima(feat, min_rr / 2);
     let amp: Vec<f64> = cands.iter().map(|&c| feat[c]).collect();
+    if cands.is_empty() {
+        return Decision { cands, amp, is_beat: Vec::new() };
+    }
     // Pass 0: global level from the upper candidates.
     let mut sorted = amp.clone();
     sorted.sort_by(f64::total_cmp);
@@ -319,11 +537,5 @@ fn decide(lead: &Lead, fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
         }
         is_beat = next;
     }
-    let _ = n;
-    cands
-        .iter()
-        .zip(&is_beat)
-        .filter(|(_, &b)| b)
-        .map(|(&c, _)| c)
-        .collect()
+    Decision { cands, amp, is_beat }
 }
