@@ -245,6 +245,8 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
 }
 
 const NOISE_Q: f64 = 0.8;
+/// A lead whose beats are below this fraction of its typical beat is not used (it shows none).
+const MIN_VISIBILITY: f64 = 0.05;
 /// A lead's feature above this multiple of its record-wide typical beat is an artefact: ectopic
 /// beats are wider, not several times steeper.
 const ARTEFACT_RATIO: f64 = 5.0;
@@ -428,15 +430,29 @@ fn level_curve(
     out
 }
 
-/// Combine the leads' features into one: each lead's feature divided by its local beat level
-/// (so a typical beat scores 1 in every lead whatever its amplitude), averaged with weights
-/// equal to the lead's local beat-to-noise ratio; a lead has no weight where it is unusable.
+/// Combine the leads' features into one detection function on which a typical beat scores
+/// about 1.
+///
+/// Stage 1: each lead's feature is divided by its own local beat level and the leads are
+/// averaged, weighted by their local beat-to-noise ratio; a lead has no weight where it is
+/// unusable or shows an artefact. This gives consensus beats.
+///
+/// Stage 2: each lead is judged against the consensus beats: its *visibility* (its feature at
+/// the consensus beats) and its *noise* (its feature at its own peaks away from them), both
+/// relative to its record-wide typical beat and local (±`level_window_s`). The lead,
+/// rescaled so that its visible beats score 1, is averaged with weight visibility / noise: a
+/// lead where beats are small but clean still counts, a lead that has gone quiet (amplifier
+/// recovering, electrode off) or noisy counts little.
 fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
     let n = leads[0].feat.len();
     let step = samples(0.5, fs);
     let win = samples(o.level_window_s, fs);
+    let min_rr = samples(o.min_rr_s, fs);
     let mut num = vec![0.0; n];
     let mut den = vec![0.0; n];
+    // Per lead: usable mask and record-wide typical beat level.
+    let mut usable_all = Vec::with_capacity(leads.len());
+    let mut typical_all = Vec::with_capacity(leads.len());
     for lead in leads {
         let d = classify(&lead.feat, fs, o);
         let (mut bp, mut bv, mut np, mut nv) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -449,19 +465,19 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
                 nv.push(d.amp[k]);
             }
         }
-        if bp.is_empty() {
-            continue;
-        }
-        let beat = level_curve(&bp, &bv, n, step, win, 0.5, 0.0);
-        let noise = level_curve(&np, &nv, n, step, win, NOISE_Q, 0.0);
         let mut usable = vec![true; n];
         for s in &lead.unusable {
             usable[s.clone()].iter_mut().for_each(|u| *u = false);
         }
+        let typical = median(&mut bv.clone());
+        if bp.is_empty() || !(typical > 0.0) {
+            usable_all.push(vec![false; n]);
+            typical_all.push(0.0);
+            continue;
+        }
         // Artefacts: a deflection far steeper than this lead's typical beat (over the whole
         // record) is a step, a saturation or an electrode pop, not a QRS complex; the lead is
         // not trusted around it.
-        let typical = median(&mut bv.clone());
         let margin = samples(ARTEFACT_MARGIN_S, fs);
         let mut i = 0;
         while i < n {
@@ -478,6 +494,8 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
                 i += 1;
             }
         }
+        let beat = level_curve(&bp, &bv, n, step, win, 0.5, 0.0);
+        let noise = level_curve(&np, &nv, n, step, win, NOISE_Q, 0.0);
         for i in 0..n {
             let (l, z) = (beat[i], noise[i]);
             if !usable[i] || !(l > 0.0) {
@@ -485,6 +503,49 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
             }
             let w = l / z.max(0.05 * l);
             num[i] += w * lead.feat[i] / l;
+            den[i] += w;
+        }
+        usable_all.push(usable);
+        typical_all.push(typical);
+    }
+    let stage1: Vec<f64> = num
+        .iter()
+        .zip(&den)
+        .map(|(&a, &b)| if b > 0.0 { a / b } else { 0.0 })
+        .collect();
+    let consensus = classify(&stage1, fs, o).beats();
+    if consensus.is_empty() {
+        return stage1;
+    }
+    num.iter_mut().for_each(|v| *v = 0.0);
+    den.iter_mut().for_each(|v| *v = 0.0);
+    for ((lead, usable), &typical) in leads.iter().zip(&usable_all).zip(&typical_all) {
+        if !(typical > 0.0) {
+            continue;
+        }
+        let vis_v: Vec<f64> = consensus.iter().map(|&b| lead.feat[b] / typical).collect();
+        let visibility = level_curve(&consensus, &vis_v, n, step, win, 0.5, 0.0);
+        // This lead's own peaks that are not consensus beats.
+        let mut k = 0;
+        let (mut np, mut nv) = (Vec::new(), Vec::new());
+        for c in dominant_maxima(&lead.feat, min_rr / 2) {
+            while k < consensus.len() && consensus[k] + min_rr / 2 < c {
+                k += 1;
+            }
+            if k < consensus.len() && consensus[k] <= c + min_rr / 2 {
+                continue;
+            }
+            np.push(c);
+            nv.push(lead.feat[c] / typical);
+        }
+        let noise = level_curve(&np, &nv, n, step, win, NOISE_Q, 0.0);
+        for i in 0..n {
+            let (v, z) = (visibility[i], noise[i]);
+            if !usable[i] || !(v > MIN_VISIBILITY) {
+                continue;
+            }
+            let w = v / z.max(0.02);
+            num[i] += w * (lead.feat[i] / typical) / v;
             den[i] += w;
         }
     }
