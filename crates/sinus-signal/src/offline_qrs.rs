@@ -41,19 +41,20 @@ pub struct OfflineQrsOptions {
     /// Half-width of the window over which the local beat and noise levels are estimated, s.
     /// Long enough to hold ~10 beats, short enough to follow amplitude changes.
     pub level_window_s: f64,
-    /// A candidate is a beat when its feature exceeds noise + this fraction of (beat − noise).
-    pub threshold_fraction: f64,
-    /// Search-back: a gap longer than this multiple of the local RR is searched for a missed
-    /// beat.
+    /// Height of a candidate on the scale noise level = 0, typical beat = 1, above which it is
+    /// accepted on its own (subject to the refractory and T-wave rules).
+    pub strong_fraction: f64,
+    /// Search-back: a gap longer than this multiple of the local median RR is searched for a
+    /// missed beat (a dropped beat doubles the RR; 1.5 leaves room for sinus arrhythmia).
     pub searchback_rr_factor: f64,
-    /// Search-back threshold, as a fraction of the normal one.
-    pub searchback_threshold_factor: f64,
-    /// A candidate within this time after a beat may be its T wave (s): the QT interval is
-    /// about 360 ms at normal rates.
+    /// Search-back: lowest height (same scale) a candidate in a gap needs to be accepted.
+    pub searchback_fraction: f64,
+    /// A candidate within this time after a beat may be that beat's T wave (s): the T wave
+    /// peaks well within 360 ms of the R wave at normal rates.
     pub t_wave_window_s: f64,
-    /// A candidate in the T-wave window whose peak slope is below this fraction of the
-    /// preceding beat's is taken as its T wave.
-    pub t_wave_slope_fraction: f64,
+    /// A candidate in the T-wave window smaller than this fraction of the preceding beat is
+    /// taken as its T wave (Pan & Tompkins use half the slope).
+    pub t_wave_fraction: f64,
 }
 
 impl Default for OfflineQrsOptions {
@@ -65,11 +66,11 @@ impl Default for OfflineQrsOptions {
             feature_window_s: 0.10,
             min_rr_s: 0.25,
             level_window_s: 10.0,
-            threshold_fraction: 0.30,
-            searchback_rr_factor: 1.6,
-            searchback_threshold_factor: 0.5,
+            strong_fraction: 0.4,
+            searchback_rr_factor: 1.5,
+            searchback_fraction: 0.15,
             t_wave_window_s: 0.36,
-            t_wave_slope_fraction: 0.5,
+            t_wave_fraction: 0.5,
         }
     }
 }
@@ -98,11 +99,11 @@ fn check_options(o: &OfflineQrsOptions, fs: f64) -> Result<()> {
     pos(o.feature_window_s, "feature_window_s")?;
     pos(o.min_rr_s, "min_rr_s")?;
     pos(o.level_window_s, "level_window_s")?;
-    pos(o.threshold_fraction, "threshold_fraction")?;
+    pos(o.strong_fraction, "strong_fraction")?;
     pos(o.searchback_rr_factor, "searchback_rr_factor")?;
-    pos(o.searchback_threshold_factor, "searchback_threshold_factor")?;
+    pos(o.searchback_fraction, "searchback_fraction")?;
     pos(o.t_wave_window_s, "t_wave_window_s")?;
-    pos(o.t_wave_slope_fraction, "t_wave_slope_fraction")?;
+    pos(o.t_wave_fraction, "t_wave_fraction")?;
     if o.band_high_hz >= fs / 2.0 || o.band_low_hz >= o.band_high_hz {
         return Err(Error::invalid(format!(
             "band {}–{} Hz does not fit below the Nyquist frequency {} Hz",
@@ -244,7 +245,14 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
     *x
 }
 
-const NOISE_Q: f64 = 0.8;
+/// Quantile of a lead's feature, over all samples near a time, taken as its noise level: QRS
+/// complexes occupy under a fifth of the time even at 150 beats/min, so this quantile sees the
+/// activity between beats (noise, and the P and T waves' residue).
+const NOISE_Q: f64 = 0.7;
+/// First-pass threshold between the local noise and beat levels of the candidates.
+const CLASSIFY_FRACTION: f64 = 0.3;
+/// Half-width of the window of the noise level, s: short, to follow bursts of noise.
+const NOISE_WINDOW_S: f64 = 2.0;
 /// A lead whose beats are below this fraction of its typical beat is not used (it shows none).
 const MIN_VISIBILITY: f64 = 0.05;
 /// A lead's feature above this multiple of its record-wide typical beat is an artefact: ectopic
@@ -332,8 +340,95 @@ pub fn detect_qrs_signals(leads: &[Vec<f64>], fs: f64, opts: &OfflineQrsOptions)
     } else {
         fuse(&ls, fs, opts)
     };
-    let d = classify(&combined, fs, opts);
-    Ok(d.beats())
+    Ok(decide(&combined, fs, opts))
+}
+
+/// Final decision on the detection function: levels, strong candidates, refractory and T-wave
+/// rules, then search-back in the gaps the rhythm says hold a missed beat.
+fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
+    let n = f.len();
+    let d = classify(f, fs, o);
+    if d.cands.is_empty() {
+        return Vec::new();
+    }
+    let step = samples(0.5, fs);
+    let win = samples(o.level_window_s, fs);
+    let min_rr = samples(o.min_rr_s, fs);
+    let t_win = samples(o.t_wave_window_s, fs);
+    let noise = sample_level_curve(f, step, samples(NOISE_WINDOW_S, fs), NOISE_Q, samples(0.01, fs));
+    let mut beats = d.beats();
+    let mut height = vec![0.0; d.cands.len()];
+    for _pass in 0..2 {
+        let bv: Vec<f64> = beats.iter().map(|&b| f[b]).collect();
+        let level = level_curve(&beats, &bv, n, step, win, 0.5, 0.0);
+        for (k, &c) in d.cands.iter().enumerate() {
+            let span = (level[c] - noise[c]).max(1e-12);
+            height[k] = (d.amp[k] - noise[c]) / span;
+        }
+        // Strong candidates, largest first, each keeping others out of its refractory period.
+        let mut order: Vec<usize> = (0..d.cands.len()).filter(|&k| height[k] >= o.strong_fraction).collect();
+        order.sort_by(|&a, &b| d.amp[b].total_cmp(&d.amp[a]));
+        let mut taken = vec![false; d.cands.len()];
+        let mut acc: Vec<usize> = Vec::new(); // candidate indices, kept sorted by time
+        for k in order {
+            let c = d.cands[k];
+            let pos = acc.partition_point(|&j| d.cands[j] < c);
+            let prev = pos.checked_sub(1).map(|p| acc[p]);
+            let next = acc.get(pos).copied();
+            if prev.is_some_and(|p| c - d.cands[p] < min_rr) || next.is_some_and(|q| d.cands[q] - c < min_rr) {
+                continue;
+            }
+            acc.insert(pos, k);
+            taken[k] = true;
+        }
+        // T waves: a smaller candidate shortly after a beat.
+        let mut kept: Vec<usize> = Vec::with_capacity(acc.len());
+        for &k in &acc {
+            if let Some(&p) = kept.last() {
+                if d.cands[k] - d.cands[p] < t_win && d.amp[k] < o.t_wave_fraction * d.amp[p] {
+                    continue;
+                }
+            }
+            kept.push(k);
+        }
+        // Search-back in long gaps, against the local median RR.
+        let rr_pos: Vec<usize> = kept.windows(2).map(|w| d.cands[w[1]]).collect();
+        let rr_val: Vec<f64> = kept.windows(2).map(|w| (d.cands[w[1]] - d.cands[w[0]]) as f64).collect();
+        let rr = level_curve(&rr_pos, &rr_val, n, step, win, 0.5, fs);
+        let mut out: Vec<usize> = Vec::with_capacity(kept.len() + 16);
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        for w in kept.windows(2) {
+            stack.push((w[0], w[1]));
+        }
+        let mut added: Vec<usize> = Vec::new();
+        while let Some((a, b)) = stack.pop() {
+            let (ca, cb) = (d.cands[a], d.cands[b]);
+            let local = rr[ca];
+            if ((cb - ca) as f64) <= o.searchback_rr_factor * local {
+                continue;
+            }
+            let mut best: Option<usize> = None;
+            for k in a + 1..b {
+                let c = d.cands[k];
+                if c - ca < min_rr.max(t_win) || cb - c < min_rr || height[k] < o.searchback_fraction {
+                    continue;
+                }
+                if best.is_none_or(|j| height[k] > height[j]) {
+                    best = Some(k);
+                }
+            }
+            if let Some(k) = best {
+                added.push(k);
+                stack.push((a, k));
+                stack.push((k, b));
+            }
+        }
+        out.extend(kept.iter().copied());
+        out.extend(added);
+        out.sort_unstable();
+        beats = out.into_iter().map(|k| d.cands[k]).collect();
+    }
+    beats
 }
 
 /// The detection function the decision works on, for inspection: for one lead its RMS-slope
@@ -373,6 +468,39 @@ impl Decision {
             .map(|(&c, _)| c)
             .collect()
     }
+}
+
+/// The `q` quantile of `x` over ±`win` samples around every `step`-th sample (reading every
+/// `decim`-th sample), linearly interpolated in between.
+fn sample_level_curve(x: &[f64], step: usize, win: usize, q: f64, decim: usize) -> Vec<f64> {
+    let n = x.len();
+    let step = step.max(1);
+    let decim = decim.max(1);
+    let mut buf = Vec::new();
+    let lv: Vec<f64> = (0..n)
+        .step_by(step)
+        .map(|g| {
+            let lo = g.saturating_sub(win);
+            let hi = (g + win + 1).min(n);
+            buf.clear();
+            buf.extend(x[lo..hi].iter().step_by(decim).copied());
+            quantile(&mut buf, q)
+        })
+        .collect();
+    interpolate_grid(&lv, step, n)
+}
+
+/// Linear interpolation of values on a grid of every `step`-th sample to all `n` samples.
+fn interpolate_grid(lv: &[f64], step: usize, n: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let k = i / step;
+        let t = (i % step) as f64 / step as f64;
+        let a = lv.get(k).copied().unwrap_or(0.0);
+        let b = lv.get(k + 1).copied().unwrap_or(a);
+        out.push(a + (b - a) * t);
+    }
+    out
 }
 
 /// A slowly varying level over the record: at every `step` samples, the median of `vals` whose
@@ -419,15 +547,7 @@ fn level_curve(
             lv[k] = if k.abs_diff(a) <= k.abs_diff(b) { lv[a] } else { lv[b] };
         }
     }
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let k = i / step;
-        let t = (i % step) as f64 / step as f64;
-        let a = lv[k];
-        let b = lv.get(k + 1).copied().unwrap_or(a);
-        out.push(a + (b - a) * t);
-    }
-    out
+    interpolate_grid(&lv, step, n)
 }
 
 /// Combine the leads' features into one detection function on which a typical beat scores
@@ -447,7 +567,8 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
     let n = leads[0].feat.len();
     let step = samples(0.5, fs);
     let win = samples(o.level_window_s, fs);
-    let min_rr = samples(o.min_rr_s, fs);
+    let noise_win = samples(NOISE_WINDOW_S, fs);
+    let decim = samples(0.01, fs);
     let mut num = vec![0.0; n];
     let mut den = vec![0.0; n];
     // Per lead: usable mask and record-wide typical beat level.
@@ -455,14 +576,11 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
     let mut typical_all = Vec::with_capacity(leads.len());
     for lead in leads {
         let d = classify(&lead.feat, fs, o);
-        let (mut bp, mut bv, mut np, mut nv) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut bp, mut bv) = (Vec::new(), Vec::new());
         for k in 0..d.cands.len() {
             if d.is_beat[k] {
                 bp.push(d.cands[k]);
                 bv.push(d.amp[k]);
-            } else {
-                np.push(d.cands[k]);
-                nv.push(d.amp[k]);
             }
         }
         let mut usable = vec![true; n];
@@ -495,7 +613,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
             }
         }
         let beat = level_curve(&bp, &bv, n, step, win, 0.5, 0.0);
-        let noise = level_curve(&np, &nv, n, step, win, NOISE_Q, 0.0);
+        let noise = sample_level_curve(&lead.feat, step, noise_win, NOISE_Q, decim);
         for i in 0..n {
             let (l, z) = (beat[i], noise[i]);
             if !usable[i] || !(l > 0.0) {
@@ -525,26 +643,16 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
         }
         let vis_v: Vec<f64> = consensus.iter().map(|&b| lead.feat[b] / typical).collect();
         let visibility = level_curve(&consensus, &vis_v, n, step, win, 0.5, 0.0);
-        // This lead's own peaks that are not consensus beats.
-        let mut k = 0;
-        let (mut np, mut nv) = (Vec::new(), Vec::new());
-        for c in dominant_maxima(&lead.feat, min_rr / 2) {
-            while k < consensus.len() && consensus[k] + min_rr / 2 < c {
-                k += 1;
-            }
-            if k < consensus.len() && consensus[k] <= c + min_rr / 2 {
-                continue;
-            }
-            np.push(c);
-            nv.push(lead.feat[c] / typical);
-        }
-        let noise = level_curve(&np, &nv, n, step, win, NOISE_Q, 0.0);
+        let noise: Vec<f64> = sample_level_curve(&lead.feat, step, noise_win, NOISE_Q, decim)
+            .into_iter()
+            .map(|z| z / typical)
+            .collect();
         for i in 0..n {
             let (v, z) = (visibility[i], noise[i]);
             if !usable[i] || !(v > MIN_VISIBILITY) {
                 continue;
             }
-            let w = v / z.max(0.02);
+            let w = v / z.max(0.01);
             num[i] += w * (lead.feat[i] / typical) / v;
             den[i] += w;
         }
@@ -593,7 +701,7 @@ fn classify(feat: &[f64], fs: f64, o: &OfflineQrsOptions) -> Decision {
             }
             let bl = if bbuf.is_empty() { global } else { median(&mut bbuf) };
             let nl = median(&mut nbuf);
-            let thr = nl + o.threshold_fraction * (bl - nl).max(0.0);
+            let thr = nl + CLASSIFY_FRACTION * (bl - nl).max(0.0);
             next[k] = amp[k] > thr;
         }
         is_beat = next;
