@@ -249,6 +249,17 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
 /// complexes occupy under a fifth of the time even at 150 beats/min, so this quantile sees the
 /// activity between beats (noise, and the P and T waves' residue).
 const NOISE_Q: f64 = 0.7;
+/// Where the detection function is clean (a candidate stands this many times above the local
+/// noise level), a smaller beat is still a beat: aberrant or fusion beats can have a third of
+/// the typical QRS slope.
+const CLEAN_SNR: f64 = 5.0;
+/// Lowest height (noise 0, typical beat 1) a candidate in a clean stretch needs.
+const CLEAN_FRACTION: f64 = 0.2;
+/// Quantile of a lead's feature near a time that reaches into its QRS complexes when it shows
+/// any (QRS samples are over 2 % of the time at any rate above 30 beats/min).
+const ACTIVITY_Q: f64 = 0.98;
+/// A lead whose activity is below this fraction of its typical beat is dead there.
+const DEAD_FRACTION: f64 = 0.1;
 /// First-pass threshold between the local noise and beat levels of the candidates.
 const CLASSIFY_FRACTION: f64 = 0.3;
 /// Half-width of the window of the noise level, s: short, to follow bursts of noise.
@@ -361,12 +372,15 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
     for _pass in 0..2 {
         let bv: Vec<f64> = beats.iter().map(|&b| f[b]).collect();
         let level = level_curve(&beats, &bv, n, step, win, 0.5, 0.0);
+        let mut strong = vec![false; d.cands.len()];
         for (k, &c) in d.cands.iter().enumerate() {
             let span = (level[c] - noise[c]).max(1e-12);
             height[k] = (d.amp[k] - noise[c]) / span;
+            strong[k] = height[k] >= o.strong_fraction
+                || (height[k] >= CLEAN_FRACTION && d.amp[k] >= CLEAN_SNR * noise[c]);
         }
         // Strong candidates, largest first, each keeping others out of its refractory period.
-        let mut order: Vec<usize> = (0..d.cands.len()).filter(|&k| height[k] >= o.strong_fraction).collect();
+        let mut order: Vec<usize> = (0..d.cands.len()).filter(|&k| strong[k]).collect();
         order.sort_by(|&a, &b| d.amp[b].total_cmp(&d.amp[a]));
         let mut taken = vec![false; d.cands.len()];
         let mut acc: Vec<usize> = Vec::new(); // candidate indices, kept sorted by time
@@ -610,6 +624,15 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
                 i = hi;
             } else {
                 i += 1;
+            }
+        }
+        // Dead stretches: nothing near a beat's steepness for seconds (an amplifier recovering
+        // from saturation, an electrode off) although the record's beats go on: the lead
+        // shows no beats there, and its quiet would otherwise count as a clean signal.
+        let activity = sample_level_curve(&lead.feat, step, noise_win, ACTIVITY_Q, decim);
+        for (u, a) in usable.iter_mut().zip(&activity) {
+            if *a < DEAD_FRACTION * typical {
+                *u = false;
             }
         }
         let beat = level_curve(&bp, &bv, n, step, win, 0.5, 0.0);
