@@ -225,7 +225,9 @@ fn dominant_maxima(f: &[f64], radius: usize) -> Vec<usize> {
                 break;
             }
         }
-        if best && v > 0.0 {
+        // A maximum at the record's first or last sample is a complex cut by the record's
+        // edge (or just a slope), not a peak that can be located.
+        if best && v > 0.0 && i > 0 && i + 1 < n {
             out.push(i);
             i += radius + 1;
         } else {
@@ -249,6 +251,11 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
 /// complexes occupy under a fifth of the time even at 150 beats/min, so this quantile sees the
 /// activity between beats (noise, and the P and T waves' residue).
 const NOISE_Q: f64 = 0.7;
+/// Half-width of the search for the R peak around the detection function's maximum, s: half
+/// a wide QRS complex.
+const PLACE_S: f64 = 0.06;
+/// Peaks at least this fraction of the largest are R-peak candidates.
+const PLACE_PEAK_FRACTION: f64 = 0.6;
 /// Where the detection function is clean (a candidate stands this many times above the local
 /// noise level), a smaller beat is still a beat: aberrant or fusion beats can have a third of
 /// the typical QRS slope.
@@ -351,7 +358,45 @@ pub fn detect_qrs_signals(leads: &[Vec<f64>], fs: f64, opts: &OfflineQrsOptions)
     } else {
         fuse(&ls, fs, opts)
     };
-    Ok(decide(&combined, fs, opts))
+    let beats = decide(&combined, fs, opts);
+    Ok(place_r_peaks(&beats, &ls, fs))
+}
+
+/// Move each beat from the detection function's maximum (the centre of the QRS's steep part)
+/// to the dominant peak of the QRS: the largest absolute band-passed value within ±`PLACE_S`
+/// in the first lead that is usable there (the lead the reference annotations are usually
+/// read on). Beats stay in increasing order and at least one sample apart.
+fn place_r_peaks(beats: &[usize], leads: &[Lead], fs: f64) -> Vec<usize> {
+    let half = samples(PLACE_S, fs);
+    let mut out: Vec<usize> = Vec::with_capacity(beats.len());
+    for &b in beats {
+        let lead = leads
+            .iter()
+            .find(|l| !l.unusable.iter().any(|s| s.contains(&b)))
+            .unwrap_or(&leads[0]);
+        let n = lead.bp.len();
+        let lo = b.saturating_sub(half);
+        let hi = (b + half + 1).min(n);
+        let peak = lead.bp[lo..hi].iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        // Of the peaks nearly as large as the largest, the one nearest the detection: wide
+        // complexes have several lobes of similar size, and the reference marks the one at
+        // the complex's centre more often than an outer one.
+        let mut best = b.min(n.saturating_sub(1));
+        let mut best_dist = usize::MAX;
+        for i in lo..hi {
+            let v = lead.bp[i].abs();
+            let is_peak = (i == 0 || v >= lead.bp[i - 1].abs()) && (i + 1 >= n || v >= lead.bp[i + 1].abs());
+            if is_peak && v >= PLACE_PEAK_FRACTION * peak && i.abs_diff(b) < best_dist {
+                best = i;
+                best_dist = i.abs_diff(b);
+            }
+        }
+        if out.last().is_some_and(|&p| best <= p) {
+            best = b.max(out.last().map_or(0, |&p| p + 1));
+        }
+        out.push(best);
+    }
+    out
 }
 
 /// Final decision on the detection function: levels, strong candidates, refractory and T-wave
