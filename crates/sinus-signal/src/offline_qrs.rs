@@ -251,6 +251,8 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
 /// complexes occupy under a fifth of the time even at 150 beats/min, so this quantile sees the
 /// activity between beats (noise, and the P and T waves' residue).
 const NOISE_Q: f64 = 0.7;
+/// Half the width of a QRS complex as it appears in the detection function, s.
+const QRS_HALF_S: f64 = 0.08;
 /// Half-width of the search for the R peak around the detection function's maximum, s: half
 /// a wide QRS complex.
 const PLACE_S: f64 = 0.06;
@@ -411,7 +413,17 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
     let win = samples(o.level_window_s, fs);
     let min_rr = samples(o.min_rr_s, fs);
     let t_win = samples(o.t_wave_window_s, fs);
-    let noise = sample_level_curve(f, step, samples(NOISE_WINDOW_S, fs), NOISE_Q, samples(0.01, fs));
+    // Noise: a quantile of the detection function over the samples outside the first-pass
+    // QRS complexes, near each time. (Over all samples it would rise in a tachycardia, where
+    // the complexes fill most of the time.)
+    let mut outside: Vec<f64> = f.to_vec();
+    let qrs_half = samples(QRS_HALF_S, fs);
+    for b in d.beats() {
+        let lo = b.saturating_sub(qrs_half);
+        let hi = (b + qrs_half + 1).min(n);
+        outside[lo..hi].iter_mut().for_each(|v| *v = f64::NAN);
+    }
+    let noise = sample_level_curve(&outside, step, samples(NOISE_WINDOW_S, fs), NOISE_Q, samples(0.01, fs));
     let mut beats = d.beats();
     let mut height = vec![0.0; d.cands.len()];
     for _pass in 0..2 {
@@ -530,7 +542,8 @@ impl Decision {
 }
 
 /// The `q` quantile of `x` over ±`win` samples around every `step`-th sample (reading every
-/// `decim`-th sample), linearly interpolated in between.
+/// `decim`-th sample, skipping NaN), linearly interpolated in between; where a window holds
+/// only NaN, the nearest known level.
 fn sample_level_curve(x: &[f64], step: usize, win: usize, q: f64, decim: usize) -> Vec<f64> {
     let n = x.len();
     let step = step.max(1);
@@ -542,11 +555,36 @@ fn sample_level_curve(x: &[f64], step: usize, win: usize, q: f64, decim: usize) 
             let lo = g.saturating_sub(win);
             let hi = (g + win + 1).min(n);
             buf.clear();
-            buf.extend(x[lo..hi].iter().step_by(decim).copied());
-            quantile(&mut buf, q)
+            buf.extend(x[lo..hi].iter().step_by(decim).copied().filter(|v| !v.is_nan()));
+            if buf.is_empty() {
+                f64::NAN
+            } else {
+                quantile(&mut buf, q)
+            }
         })
         .collect();
-    interpolate_grid(&lv, step, n)
+    interpolate_grid(&fill_from_nearest(lv), step, n)
+}
+
+/// Replace NaN entries by the nearest finite one (all zero if there is none).
+fn fill_from_nearest(mut lv: Vec<f64>) -> Vec<f64> {
+    let known: Vec<usize> = (0..lv.len()).filter(|&k| lv[k].is_finite()).collect();
+    if known.is_empty() {
+        lv.iter_mut().for_each(|v| *v = 0.0);
+        return lv;
+    }
+    let mut kk = 0;
+    for k in 0..lv.len() {
+        if !lv[k].is_finite() {
+            while kk + 1 < known.len() && known[kk + 1] < k {
+                kk += 1;
+            }
+            let a = known[kk];
+            let b = known.get(kk + 1).copied().unwrap_or(a);
+            lv[k] = if k.abs_diff(a) <= k.abs_diff(b) { lv[a] } else { lv[b] };
+        }
+    }
+    lv
 }
 
 /// Linear interpolation of values on a grid of every `step`-th sample to all `n` samples.
@@ -590,23 +628,10 @@ fn level_curve(
         buf.extend_from_slice(&vals[lo..hi.max(lo)]);
         lv.push(if buf.is_empty() { f64::NAN } else { quantile(&mut buf, q) });
     }
-    // Fill unknown grid points from the nearest known one.
-    let known: Vec<usize> = (0..lv.len()).filter(|&k| lv[k].is_finite()).collect();
-    if known.is_empty() {
+    if lv.iter().all(|v| v.is_nan()) {
         return vec![fallback; n];
     }
-    let mut kk = 0;
-    for k in 0..lv.len() {
-        if !lv[k].is_finite() {
-            while kk + 1 < known.len() && known[kk + 1] < k {
-                kk += 1;
-            }
-            let a = known[kk];
-            let b = known.get(kk + 1).copied().unwrap_or(a);
-            lv[k] = if k.abs_diff(a) <= k.abs_diff(b) { lv[a] } else { lv[b] };
-        }
-    }
-    interpolate_grid(&lv, step, n)
+    interpolate_grid(&fill_from_nearest(lv), step, n)
 }
 
 /// Combine the leads' features into one detection function on which a typical beat scores
