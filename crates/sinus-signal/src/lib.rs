@@ -1,3 +1,20 @@
 //! `sinus-signal`: offline ECG processing (whole records in memory, `std`).
+//!
+//! - [`filter`]: Butterworth design and zero-phase (forward–backward) filtering, matching
+//!   `scipy.signal.butter` + `sosfiltfilt`.
+//! - [`resample`]: rational-ratio resampling with exact timing; index mapping between rates.
+//! - [`baseline`]: baseline-wander removal (median of beat-length windows, or 0.5 Hz high-pass).
+//! - [`gaps`]: missing samples (NaN) found and bridged.
+//! - [`offline_qrs`]: an offline QRS detector that sees the whole record and both leads.
+//! - [`synthetic`]: a sum-of-Gaussians ECG for tests and examples.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod baseline;
+pub mod filter;
+pub mod gaps;
+pub mod offline_qrs;
+pub mod resample;
+pub mod synthetic;
+
+pub use sinus_io::{Error, Result};

@@ -1,0 +1,223 @@
+//! Zero-phase IIR filtering: Butterworth design and forward–backward filtering of second-order
+//! sections, the equivalents of `scipy.signal.butter(..., output='sos')` and
+//! `scipy.signal.sosfiltfilt`, built on the `sci-rs` crate.
+//!
+//! Filtering forward then backward squares the magnitude response and cancels the phase, so
+//! waves keep their timing: a QRS complex is not delayed and its shape is not skewed, which a
+//! causal filter cannot offer. Edges are handled like scipy: the signal is extended at both ends
+//! by an odd reflection of `padlen = 3 * (2 * sections + 1 - first_order_sections)` samples and
+//! the filter starts in the steady state of a step of the first (padded) value, so a signal with
+//! a DC offset does not ring at its start. A signal of `padlen` samples or fewer is an error, as
+//! in scipy.
+
+use sci_rs::signal::filter::design::{
+    butter_dyn, DigitalFilter, FilterBandType, FilterOutputType, Sos,
+};
+use sci_rs::signal::filter::sosfiltfilt_dyn;
+use sinus_io::{Error, Result};
+
+/// Highest Butterworth order accepted: beyond it the design is numerically poor in `f64` and
+/// no ECG use needs it.
+pub const MAX_ORDER: usize = 12;
+
+/// Pass band of a filter; frequencies in Hz.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Band {
+    /// Pass below the cut-off.
+    LowPass(f64),
+    /// Pass above the cut-off.
+    HighPass(f64),
+    /// Pass between the two cut-offs (low, high).
+    BandPass(f64, f64),
+    /// Reject between the two cut-offs (low, high).
+    BandStop(f64, f64),
+}
+
+/// A digital filter as cascaded second-order sections, one `[b0, b1, b2, a0, a1, a2]` row per
+/// section (scipy's `sos` layout, `a0 = 1`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SosFilter {
+    sections: Vec<[f64; 6]>,
+}
+
+impl SosFilter {
+    /// A filter from scipy-layout sections. Errors when there is no section, a coefficient is
+    /// not finite, or an `a0` is zero.
+    pub fn from_sections(sections: Vec<[f64; 6]>) -> Result<Self> {
+        if sections.is_empty() {
+            return Err(Error::invalid(
+                "a filter needs at least one second-order section",
+            ));
+        }
+        for (i, s) in sections.iter().enumerate() {
+            if s.iter().any(|c| !c.is_finite()) {
+                return Err(Error::invalid(format!(
+                    "second-order section {i} has a non-finite coefficient"
+                )));
+            }
+            if s[3] == 0.0 {
+                return Err(Error::invalid(format!(
+                    "second-order section {i} has a0 = 0"
+                )));
+            }
+        }
+        // Normalise so that a0 = 1, as scipy's sosfilt does implicitly.
+        let sections = sections
+            .into_iter()
+            .map(|s| {
+                let a0 = s[3];
+                [s[0] / a0, s[1] / a0, s[2] / a0, 1.0, s[4] / a0, s[5] / a0]
+            })
+            .collect();
+        Ok(SosFilter { sections })
+    }
+
+    /// Butterworth filter of `order` (per band edge, as in scipy: a band-pass of order 2 has
+    /// 4 poles) for sampling frequency `fs` Hz. Cut-offs must lie strictly between 0 and the
+    /// Nyquist frequency `fs / 2`, and low < high for two-edge bands.
+    pub fn butterworth(order: usize, band: Band, fs: f64) -> Result<Self> {
+        if order == 0 || order > MAX_ORDER {
+            return Err(Error::invalid(format!(
+                "Butterworth order {order} is outside 1..={MAX_ORDER}"
+            )));
+        }
+        if !(fs.is_finite() && fs > 0.0) {
+            return Err(Error::invalid(format!(
+                "sampling frequency {fs} Hz is not a positive number"
+            )));
+        }
+        let nyquist = fs / 2.0;
+        let check = |f: f64| -> Result<f64> {
+            if f.is_finite() && f > 0.0 && f < nyquist {
+                Ok(f)
+            } else {
+                Err(Error::invalid(format!(
+                    "cut-off {f} Hz is not strictly between 0 and the Nyquist frequency {nyquist} Hz"
+                )))
+            }
+        };
+        let (wn, btype) = match band {
+            Band::LowPass(f) => (vec![check(f)?], FilterBandType::Lowpass),
+            Band::HighPass(f) => (vec![check(f)?], FilterBandType::Highpass),
+            Band::BandPass(lo, hi) | Band::BandStop(lo, hi) => {
+                let (lo, hi) = (check(lo)?, check(hi)?);
+                if lo >= hi {
+                    return Err(Error::invalid(format!(
+                        "band edges {lo} Hz and {hi} Hz are not increasing"
+                    )));
+                }
+                let t = if matches!(band, Band::BandPass(..)) {
+                    FilterBandType::Bandpass
+                } else {
+                    FilterBandType::Bandstop
+                };
+                (vec![lo, hi], t)
+            }
+        };
+        let designed = butter_dyn::<f64>(
+            order,
+            wn,
+            Some(btype),
+            Some(false),
+            Some(FilterOutputType::Sos),
+            Some(fs),
+        );
+        let DigitalFilter::Sos(sos) = designed else {
+            return Err(Error::invalid("Butterworth design did not return sections"));
+        };
+        Self::from_sections(
+            sos.sos
+                .iter()
+                .map(|s| [s.b[0], s.b[1], s.b[2], s.a[0], s.a[1], s.a[2]])
+                .collect(),
+        )
+    }
+
+    /// The sections, scipy layout.
+    pub fn sections(&self) -> &[[f64; 6]] {
+        &self.sections
+    }
+
+    /// Number of samples of odd extension added at each end by [`SosFilter::filtfilt`]
+    /// (scipy's default `padlen`): `3 * (2 * sections + 1 - k)` where `k` counts sections that
+    /// are first order in both numerator and denominator.
+    pub fn padlen(&self) -> usize {
+        let bzeros = self.sections.iter().filter(|s| s[2] == 0.0).count();
+        let azeros = self.sections.iter().filter(|s| s[5] == 0.0).count();
+        3 * (2 * self.sections.len() + 1 - bzeros.min(azeros))
+    }
+
+    /// Shortest signal [`SosFilter::filtfilt`] accepts: `padlen + 1`.
+    pub fn min_len(&self) -> usize {
+        self.padlen() + 1
+    }
+
+    fn sci_sections(&self) -> Vec<Sos<f64>> {
+        self.sections
+            .iter()
+            .map(|s| Sos::new([s[0], s[1], s[2]], [s[3], s[4], s[5]]))
+            .collect()
+    }
+
+    /// Zero-phase (forward–backward) filtering, as `scipy.signal.sosfiltfilt(sos, x)` with its
+    /// defaults (odd padding, steady-state initial conditions). Errors when `x` has
+    /// [`SosFilter::padlen`] samples or fewer, or holds a non-finite value (fill gaps first, see
+    /// [`crate::gaps`]).
+    pub fn filtfilt(&self, x: &[f64]) -> Result<Vec<f64>> {
+        let padlen = self.padlen();
+        if x.len() <= padlen {
+            return Err(Error::invalid(format!(
+                "signal of {} samples is too short for zero-phase filtering: it needs more than {padlen}",
+                x.len()
+            )));
+        }
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            return Err(Error::invalid(format!(
+                "sample {i} is not a finite number; fill missing samples before filtering"
+            )));
+        }
+        Ok(sosfiltfilt_dyn(x.iter(), &self.sci_sections()))
+    }
+
+    /// Causal (forward-only) filtering from a zero initial state, as `scipy.signal.sosfilt`.
+    /// Non-finite input propagates to the output.
+    pub fn filter(&self, x: &[f64]) -> Vec<f64> {
+        let mut state = vec![[0.0f64; 2]; self.sections.len()];
+        x.iter()
+            .map(|&v| {
+                let mut v = v;
+                for (s, z) in self.sections.iter().zip(state.iter_mut()) {
+                    let y = s[0] * v + z[0];
+                    z[0] = s[1] * v - s[4] * y + z[1];
+                    z[1] = s[2] * v - s[5] * y;
+                    v = y;
+                }
+                v
+            })
+            .collect()
+    }
+
+    /// Magnitude of the frequency response at `f` Hz for sampling frequency `fs` (one pass;
+    /// [`SosFilter::filtfilt`] applies its square).
+    pub fn magnitude(&self, f: f64, fs: f64) -> f64 {
+        let w = 2.0 * std::f64::consts::PI * f / fs;
+        let (c1, s1, c2, s2) = (w.cos(), w.sin(), (2.0 * w).cos(), (2.0 * w).sin());
+        self.sections
+            .iter()
+            .map(|s| {
+                // z^-1 = e^{-jw}
+                let nr = s[0] + s[1] * c1 + s[2] * c2;
+                let ni = -(s[1] * s1 + s[2] * s2);
+                let dr = s[3] + s[4] * c1 + s[5] * c2;
+                let di = -(s[4] * s1 + s[5] * s2);
+                ((nr * nr + ni * ni) / (dr * dr + di * di)).sqrt()
+            })
+            .product()
+    }
+}
+
+/// Zero-phase Butterworth filtering in one call: design with [`SosFilter::butterworth`], then
+/// [`SosFilter::filtfilt`].
+pub fn butterworth_filtfilt(x: &[f64], order: usize, band: Band, fs: f64) -> Result<Vec<f64>> {
+    SosFilter::butterworth(order, band, fs)?.filtfilt(x)
+}
