@@ -13,6 +13,7 @@
 pub mod baseline;
 pub mod filter;
 pub mod gaps;
+pub mod noise;
 pub mod offline_qrs;
 pub mod resample;
 pub mod synthetic;
