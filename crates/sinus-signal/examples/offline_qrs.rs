@@ -30,12 +30,7 @@ struct Counts {
 
 /// One-to-one matching within `w` samples: references in time order each take the nearest
 /// still-unmatched detection within the window. Returns counts and the unmatched samples.
-fn compare(
-    refs: &[i64],
-    dets: &[i64],
-    w: i64,
-    vf: &[(i64, i64)],
-) -> (Counts, Vec<i64>, Vec<i64>) {
+fn compare(refs: &[i64], dets: &[i64], w: i64, vf: &[(i64, i64)]) -> (Counts, Vec<i64>, Vec<i64>) {
     let mut used = vec![false; dets.len()];
     let mut fns = Vec::new();
     let mut tp = 0;
@@ -112,12 +107,18 @@ fn main() {
             eprintln!("error: MIT-BIH not found; pass its directory or set SINUS_MITDB");
             std::process::exit(1)
         });
-    let (vfon, vfoff) = (code_from_symbol("[").unwrap(), code_from_symbol("]").unwrap());
+    let (vfon, vfoff) = (
+        code_from_symbol("[").unwrap(),
+        code_from_symbol("]").unwrap(),
+    );
     let flutter_wave = code_from_symbol("!").unwrap();
     let (mut tp, mut fn_, mut fp) = (0, 0, 0);
     let mut samples = 0u64;
     let mut detect_time = 0.0;
-    println!("{:>6} {:>6} {:>5} {:>5} {:>8} {:>8}", "record", "TP", "FN", "FP", "Se%", "+P%");
+    println!(
+        "{:>6} {:>6} {:>5} {:>5} {:>8} {:>8}",
+        "record", "TP", "FN", "FP", "Se%", "+P%"
+    );
     for rec in &records {
         let r = match read_record(db.join(rec)) {
             Ok(r) => r.recording,
@@ -167,7 +168,12 @@ fn main() {
             if let Err(e) = std::fs::write(d.join(format!("{rec}.det")), text) {
                 eprintln!("error: cannot write detections: {e}");
             }
-            let leads: Vec<Vec<f64>> = r.signals.iter().take(2).map(|s| s.physical_samples()).collect();
+            let leads: Vec<Vec<f64>> = r
+                .signals
+                .iter()
+                .take(2)
+                .map(|s| s.physical_samples())
+                .collect();
             if let Ok(f) = detection_function(&leads, r.frame_frequency, &opts) {
                 let bytes: Vec<u8> = f.iter().flat_map(|v| (*v as f32).to_le_bytes()).collect();
                 let _ = std::fs::write(d.join(format!("{rec}.f32")), bytes);

@@ -91,7 +91,9 @@ fn check_options(o: &OfflineQrsOptions, fs: f64) -> Result<()> {
         if v.is_finite() && v > 0.0 {
             Ok(())
         } else {
-            Err(Error::invalid(format!("option {name} = {v} must be a positive number")))
+            Err(Error::invalid(format!(
+                "option {name} = {v} must be a positive number"
+            )))
         }
     };
     pos(o.band_low_hz, "band_low_hz")?;
@@ -299,7 +301,9 @@ pub fn detect_qrs_offline(rec: &Recording, opts: &OfflineQrsOptions) -> Result<V
         None => (0..rec.signals.len().min(2)).collect(),
     };
     if channels.is_empty() {
-        return Err(Error::invalid("the recording has no signal to detect beats in"));
+        return Err(Error::invalid(
+            "the recording has no signal to detect beats in",
+        ));
     }
     let spf = match rec.signals.get(channels[0]) {
         Some(s) => s.samples_per_frame.max(1),
@@ -341,7 +345,11 @@ pub fn detect_qrs_offline(rec: &Recording, opts: &OfflineQrsOptions) -> Result<V
 /// Detect QRS complexes in one or more simultaneous leads (physical units, NaN = missing) at
 /// `fs` Hz; returns R-peak sample indices. A signal too short to filter (under about a tenth
 /// of a second) has no beat.
-pub fn detect_qrs_signals(leads: &[Vec<f64>], fs: f64, opts: &OfflineQrsOptions) -> Result<Vec<usize>> {
+pub fn detect_qrs_signals(
+    leads: &[Vec<f64>],
+    fs: f64,
+    opts: &OfflineQrsOptions,
+) -> Result<Vec<usize>> {
     check_options(opts, fs)?;
     let n = leads.iter().map(Vec::len).min().unwrap_or(0);
     if leads.is_empty() || n == 0 {
@@ -387,7 +395,8 @@ fn place_r_peaks(beats: &[usize], leads: &[Lead], fs: f64) -> Vec<usize> {
         let mut best_dist = usize::MAX;
         for i in lo..hi {
             let v = lead.bp[i].abs();
-            let is_peak = (i == 0 || v >= lead.bp[i - 1].abs()) && (i + 1 >= n || v >= lead.bp[i + 1].abs());
+            let is_peak =
+                (i == 0 || v >= lead.bp[i - 1].abs()) && (i + 1 >= n || v >= lead.bp[i + 1].abs());
             if is_peak && v >= PLACE_PEAK_FRACTION * peak && i.abs_diff(b) < best_dist {
                 best = i;
                 best_dist = i.abs_diff(b);
@@ -423,7 +432,13 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
         let hi = (b + qrs_half + 1).min(n);
         outside[lo..hi].iter_mut().for_each(|v| *v = f64::NAN);
     }
-    let noise = sample_level_curve(&outside, step, samples(NOISE_WINDOW_S, fs), NOISE_Q, samples(0.01, fs));
+    let noise = sample_level_curve(
+        &outside,
+        step,
+        samples(NOISE_WINDOW_S, fs),
+        NOISE_Q,
+        samples(0.01, fs),
+    );
     let mut beats = d.beats();
     let mut height = vec![0.0; d.cands.len()];
     for _pass in 0..2 {
@@ -446,7 +461,9 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
             let pos = acc.partition_point(|&j| d.cands[j] < c);
             let prev = pos.checked_sub(1).map(|p| acc[p]);
             let next = acc.get(pos).copied();
-            if prev.is_some_and(|p| c - d.cands[p] < min_rr) || next.is_some_and(|q| d.cands[q] - c < min_rr) {
+            if prev.is_some_and(|p| c - d.cands[p] < min_rr)
+                || next.is_some_and(|q| d.cands[q] - c < min_rr)
+            {
                 continue;
             }
             acc.insert(pos, k);
@@ -464,7 +481,10 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
         }
         // Search-back in long gaps, against the local median RR.
         let rr_pos: Vec<usize> = kept.windows(2).map(|w| d.cands[w[1]]).collect();
-        let rr_val: Vec<f64> = kept.windows(2).map(|w| (d.cands[w[1]] - d.cands[w[0]]) as f64).collect();
+        let rr_val: Vec<f64> = kept
+            .windows(2)
+            .map(|w| (d.cands[w[1]] - d.cands[w[0]]) as f64)
+            .collect();
         let rr = level_curve(&rr_pos, &rr_val, n, step, win, 0.5, fs);
         let mut out: Vec<usize> = Vec::with_capacity(kept.len() + 16);
         let mut stack: Vec<(usize, usize)> = Vec::new();
@@ -481,7 +501,10 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
             let mut best: Option<usize> = None;
             for k in a + 1..b {
                 let c = d.cands[k];
-                if c - ca < min_rr.max(t_win) || cb - c < min_rr || height[k] < o.searchback_fraction {
+                if c - ca < min_rr.max(t_win)
+                    || cb - c < min_rr
+                    || height[k] < o.searchback_fraction
+                {
                     continue;
                 }
                 if best.is_none_or(|j| height[k] > height[j]) {
@@ -505,7 +528,11 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
 /// The detection function the decision works on, for inspection: for one lead its RMS-slope
 /// feature; for several, the fused, level-normalised combination (a typical beat scores about
 /// 1). Same inputs as [`detect_qrs_signals`].
-pub fn detection_function(leads: &[Vec<f64>], fs: f64, opts: &OfflineQrsOptions) -> Result<Vec<f64>> {
+pub fn detection_function(
+    leads: &[Vec<f64>],
+    fs: f64,
+    opts: &OfflineQrsOptions,
+) -> Result<Vec<f64>> {
     check_options(opts, fs)?;
     let n = leads.iter().map(Vec::len).min().unwrap_or(0);
     let f = SosFilter::butterworth(2, Band::BandPass(opts.band_low_hz, opts.band_high_hz), fs)?;
@@ -555,7 +582,13 @@ fn sample_level_curve(x: &[f64], step: usize, win: usize, q: f64, decim: usize) 
             let lo = g.saturating_sub(win);
             let hi = (g + win + 1).min(n);
             buf.clear();
-            buf.extend(x[lo..hi].iter().step_by(decim).copied().filter(|v| !v.is_nan()));
+            buf.extend(
+                x[lo..hi]
+                    .iter()
+                    .step_by(decim)
+                    .copied()
+                    .filter(|v| !v.is_nan()),
+            );
             if buf.is_empty() {
                 f64::NAN
             } else {
@@ -581,7 +614,11 @@ fn fill_from_nearest(mut lv: Vec<f64>) -> Vec<f64> {
             }
             let a = known[kk];
             let b = known.get(kk + 1).copied().unwrap_or(a);
-            lv[k] = if k.abs_diff(a) <= k.abs_diff(b) { lv[a] } else { lv[b] };
+            lv[k] = if k.abs_diff(a) <= k.abs_diff(b) {
+                lv[a]
+            } else {
+                lv[b]
+            };
         }
     }
     lv
@@ -626,7 +663,11 @@ fn level_curve(
         }
         buf.clear();
         buf.extend_from_slice(&vals[lo..hi.max(lo)]);
-        lv.push(if buf.is_empty() { f64::NAN } else { quantile(&mut buf, q) });
+        lv.push(if buf.is_empty() {
+            f64::NAN
+        } else {
+            quantile(&mut buf, q)
+        });
     }
     if lv.iter().all(|v| v.is_nan()) {
         return vec![fallback; n];
@@ -762,7 +803,11 @@ fn classify(feat: &[f64], fs: f64, o: &OfflineQrsOptions) -> Decision {
     let cands: Vec<usize> = dominant_maxima(feat, min_rr / 2);
     let amp: Vec<f64> = cands.iter().map(|&c| feat[c]).collect();
     if cands.is_empty() {
-        return Decision { cands, amp, is_beat: Vec::new() };
+        return Decision {
+            cands,
+            amp,
+            is_beat: Vec::new(),
+        };
     }
     // Pass 0: global level from the upper candidates.
     let mut sorted = amp.clone();
@@ -792,12 +837,20 @@ fn classify(feat: &[f64], fs: f64, o: &OfflineQrsOptions) -> Decision {
                     nbuf.push(amp[j]);
                 }
             }
-            let bl = if bbuf.is_empty() { global } else { median(&mut bbuf) };
+            let bl = if bbuf.is_empty() {
+                global
+            } else {
+                median(&mut bbuf)
+            };
             let nl = median(&mut nbuf);
             let thr = nl + CLASSIFY_FRACTION * (bl - nl).max(0.0);
             next[k] = amp[k] > thr;
         }
         is_beat = next;
     }
-    Decision { cands, amp, is_beat }
+    Decision {
+        cands,
+        amp,
+        is_beat,
+    }
 }
