@@ -5,6 +5,8 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod detect;
+mod eval;
 mod export;
 mod fetch;
 mod info;
@@ -28,6 +30,11 @@ enum Command {
     Info(info::InfoArgs),
     /// Convert a record to CSV, JSON, WFDB (format 16 or 212) or EDF+.
     Export(export::ExportArgs),
+    /// Find every heartbeat and write them as a WFDB annotation file.
+    Detect(detect::DetectArgs),
+    /// Evaluate against reference annotations as the field reports it.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
     /// Download a PhysioNet database and verify every file against its SHA256SUMS.txt.
     Fetch(fetch::FetchArgs),
 }
@@ -41,6 +48,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info(args) => info::run(args, &progress),
         Command::Export(args) => export::run(args, &progress),
+        Command::Detect(args) => detect::run(args, &progress),
+        Command::Eval(cmd) => eval::run(cmd, &progress),
         Command::Fetch(args) => fetch::run(args, &progress),
     };
     match result {

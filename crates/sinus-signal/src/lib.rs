@@ -6,11 +6,13 @@
 //! - [`baseline`]: baseline-wander removal (median of beat-length windows, or 0.5 Hz high-pass).
 //! - [`gaps`]: missing samples (NaN) found and bridged.
 //! - [`offline_qrs`]: an offline QRS detector that sees the whole record and both leads.
+//! - [`detect`]: every QRS detector by name (streaming, streaming-250, offline).
 //! - [`synthetic`]: a sum-of-Gaussians ECG for tests and examples.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod baseline;
+pub mod detect;
 pub mod filter;
 pub mod gaps;
 pub mod noise;
