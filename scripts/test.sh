@@ -25,3 +25,6 @@ step "peer parity: wfdb-python reads what we read and what we write (48 MIT-BIH 
 cargo build --release --quiet -p sinus-cli
 py="$(bash scripts/peers-venv.sh)"
 "$py" tests/peers/wfdb_parity.py --sinus target/release/sinus
+
+step "accuracy floors (QRS detection on all 48 MIT-BIH records)"
+python3 scripts/accuracy-floors.py target/release/sinus
