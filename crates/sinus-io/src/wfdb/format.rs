@@ -203,13 +203,7 @@ pub fn decode(
     if format.is_flac() {
         return flac::decode(format, data, spf, frame_len, max_frames);
     }
-    if format == SignalFormat::Fmt8 && initial.len() < spf.len() {
-        return Err(Error::invalid(format!(
-            "format 8 needs an initial value for each of its {} signals, got {}",
-            spf.len(),
-            initial.len()
-        )));
-    }
+    let mut decoder = FrameDecoder::with_frame_len(format, spf, initial, frame_len)?;
     let mut frames = samples_in_bytes(format, data.len() as u64) / frame_len as u64;
     if let Some(max) = max_frames {
         frames = frames.min(max);
@@ -222,40 +216,372 @@ pub fn decode(
             "{total} samples exceeds the limit of {MAX_TOTAL_SAMPLES}"
         )));
     }
-    let total = total as usize;
-    let mut out = vec![0i32; total];
-    match format {
-        SignalFormat::Fmt8 => decode_fmt8(data, spf, initial, frame_len, &mut out)?,
-        SignalFormat::Fmt16 => decode_fixed::<2>(data, &mut out, -(1 << 15), |b| {
-            i32::from(i16::from_le_bytes([b[0], b[1]]))
-        }),
-        SignalFormat::Fmt61 => decode_fixed::<2>(data, &mut out, -(1 << 15), |b| {
-            i32::from(i16::from_be_bytes([b[0], b[1]]))
-        }),
-        SignalFormat::Fmt160 => decode_fixed::<2>(data, &mut out, -(1 << 15), |b| {
-            i32::from(u16::from_le_bytes([b[0], b[1]])) - (1 << 15)
-        }),
-        SignalFormat::Fmt80 => {
-            decode_fixed::<1>(data, &mut out, -(1 << 7), |b| i32::from(b[0]) - (1 << 7))
+    let mut out = Vec::new();
+    decoder.decode_frames(data, frames, &mut out)?;
+    Ok(out)
+}
+
+/// Decodes a non-FLAC signal file piece by piece, so that a large file can be read in small
+/// chunks through a reused buffer instead of all at once.
+///
+/// Each piece must begin on a packing-group boundary: give pieces of a multiple of
+/// [`FrameDecoder::frame_step`] frames, in file order (the last piece may be shorter). Format 8
+/// carries its running values from one piece to the next. Decoding the pieces one after another
+/// gives the same samples and errors as [`decode`] on the whole file.
+#[derive(Debug, Clone)]
+pub struct FrameDecoder {
+    format: SignalFormat,
+    spf: Vec<u32>,
+    frame_len: usize,
+    /// Format 8: the running value of each signal (i64 so that hostile data cannot overflow
+    /// before the range check).
+    acc: Vec<i64>,
+    /// Format 8: which signal each position of a frame belongs to; built when the first frame
+    /// is decoded, so that its size is bounded by the data rather than by the header.
+    signal_of: Vec<usize>,
+    /// Frames decoded so far (format 8 errors name the frame).
+    frames_done: u64,
+}
+
+impl FrameDecoder {
+    /// A decoder for a file of `format` with `spf[i]` samples per frame of its `i`-th signal;
+    /// `initial[i]` is signal `i`'s initial value (used only by format 8). The same layout errors
+    /// as [`decode`]; FLAC formats are refused (they are decoded whole, with [`decode`]).
+    pub fn new(format: SignalFormat, spf: &[u32], initial: &[i32]) -> Result<Self> {
+        let frame_len = frame_len(spf)?;
+        if format.is_flac() {
+            return Err(Error::unsupported(format!(
+                "format {} is decoded whole, not piece by piece",
+                format.code()
+            )));
         }
-        SignalFormat::Fmt24 => decode_fixed::<3>(data, &mut out, -(1 << 23), |b| {
-            // Put the three bytes in the high end of an i32 and shift back to sign-extend.
-            i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8
-        }),
-        SignalFormat::Fmt32 => {
-            // The sentinel −2^31 is MISSING itself, so no mapping is needed.
-            decode_fixed::<4>(data, &mut out, i32::MIN, |b| {
-                i32::from_le_bytes([b[0], b[1], b[2], b[3]])
-            })
+        Self::with_frame_len(format, spf, initial, frame_len)
+    }
+
+    fn with_frame_len(
+        format: SignalFormat,
+        spf: &[u32],
+        initial: &[i32],
+        frame_len: usize,
+    ) -> Result<Self> {
+        if format == SignalFormat::Fmt8 && initial.len() < spf.len() {
+            return Err(Error::invalid(format!(
+                "format 8 needs an initial value for each of its {} signals, got {}",
+                spf.len(),
+                initial.len()
+            )));
         }
-        SignalFormat::Fmt212 => decode_212(data, &mut out),
-        SignalFormat::Fmt310 => decode_packed3(data, &mut out, unpack_310),
-        SignalFormat::Fmt311 => decode_packed3(data, &mut out, unpack_311),
-        SignalFormat::Flac508 | SignalFormat::Flac516 | SignalFormat::Flac524 => {
-            return flac::decode(format, data, spf, frame_len, max_frames);
+        let acc = if format == SignalFormat::Fmt8 {
+            initial
+                .iter()
+                .take(spf.len())
+                .map(|&v| i64::from(v))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(FrameDecoder {
+            format,
+            spf: spf.to_vec(),
+            frame_len,
+            acc,
+            signal_of: Vec::new(),
+            frames_done: 0,
+        })
+    }
+
+    /// Samples in one frame.
+    pub fn frame_len(&self) -> usize {
+        self.frame_len
+    }
+
+    /// The smallest number of frames that fills whole packing groups (1, 2 or 3): pieces of a
+    /// multiple of it frames keep the next piece on a group boundary.
+    pub fn frame_step(&self) -> u64 {
+        let group = packing_group(self.format).0;
+        let len = self.frame_len as u64;
+        (1..=group).find(|k| k * len % group == 0).unwrap_or(group)
+    }
+
+    /// Bytes that `frames` frames occupy from a packing-group boundary, rounded up to whole
+    /// groups (saturating; the file may need fewer for a partial last group, see
+    /// [`samples_in_bytes`]).
+    pub fn bytes_for(&self, frames: u64) -> u64 {
+        let (group_samples, group_bytes) = packing_group(self.format);
+        frames
+            .saturating_mul(self.frame_len as u64)
+            .div_ceil(group_samples)
+            .saturating_mul(group_bytes)
+    }
+
+    /// Decodes up to `max_frames` whole frames from the start of `data` into `scratch` and
+    /// returns them, frame-ordered as [`decode`] returns them (at most as many frames as `data`
+    /// holds). `scratch` is only grown, never shrunk, so that reusing it costs no allocation.
+    pub fn decode_frames<'s>(
+        &mut self,
+        data: &[u8],
+        max_frames: u64,
+        scratch: &'s mut Vec<i32>,
+    ) -> Result<&'s [i32]> {
+        let frames = (samples_in_bytes(self.format, data.len() as u64) / self.frame_len as u64)
+            .min(max_frames);
+        self.decode_counted(data, frames, scratch)
+    }
+
+    /// Decodes `frames` frames (which `data` holds) into `scratch`; counts them as decoded.
+    fn decode_counted<'s>(
+        &mut self,
+        data: &[u8],
+        frames: u64,
+        scratch: &'s mut Vec<i32>,
+    ) -> Result<&'s [i32]> {
+        // Bounded by the data length (at most four samples per three bytes).
+        let total = usize::try_from(frames * self.frame_len as u64)
+            .map_err(|_| Error::too_large(format!("{frames} frames")))?;
+        if scratch.len() < total {
+            scratch.resize(total, 0);
+        }
+        let out = scratch.get_mut(..total).unwrap_or_default();
+        match self.format {
+            SignalFormat::Fmt8 => {
+                if self.signal_of.is_empty() && total > 0 {
+                    for (s, &n) in self.spf.iter().enumerate() {
+                        self.signal_of.extend(std::iter::repeat_n(s, n as usize));
+                    }
+                }
+                decode_fmt8(
+                    data,
+                    &self.signal_of,
+                    &mut self.acc,
+                    self.frames_done,
+                    self.frame_len,
+                    out,
+                )?
+            }
+            SignalFormat::Fmt16 => decode_fixed::<2>(data, out, -(1 << 15), |b| {
+                i32::from(i16::from_le_bytes([b[0], b[1]]))
+            }),
+            SignalFormat::Fmt61 => decode_fixed::<2>(data, out, -(1 << 15), |b| {
+                i32::from(i16::from_be_bytes([b[0], b[1]]))
+            }),
+            SignalFormat::Fmt160 => decode_fixed::<2>(data, out, -(1 << 15), |b| {
+                i32::from(u16::from_le_bytes([b[0], b[1]])) - (1 << 15)
+            }),
+            SignalFormat::Fmt80 => {
+                decode_fixed::<1>(data, out, -(1 << 7), |b| i32::from(b[0]) - (1 << 7))
+            }
+            SignalFormat::Fmt24 => decode_fixed::<3>(data, out, -(1 << 23), |b| {
+                // Put the three bytes in the high end of an i32 and shift back to sign-extend.
+                i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8
+            }),
+            SignalFormat::Fmt32 => {
+                // The sentinel −2^31 is MISSING itself, so no mapping is needed.
+                decode_fixed::<4>(data, out, i32::MIN, |b| {
+                    i32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                })
+            }
+            SignalFormat::Fmt212 => decode_212(data, out),
+            SignalFormat::Fmt310 => decode_packed3(data, out, unpack_310),
+            SignalFormat::Fmt311 => decode_packed3(data, out, unpack_311),
+            SignalFormat::Flac508 | SignalFormat::Flac516 | SignalFormat::Flac524 => {
+                return Err(Error::unsupported(format!(
+                    "format {} is decoded whole, not piece by piece",
+                    self.format.code()
+                )));
+            }
+        }
+        self.frames_done += frames;
+        Ok(scratch.get(..total).unwrap_or_default())
+    }
+}
+
+impl FrameDecoder {
+    /// Decodes up to `max_frames` whole frames from the start of `data`, appending each
+    /// signal's samples to its vector in `outputs` (one entry per signal of the file, `None` to
+    /// skip a signal); returns the number of frames decoded. The samples are those
+    /// [`FrameDecoder::decode_frames`] gives, without the frame-ordered copy: the common layouts
+    /// (format 212 with two signals, formats with whole bytes per sample and one sample per
+    /// frame of each signal) are decoded straight into the vectors; others go through
+    /// `scratch`. Reserve room in the vectors first to avoid reallocations.
+    pub fn decode_split(
+        &mut self,
+        data: &[u8],
+        max_frames: u64,
+        outputs: &mut [Option<&mut Vec<i32>>],
+        scratch: &mut Vec<i32>,
+    ) -> Result<u64> {
+        if outputs.len() != self.spf.len() {
+            return Err(Error::invalid(format!(
+                "{} output vectors for a file of {} signals",
+                outputs.len(),
+                self.spf.len()
+            )));
+        }
+        let frames = (samples_in_bytes(self.format, data.len() as u64) / self.frame_len as u64)
+            .min(max_frames);
+        // Bounded by the data length.
+        let n =
+            usize::try_from(frames).map_err(|_| Error::too_large(format!("{frames} frames")))?;
+        let single = self.spf.iter().all(|&k| k == 1);
+        // Samples of one frame of each signal lie at a fixed byte position in the frame.
+        let split_fixed =
+            |width: usize, read: fn(&[u8]) -> i32, outputs: &mut [Option<&mut Vec<i32>>]| {
+                let frame_bytes = width * self.frame_len;
+                let data = data.get(..n * frame_bytes).unwrap_or_default();
+                for (k, out) in outputs.iter_mut().enumerate() {
+                    let Some(out) = out else { continue };
+                    let at = k * width;
+                    out.extend(
+                        data.chunks_exact(frame_bytes)
+                            .map(|f| read(&f[at..at + width])),
+                    );
+                }
+            };
+        match self.format {
+            SignalFormat::Fmt212 if single && self.frame_len == 2 => {
+                if let [a, b] = outputs {
+                    split_212_pair(data, n, a.as_deref_mut(), b.as_deref_mut());
+                }
+            }
+            SignalFormat::Fmt16 if single => split_fixed(2, read_16, outputs),
+            SignalFormat::Fmt61 if single => split_fixed(2, read_61, outputs),
+            SignalFormat::Fmt160 if single => split_fixed(2, read_160, outputs),
+            SignalFormat::Fmt80 if single => split_fixed(1, read_80, outputs),
+            SignalFormat::Fmt24 if single => split_fixed(3, read_24, outputs),
+            SignalFormat::Fmt32 if single => split_fixed(4, read_32, outputs),
+            _ => {
+                let frame_len = self.frame_len;
+                let spf = &self.spf;
+                let mut positions = Vec::with_capacity(spf.len());
+                let mut at = 0usize;
+                for &k in spf {
+                    positions.push((at, k as usize));
+                    at += k as usize;
+                }
+                let decoded = self.decode_counted(data, frames, scratch)?;
+                for (out, &(at, k)) in outputs.iter_mut().zip(&positions) {
+                    let Some(out) = out else { continue };
+                    if frame_len == 1 {
+                        out.extend_from_slice(decoded);
+                    } else if k == 1 {
+                        out.extend(decoded.chunks_exact(frame_len).map(|f| f[at]));
+                    } else {
+                        for f in decoded.chunks_exact(frame_len) {
+                            out.extend_from_slice(&f[at..at + k]);
+                        }
+                    }
+                }
+                // `decode_counted` has counted the frames.
+                return Ok(frames);
+            }
+        }
+        self.frames_done += frames;
+        Ok(frames)
+    }
+}
+
+#[inline(always)]
+fn read_16(b: &[u8]) -> i32 {
+    sentinel_to_missing(i32::from(i16::from_le_bytes([b[0], b[1]])), -(1 << 15))
+}
+
+#[inline(always)]
+fn read_61(b: &[u8]) -> i32 {
+    sentinel_to_missing(i32::from(i16::from_be_bytes([b[0], b[1]])), -(1 << 15))
+}
+
+#[inline(always)]
+fn read_160(b: &[u8]) -> i32 {
+    sentinel_to_missing(
+        i32::from(u16::from_le_bytes([b[0], b[1]])) - (1 << 15),
+        -(1 << 15),
+    )
+}
+
+#[inline(always)]
+fn read_80(b: &[u8]) -> i32 {
+    sentinel_to_missing(i32::from(b[0]) - (1 << 7), -(1 << 7))
+}
+
+#[inline(always)]
+fn read_24(b: &[u8]) -> i32 {
+    sentinel_to_missing(i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8, -(1 << 23))
+}
+
+#[inline(always)]
+fn read_32(b: &[u8]) -> i32 {
+    // The sentinel −2^31 is MISSING itself.
+    i32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// Format 212 with two signals of one sample per frame (every 3-byte group is one frame, the
+/// MIT-BIH layout): the first sample of `frames` groups goes to `a`, the second to `b`.
+fn split_212_pair(data: &[u8], frames: usize, a: Option<&mut Vec<i32>>, b: Option<&mut Vec<i32>>) {
+    const SENTINEL: i32 = -(1 << 11);
+    // Groups per block: gathering a block's groups into words first lets the compiler vectorize
+    // the unpacking, and each vector is extended a block at a time.
+    const BLOCK: usize = 256;
+    let data = data.get(..frames * 3).unwrap_or_default();
+    let (mut a, mut b) = (a, b);
+    let mut words = [0u32; BLOCK];
+    for block in data.chunks(3 * BLOCK) {
+        let n = gather_212(block, &mut words);
+        let words = &words[..n];
+        if let Some(a) = a.as_deref_mut() {
+            a.extend(
+                words
+                    .iter()
+                    .map(|&w| sentinel_to_missing(sign_extend::<12>(w), SENTINEL)),
+            );
+        }
+        if let Some(b) = b.as_deref_mut() {
+            b.extend(words.iter().map(|&w| {
+                sentinel_to_missing(sign_extend::<12>(((w >> 4) & 0xf00) | (w >> 16)), SENTINEL)
+            }));
         }
     }
-    Ok(out)
+}
+
+/// Reads the whole 3-byte groups of `block` into the low 24 bits of `words`; returns how many.
+#[inline(always)]
+fn gather_212(block: &[u8], words: &mut [u32]) -> usize {
+    let n = (block.len() / 3).min(words.len());
+    // Four groups from three little-endian 32-bit loads.
+    let mut quads = block.chunks_exact(12);
+    let mut out = words.chunks_exact_mut(4);
+    for (q, w) in (&mut quads).zip(&mut out) {
+        let x0 = u32::from_le_bytes([q[0], q[1], q[2], q[3]]);
+        let x1 = u32::from_le_bytes([q[4], q[5], q[6], q[7]]);
+        let x2 = u32::from_le_bytes([q[8], q[9], q[10], q[11]]);
+        w[0] = x0 & 0xff_ffff;
+        w[1] = (x0 >> 24) | ((x1 & 0xffff) << 8);
+        w[2] = (x1 >> 16) | ((x2 & 0xff) << 16);
+        w[3] = x2 >> 8;
+    }
+    let done = (n / 4) * 4;
+    for (w, g) in words
+        .get_mut(done..n)
+        .unwrap_or_default()
+        .iter_mut()
+        .zip(quads.remainder().chunks_exact(3))
+    {
+        *w = u32::from_le_bytes([g[0], g[1], g[2], 0]);
+    }
+    n
+}
+
+/// Smallest whole group of a format as (samples, bytes); FLAC and format 8 count one byte per
+/// sample here (format 8 has no groups; FLAC is never decoded piece by piece).
+fn packing_group(format: SignalFormat) -> (u64, u64) {
+    use SignalFormat::*;
+    match format {
+        Fmt8 | Fmt80 | Flac508 | Flac516 | Flac524 => (1, 1),
+        Fmt16 | Fmt61 | Fmt160 => (1, 2),
+        Fmt24 => (1, 3),
+        Fmt32 => (1, 4),
+        Fmt212 => (2, 3),
+        Fmt310 | Fmt311 => (3, 4),
+    }
 }
 
 /// `v`, or [`MISSING`] when it is the format's invalid-sample code.
@@ -388,38 +714,26 @@ fn decode_packed3(data: &[u8], out: &mut [i32], unpack: impl Fn([u8; 4]) -> [i32
 
 fn decode_fmt8(
     data: &[u8],
-    spf: &[u32],
-    initial: &[i32],
+    signal_of: &[usize],
+    acc: &mut [i64],
+    first_frame: u64,
     frame_len: usize,
     out: &mut [i32],
 ) -> Result<()> {
-    if out.is_empty() {
-        return Ok(());
-    }
-    // Which signal each position of a frame belongs to. Only built when at least one frame is
-    // present, so `frame_len` is bounded by the data length.
-    let mut signal_of = Vec::with_capacity(frame_len);
-    for (s, &n) in spf.iter().enumerate() {
-        signal_of.extend(std::iter::repeat_n(s, n as usize));
-    }
     // Differences accumulate per signal (WFDB takes them between successive samples of the same
-    // signal); i64 so that hostile data cannot overflow before the range check.
-    let mut acc: Vec<i64> = initial
-        .iter()
-        .take(spf.len())
-        .map(|&v| i64::from(v))
-        .collect();
+    // signal).
     for (frame_no, (o, d)) in out
         .chunks_exact_mut(frame_len)
         .zip(data.chunks_exact(frame_len))
         .enumerate()
     {
-        for ((o, &d), &s) in o.iter_mut().zip(d).zip(&signal_of) {
+        for ((o, &d), &s) in o.iter_mut().zip(d).zip(signal_of) {
             let Some(a) = acc.get_mut(s) else { continue };
             *a += i64::from(d as i8);
             if *a <= i64::from(i32::MIN) || *a > i64::from(i32::MAX) {
                 return Err(Error::malformed(format!(
-                    "format 8 differences of signal {s} leave the 32-bit range at frame {frame_no}"
+                    "format 8 differences of signal {s} leave the 32-bit range at frame {}",
+                    first_frame + frame_no as u64
                 )));
             }
             *o = *a as i32;

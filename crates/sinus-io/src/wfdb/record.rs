@@ -37,7 +37,7 @@
 //! layout header's gain instead. When gains and baselines agree (the usual case, and the only
 //! one wfdb-python reads digitally) the digital samples equal wfdb-python's exactly.
 
-use super::format::{self, SignalFormat};
+use super::format::{self, FrameDecoder, SignalFormat};
 use super::header::{parse_header, Header, SignalSpec};
 use crate::error::MAX_TOTAL_SAMPLES;
 use crate::{Error, Recording, Result, ResultExt, Signal, MISSING};
@@ -101,6 +101,169 @@ pub fn read_record(path: impl AsRef<Path>) -> Result<WfdbRecord> {
 
 /// Read a record with options (frame range, channels, checksum strictness).
 pub fn read_record_with(path: impl AsRef<Path>, options: &ReadOptions) -> Result<WfdbRecord> {
+    read_with_scratch(path.as_ref(), options, &mut Scratch::default())
+}
+
+/// Reads records one after another, reusing its buffers: give a record back with
+/// [`RecordReader::recycle`] when done with it, and the next read writes its samples into the
+/// same memory instead of fresh allocations (fresh memory costs a page fault per 4 KiB the first
+/// time it is written, which dominates reading a large record).
+///
+/// Reads give exactly what [`read_record_with`] gives.
+///
+/// ```no_run
+/// # fn main() -> sinus_io::Result<()> {
+/// use sinus_io::wfdb::record::RecordReader;
+/// let mut reader = RecordReader::new();
+/// for name in ["mitdb/100", "mitdb/101"] {
+///     let record = reader.read(name)?;
+///     println!("{}: {} frames", record.recording.name, record.recording.frames);
+///     reader.recycle(record);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Default)]
+pub struct RecordReader {
+    scratch: Scratch,
+}
+
+impl RecordReader {
+    /// A reader with empty buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Read a whole record, as [`read_record`].
+    pub fn read(&mut self, path: impl AsRef<Path>) -> Result<WfdbRecord> {
+        self.read_with(path, &ReadOptions::default())
+    }
+
+    /// Read a record with options, as [`read_record_with`].
+    pub fn read_with(
+        &mut self,
+        path: impl AsRef<Path>,
+        options: &ReadOptions,
+    ) -> Result<WfdbRecord> {
+        read_with_scratch(path.as_ref(), options, &mut self.scratch)
+    }
+
+    /// Keep a record's sample vectors for the next reads (the record is dropped). At most
+    /// [`RecordReader::POOL_SIZE`] vectors are kept.
+    pub fn recycle(&mut self, record: WfdbRecord) {
+        for signal in record.recording.signals {
+            self.scratch.give(signal.samples);
+        }
+    }
+
+    /// The most sample vectors a reader keeps for reuse.
+    pub const POOL_SIZE: usize = 64;
+}
+
+/// Read many records, spreading them over `threads` threads (0 = as many as the machine has
+/// cores; never more than there are records). Returns one result per path, in the order of
+/// `paths`; each is what [`read_record_with`] gives for it. Each thread reads with its own
+/// [`RecordReader`], so the records' sample memory is fresh (the caller keeps every record).
+/// If the system refuses to start a thread, the remaining threads (at least the calling one)
+/// do its share.
+pub fn read_records<P: AsRef<Path> + Sync>(
+    paths: &[P],
+    options: &ReadOptions,
+    threads: usize,
+) -> Vec<Result<WfdbRecord>> {
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    }
+    .clamp(1, paths.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // Each worker takes the next unread path until none is left, so uneven record sizes
+    // balance themselves.
+    let work = || {
+        let mut reader = RecordReader::new();
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(path) = paths.get(i) else { break };
+            done.push((i, reader.read_with(path, options)));
+        }
+        done
+    };
+    let mut results: Vec<Option<Result<WfdbRecord>>> = (0..paths.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+            .collect();
+        let mut all = work();
+        for h in handles {
+            // Reading does not panic; should a worker die anyway, its paths get the error below.
+            if let Ok(done) = h.join() {
+                all.extend(done);
+            }
+        }
+        for (i, r) in all {
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+    });
+    results
+        .into_iter()
+        .zip(paths)
+        .map(|(r, p)| {
+            r.unwrap_or_else(|| {
+                Err(Error::invalid("the thread reading this record failed").in_file(header_path(p)))
+            })
+        })
+        .collect()
+}
+
+/// Buffers reused from one read to the next.
+#[derive(Debug, Default)]
+struct Scratch {
+    /// Bytes of the signal file chunk being decoded.
+    bytes: Vec<u8>,
+    /// Its decoded frames.
+    frames: Vec<i32>,
+    /// Sample vectors handed back for reuse.
+    pool: Vec<Vec<i32>>,
+}
+
+impl Scratch {
+    /// An empty vector with room for `n` samples: the smallest pooled one that fits, else a new
+    /// one (growing a pooled vector would copy its old contents for nothing).
+    fn take_vec(&mut self, n: usize) -> Vec<i32> {
+        let fit = self
+            .pool
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.capacity() >= n)
+            .min_by_key(|(_, v)| v.capacity())
+            .map(|(i, _)| i);
+        match fit {
+            Some(i) if n > 0 => {
+                let mut v = self.pool.swap_remove(i);
+                v.clear();
+                v
+            }
+            _ => Vec::with_capacity(n),
+        }
+    }
+
+    /// Keep `v` for reuse (up to [`RecordReader::POOL_SIZE`] vectors).
+    fn give(&mut self, v: Vec<i32>) {
+        if v.capacity() > 0 && self.pool.len() < RecordReader::POOL_SIZE {
+            self.pool.push(v);
+        }
+    }
+}
+
+fn read_with_scratch(
+    path: &Path,
+    options: &ReadOptions,
+    scratch: &mut Scratch,
+) -> Result<WfdbRecord> {
     let hea = header_path(path);
     let header = read_header(&hea)?;
     let mut warnings = Vec::new();
@@ -115,9 +278,9 @@ pub fn read_record_with(path: impl AsRef<Path>, options: &ReadOptions) -> Result
     }
     let dir = hea.parent().unwrap_or(Path::new("")).to_path_buf();
     let recording = if header.segments.is_some() {
-        read_multi(&dir, &hea, &header, options, &mut warnings)?
+        read_multi(&dir, &hea, &header, options, &mut warnings, scratch)?
     } else {
-        read_single(&dir, &hea, &header, options, &mut warnings)?
+        read_single(&dir, &hea, &header, options, &mut warnings, scratch)?
     };
     Ok(WfdbRecord {
         recording,
@@ -221,15 +384,6 @@ struct FileGroup {
     flac: Option<Vec<i32>>,
     /// FLAC only: leading frames to skip (the header's offset counts FLAC samples).
     flac_skip_frames: u64,
-}
-
-/// Frames of one file, loaded for a range.
-struct Loaded {
-    /// File frame (after the offset) of `data[0..frame_len]`.
-    first: u64,
-    /// One past the last loaded file frame.
-    end: u64,
-    data: Vec<i32>,
 }
 
 fn describe(spec: &SignalSpec, index: usize) -> String {
@@ -340,11 +494,108 @@ fn measure(g: &mut FileGroup, first: &SignalSpec, declared: Option<u64>) -> Resu
     Ok(())
 }
 
-/// Load file frames `[lo, hi)` (hi ≤ holds) of a group.
-fn load(g: &mut FileGroup, header: &Header, lo: u64, hi: u64) -> Result<Loaded> {
+/// One wanted signal of a file being read.
+struct Column {
+    /// Index in the header.
+    signal: usize,
+    /// Index among the signals of its file.
+    index_in_file: usize,
+    /// Position of the signal's first sample in a frame of its file.
+    pos: usize,
+    samples_per_frame: usize,
+    /// File frames `[out_lo, out_hi)` are the signal's output; frames past `out_hi` (beyond the
+    /// end of the file because of skew) read as missing.
+    out_lo: u64,
+    out_hi: u64,
+    samples: Vec<i32>,
+    /// Wrapping sum of the stored samples so far (for the checksum).
+    sum: i32,
+}
+
+/// Takes in the decoded frames of a file starting at file frame `first`: each column keeps the
+/// frames of its output range and, when `sum_to` is given, adds its samples of file frames
+/// `[0, sum_to)` to its checksum (a missing sample counts as `invalid`, the value stored).
+fn feed(
+    columns: &mut [Column],
+    first: u64,
+    frames: &[i32],
+    frame_len: usize,
+    sum_to: Option<u64>,
+    invalid: i32,
+) {
+    let count = (frames.len() / frame_len.max(1)) as u64;
+    let end = first.saturating_add(count);
+    let add = |sum: i32, &v: &i32| sum.wrapping_add(if v == MISSING { invalid } else { v });
+    for c in columns {
+        let lo = c.out_lo.max(first);
+        let hi = c.out_hi.min(end);
+        let before = c.samples.len();
+        if lo < hi {
+            let start = ((lo - first) as usize).saturating_mul(frame_len);
+            let tail = frames.get(start..).unwrap_or_default();
+            let n = (hi - lo) as usize;
+            let spf = c.samples_per_frame;
+            if frame_len == 1 {
+                c.samples
+                    .extend_from_slice(tail.get(..n).unwrap_or_default());
+            } else if spf == 1 && c.pos < frame_len {
+                // `chunks_exact` + `map` is a trusted-length iterator, so `extend` writes
+                // without per-element capacity checks (`step_by` does not).
+                let pos = c.pos;
+                c.samples
+                    .extend(tail.chunks_exact(frame_len).take(n).map(|f| f[pos]));
+            } else {
+                for frame in tail.chunks_exact(frame_len).take(n) {
+                    match frame.get(c.pos..c.pos + spf) {
+                        Some(chunk) => c.samples.extend_from_slice(chunk),
+                        None => c.samples.extend(std::iter::repeat_n(MISSING, spf)),
+                    }
+                }
+            }
+        }
+        let Some(sum_to) = sum_to else { continue };
+        let sum_hi = sum_to.min(end);
+        if first >= sum_hi {
+            continue;
+        }
+        if (lo, hi) == (first, sum_hi) {
+            // The frames just appended are exactly the ones to add (no skew): sum them where
+            // they lie contiguously.
+            c.sum = c
+                .samples
+                .get(before..)
+                .unwrap_or_default()
+                .iter()
+                .fold(c.sum, add);
+        } else {
+            let n = (sum_hi - first) as usize;
+            let spf = c.samples_per_frame;
+            for frame in frames.chunks_exact(frame_len.max(1)).take(n) {
+                let part = frame.get(c.pos..c.pos + spf).unwrap_or_default();
+                c.sum = part.iter().fold(c.sum, add);
+            }
+        }
+    }
+}
+
+/// Bytes of a signal file read and decoded at a time: the read buffer and the decoded frames
+/// stay in the CPU cache, and system calls cost little next to decoding.
+const CHUNK_BYTES: u64 = 96 << 10;
+
+/// Read file frames `[lo, hi)` (hi ≤ holds) of a group into its columns.
+fn load(
+    g: &mut FileGroup,
+    header: &Header,
+    lo: u64,
+    hi: u64,
+    columns: &mut [Column],
+    sum_to: Option<u64>,
+    scratch: &mut Scratch,
+) -> Result<()> {
     let first_spec = &header.signals[g.signals[0]];
+    let invalid = g.format.invalid_value();
+    let frame_len = g.frame_len as usize;
     if let Some(data) = g.flac.take() {
-        // Keep only what is needed, so the whole decoded file is not held twice.
         // Offsets come from the header: keep the arithmetic from overflowing.
         let index = |frame: u64| {
             let sample = g
@@ -353,15 +604,9 @@ fn load(g: &mut FileGroup, header: &Header, lo: u64, hi: u64) -> Result<Loaded> 
                 .saturating_mul(g.frame_len);
             usize::try_from(sample).unwrap_or(usize::MAX)
         };
-        let data = data
-            .get(index(lo)..index(hi))
-            .map(<[i32]>::to_vec)
-            .unwrap_or_default();
-        return Ok(Loaded {
-            first: lo,
-            end: hi,
-            data,
-        });
+        let frames = data.get(index(lo)..index(hi)).unwrap_or_default();
+        feed(columns, lo, frames, frame_len, sum_to, invalid);
+        return Ok(());
     }
     let offset = first_spec.byte_offset;
     let initial: Vec<i32> = g
@@ -381,45 +626,96 @@ fn load(g: &mut FileGroup, header: &Header, lo: u64, hi: u64) -> Result<Loaded> 
         }
         None => 0,
     };
-    let (start_byte, want_bytes) = match packing(g.format) {
-        Some((gs, gb)) => {
-            let start_sample = start_frame * g.frame_len;
-            let samples = (hi - start_frame) * g.frame_len;
-            (start_sample / gs * gb, samples.div_ceil(gs) * gb)
-        }
-        // Format 8: one byte per sample.
-        None => (0, hi * g.frame_len),
+    let start_byte = match packing(g.format) {
+        Some((gs, gb)) => start_frame * g.frame_len / gs * gb,
+        None => 0,
     };
     let mut file = File::open(&g.path).map_err(|e| Error::io(&g.path, e))?;
     let pos = offset.saturating_add(start_byte);
     file.seek(SeekFrom::Start(pos))
         .map_err(|e| Error::io(&g.path, e))?;
-    let mut bytes = Vec::with_capacity(want_bytes.min(g.file_len.saturating_sub(pos)) as usize);
-    file.take(want_bytes)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(&g.path, e))?;
-    let data = format::decode(g.format, &bytes, &g.spf, &initial, Some(hi - start_frame))
-        .in_file(&g.path)?;
-    let got = data.len() as u64 / g.frame_len;
-    if got < hi - start_frame {
+    let mut decoder = FrameDecoder::new(g.format, &g.spf, &initial).in_file(&g.path)?;
+    // Whole packing groups per chunk, so that every chunk but the last starts and ends on a
+    // group boundary.
+    let step = decoder.frame_step();
+    let chunk_frames = (CHUNK_BYTES / decoder.bytes_for(step).max(1)).max(1) * step;
+    let total = hi.saturating_sub(start_frame);
+    let mut done = 0u64;
+    while done < total {
+        let n = chunk_frames.min(total - done);
+        // At most one chunk, or one frame group when frames are large; either way no more
+        // than the file holds (hi ≤ holds).
+        let want = decoder.bytes_for(n) as usize;
+        if scratch.bytes.len() < want {
+            scratch.bytes.resize(want, 0);
+        }
+        let buf = scratch.bytes.get_mut(..want).unwrap_or_default();
+        let got = read_full(&mut file, buf).map_err(|e| Error::io(&g.path, e))?;
+        let data = buf.get(..got).unwrap_or_default();
+        let first = start_frame + done;
+        let end = first + n;
+        let inside = columns.iter().all(|c| c.out_lo <= first && end <= c.out_hi)
+            && sum_to.is_none_or(|t| end <= t);
+        let m = if inside {
+            // Every column takes every frame of the chunk: decode straight into the columns.
+            let before: Vec<usize> = columns.iter().map(|c| c.samples.len()).collect();
+            let mut outputs: Vec<Option<&mut Vec<i32>>> =
+                (0..g.signals.len()).map(|_| None).collect();
+            for c in columns.iter_mut() {
+                if let Some(o) = outputs.get_mut(c.index_in_file) {
+                    *o = Some(&mut c.samples);
+                }
+            }
+            let m = decoder
+                .decode_split(data, n, &mut outputs, &mut scratch.frames)
+                .in_file(&g.path)?;
+            if sum_to.is_some() {
+                let add =
+                    |sum: i32, &v: &i32| sum.wrapping_add(if v == MISSING { invalid } else { v });
+                for (c, &b) in columns.iter_mut().zip(&before) {
+                    c.sum = c
+                        .samples
+                        .get(b..)
+                        .unwrap_or_default()
+                        .iter()
+                        .fold(c.sum, add);
+                }
+            }
+            m
+        } else {
+            let frames = decoder
+                .decode_frames(data, n, &mut scratch.frames)
+                .in_file(&g.path)?;
+            feed(columns, first, frames, frame_len, sum_to, invalid);
+            (frames.len() / frame_len.max(1)) as u64
+        };
+        done += m;
+        if m < n {
+            break;
+        }
+    }
+    if done < total {
         // The file changed under us or the size rule disagrees with the decoder.
         return Err(Error::truncated(format!(
-            "expected {} frames from byte {pos}, decoded {got}",
-            hi - start_frame
+            "expected {total} frames from byte {pos}, decoded {done}"
         ))
         .in_file(&g.path));
     }
-    let skip = ((lo - start_frame) * g.frame_len) as usize;
-    let data = if skip > 0 {
-        data.get(skip..).map(<[i32]>::to_vec).unwrap_or_default()
-    } else {
-        data
-    };
-    Ok(Loaded {
-        first: lo,
-        end: hi,
-        data,
-    })
+    Ok(())
+}
+
+/// Fill `buf` from `file`, stopping early only at the end of the file; returns the bytes read.
+fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
 }
 
 /// Read a single-segment record described by `header` (in directory `dir`).
@@ -429,6 +725,7 @@ fn read_single(
     header: &Header,
     options: &ReadOptions,
     warnings: &mut Vec<String>,
+    scratch: &mut Scratch,
 ) -> Result<Recording> {
     let specs = &header.signals;
     let wanted = wanted_channels(options, specs.len()).in_file(hea)?;
@@ -476,24 +773,41 @@ fn read_single(
     for g in &mut groups {
         let hi = to.saturating_add(g.max_skew).min(g.holds);
         let lo = from.min(hi);
-        let loaded = load(g, header, lo, hi)?;
-        let t = g.frame_len as usize;
+        // The group's wanted signals. Their output sizes are within the limits checked above
+        // (declared length) or within what the files hold.
+        let mut columns = Vec::new();
         let mut offset_in_frame = 0usize;
         for (k, &s) in g.signals.iter().enumerate() {
-            let spec = &specs[s];
             let spf = g.spf[k] as usize;
             let pos = offset_in_frame;
             offset_in_frame += spf;
             if !wanted.contains(&s) {
                 continue;
             }
+            let skew = specs[s].skew;
+            let out_hi = to.saturating_add(skew).min(hi);
+            columns.push(Column {
+                signal: s,
+                index_in_file: k,
+                pos,
+                samples_per_frame: spf,
+                out_lo: from.saturating_add(skew).min(out_hi),
+                out_hi,
+                samples: scratch.take_vec(n_frames as usize * spf),
+                sum: 0,
+            });
+        }
+        let sum_to = verify.then_some(frames);
+        load(g, header, lo, hi, &mut columns, sum_to, scratch)?;
+        for mut c in columns {
+            let spec = &specs[c.signal];
             if verify {
                 if let Some(expected) = spec.checksum {
-                    let sum = checksum(&loaded, t, pos, spf, frames, g.format.invalid_value());
+                    let sum = c.sum as i16;
                     if sum != expected as i16 {
                         let msg = format!(
                             "{}: header checksum {expected}, samples sum to {sum}",
-                            describe(spec, s)
+                            describe(spec, c.signal)
                         );
                         if options.strict_checksums {
                             return Err(Error::checksum(msg).in_file(&g.path));
@@ -502,8 +816,9 @@ fn read_single(
                     }
                 }
             }
-            let samples = extract_signal(&loaded, t, pos, spf, from, to, spec.skew);
-            out[s] = Some(samples);
+            c.samples
+                .resize(n_frames as usize * c.samples_per_frame, MISSING);
+            out[c.signal] = Some(c.samples);
         }
     }
 
@@ -531,76 +846,6 @@ fn read_single(
         signals,
         info: header.info.clone(),
     })
-}
-
-/// WFDB checksum of one signal over file frames `[0, frames)`: the 16-bit wrapping sum, as a
-/// signed 16-bit value.
-fn checksum(
-    loaded: &Loaded,
-    frame_len: usize,
-    pos: usize,
-    spf: usize,
-    frames: u64,
-    invalid: i32,
-) -> i16 {
-    let mut sum: i32 = 0;
-    let n = frames.min(loaded.end).saturating_sub(loaded.first) as usize;
-    let add = |sum: i32, &v: &i32| sum.wrapping_add(if v == MISSING { invalid } else { v });
-    if loaded.first == 0 {
-        if spf == 1 {
-            if pos < frame_len {
-                let column = loaded.data.chunks_exact(frame_len).take(n).map(|f| &f[pos]);
-                sum = column.fold(sum, add);
-            }
-        } else {
-            for frame in loaded.data.chunks(frame_len.max(1)).take(n) {
-                sum = frame
-                    .get(pos..pos + spf)
-                    .unwrap_or(&[])
-                    .iter()
-                    .fold(sum, add);
-            }
-        }
-    }
-    sum as i16
-}
-
-/// One signal's samples for record frames `[from, to)` out of the loaded frame-interleaved data:
-/// record frame `i` is file frame `i + skew`; frames outside what was loaded are missing.
-fn extract_signal(
-    loaded: &Loaded,
-    frame_len: usize,
-    pos: usize,
-    spf: usize,
-    from: u64,
-    to: u64,
-    skew: u64,
-) -> Vec<i32> {
-    let n_frames = (to - from) as usize;
-    let mut samples = Vec::with_capacity(n_frames * spf);
-    let first = from.saturating_add(skew);
-    let last = to.saturating_add(skew);
-    // File frames [lo, hi) are loaded; the rest of [first, last) is missing.
-    let lo = first.max(loaded.first).min(last);
-    let hi = last.min(loaded.end).max(lo);
-    samples.resize(((lo - first) as usize).min(n_frames) * spf, MISSING);
-    let count = (hi - lo) as usize;
-    let frame_start = (lo.saturating_sub(loaded.first) as usize).saturating_mul(frame_len);
-    let tail = loaded.data.get(frame_start..).unwrap_or(&[]);
-    if spf == 1 && pos < frame_len {
-        // The common case (one sample per frame): `chunks_exact` + `map` is a trusted-length
-        // iterator, so `extend` writes without per-element capacity checks (`step_by` does not).
-        samples.extend(tail.chunks_exact(frame_len).take(count).map(|f| f[pos]));
-    } else {
-        for frame in tail.chunks(frame_len.max(1)).take(count) {
-            match frame.get(pos..pos + spf) {
-                Some(chunk) => samples.extend_from_slice(chunk),
-                None => samples.extend(std::iter::repeat_n(MISSING, spf)),
-            }
-        }
-    }
-    samples.resize(n_frames * spf, MISSING);
-    samples
 }
 
 fn signal_from_spec(spec: &SignalSpec, record: &str, index: usize, samples: Vec<i32>) -> Signal {
@@ -633,6 +878,7 @@ fn read_multi(
     master: &Header,
     options: &ReadOptions,
     warnings: &mut Vec<String>,
+    scratch: &mut Scratch,
 ) -> Result<Recording> {
     let seg_specs = master.segments.as_deref().unwrap_or(&[]);
     let read_seg_header = |name: &str| -> Result<Header> {
@@ -770,7 +1016,13 @@ fn read_multi(
 
     let wanted = wanted_channels(options, nsig).in_file(hea)?;
     let (from, to) = frame_range(options, total).in_file(hea)?;
-    let mut out: Vec<Vec<i32>> = vec![Vec::new(); wanted.len()];
+    // Within the limit checked above.
+    let mut out: Vec<Vec<i32>> = wanted
+        .iter()
+        .map(|&j| {
+            scratch.take_vec((to - from) as usize * layout_specs[j].samples_per_frame as usize)
+        })
+        .collect();
     let mut seg_start = 0u64;
     for seg in &segments {
         let seg_end = seg_start + seg.frames;
@@ -819,7 +1071,7 @@ fn read_multi(
             strict_checksums: options.strict_checksums,
         };
         let mut seg_warnings = Vec::new();
-        let rec = read_single(dir, &seg_hea, &h, &seg_options, &mut seg_warnings)?;
+        let rec = read_single(dir, &seg_hea, &h, &seg_options, &mut seg_warnings, scratch)?;
         warnings.extend(
             seg_warnings
                 .into_iter()
@@ -854,6 +1106,9 @@ fn read_multi(
                         .map(|&v| rescale(v, g_seg, b_seg, g_ref, b_ref)),
                 );
             }
+        }
+        for signal in rec.signals {
+            scratch.give(signal.samples);
         }
     }
 
