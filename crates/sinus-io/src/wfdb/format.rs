@@ -395,24 +395,35 @@ impl FrameDecoder {
     }
 }
 
+/// Where [`FrameDecoder::decode_split`] puts one signal's samples.
+#[derive(Debug)]
+pub struct SignalOutput<'a> {
+    /// The decoded samples are appended here.
+    pub samples: &'a mut Vec<i32>,
+    /// The samples as stored are added here, wrapping (a missing sample counts as the format's
+    /// invalid-sample code, which is what is stored): WFDB's checksum is this sum's low 16
+    /// bits.
+    pub sum: &'a mut i32,
+}
+
 impl FrameDecoder {
     /// Decodes up to `max_frames` whole frames from the start of `data`, appending each
-    /// signal's samples to its vector in `outputs` (one entry per signal of the file, `None` to
-    /// skip a signal); returns the number of frames decoded. The samples are those
-    /// [`FrameDecoder::decode_frames`] gives, without the frame-ordered copy: the common layouts
-    /// (format 212 with two signals, formats with whole bytes per sample and one sample per
-    /// frame of each signal) are decoded straight into the vectors; others go through
-    /// `scratch`. Reserve room in the vectors first to avoid reallocations.
+    /// signal's samples to its output (one entry per signal of the file, `None` to skip a
+    /// signal) and adding them to its sum; returns the number of frames decoded. The samples
+    /// are those [`FrameDecoder::decode_frames`] gives, without the frame-ordered copy: the
+    /// common layouts (format 212 with two signals; formats with whole bytes per sample and
+    /// one sample per frame of each signal) are decoded straight into the vectors, others go
+    /// through `scratch`. Reserve room in the vectors first to avoid reallocations.
     pub fn decode_split(
         &mut self,
         data: &[u8],
         max_frames: u64,
-        outputs: &mut [Option<&mut Vec<i32>>],
+        outputs: &mut [Option<SignalOutput<'_>>],
         scratch: &mut Vec<i32>,
     ) -> Result<u64> {
         if outputs.len() != self.spf.len() {
             return Err(Error::invalid(format!(
-                "{} output vectors for a file of {} signals",
+                "{} outputs for a file of {} signals",
                 outputs.len(),
                 self.spf.len()
             )));
@@ -423,53 +434,65 @@ impl FrameDecoder {
         let n =
             usize::try_from(frames).map_err(|_| Error::too_large(format!("{frames} frames")))?;
         let single = self.spf.iter().all(|&k| k == 1);
-        // Samples of one frame of each signal lie at a fixed byte position in the frame.
-        let split_fixed =
-            |width: usize, read: fn(&[u8]) -> i32, outputs: &mut [Option<&mut Vec<i32>>]| {
-                let frame_bytes = width * self.frame_len;
-                let data = data.get(..n * frame_bytes).unwrap_or_default();
-                for (k, out) in outputs.iter_mut().enumerate() {
-                    let Some(out) = out else { continue };
-                    let at = k * width;
-                    out.extend(
-                        data.chunks_exact(frame_bytes)
-                            .map(|f| read(&f[at..at + width])),
-                    );
-                }
-            };
+        // Each signal's sample lies at a fixed byte position in the frame. The value read
+        // before the sentinel becomes MISSING is the value stored.
+        let split_fixed = |width: usize,
+                           sentinel: i32,
+                           read: fn(&[u8]) -> i32,
+                           outputs: &mut [Option<SignalOutput<'_>>]| {
+            let frame_bytes = width * self.frame_len;
+            let data = data.get(..n * frame_bytes).unwrap_or_default();
+            for (k, out) in outputs.iter_mut().enumerate() {
+                let Some(out) = out else { continue };
+                let at = k * width;
+                let mut sum = *out.sum;
+                out.samples.extend(data.chunks_exact(frame_bytes).map(|f| {
+                    let v = read(&f[at..at + width]);
+                    sum = sum.wrapping_add(v);
+                    sentinel_to_missing(v, sentinel)
+                }));
+                *out.sum = sum;
+            }
+        };
         match self.format {
             SignalFormat::Fmt212 if single && self.frame_len == 2 => {
                 if let [a, b] = outputs {
-                    split_212_pair(data, n, a.as_deref_mut(), b.as_deref_mut());
+                    split_212_pair(data, n, a.as_mut(), b.as_mut());
                 }
             }
-            SignalFormat::Fmt16 if single => split_fixed(2, read_16, outputs),
-            SignalFormat::Fmt61 if single => split_fixed(2, read_61, outputs),
-            SignalFormat::Fmt160 if single => split_fixed(2, read_160, outputs),
-            SignalFormat::Fmt80 if single => split_fixed(1, read_80, outputs),
-            SignalFormat::Fmt24 if single => split_fixed(3, read_24, outputs),
-            SignalFormat::Fmt32 if single => split_fixed(4, read_32, outputs),
+            SignalFormat::Fmt16 if single => split_fixed(2, -(1 << 15), read_16, outputs),
+            SignalFormat::Fmt61 if single => split_fixed(2, -(1 << 15), read_61, outputs),
+            SignalFormat::Fmt160 if single => split_fixed(2, -(1 << 15), read_160, outputs),
+            SignalFormat::Fmt80 if single => split_fixed(1, -(1 << 7), read_80, outputs),
+            SignalFormat::Fmt24 if single => split_fixed(3, -(1 << 23), read_24, outputs),
+            SignalFormat::Fmt32 if single => split_fixed(4, i32::MIN, read_32, outputs),
             _ => {
                 let frame_len = self.frame_len;
-                let spf = &self.spf;
-                let mut positions = Vec::with_capacity(spf.len());
+                let invalid = self.format.invalid_value();
+                let add =
+                    |sum: i32, &v: &i32| sum.wrapping_add(if v == MISSING { invalid } else { v });
+                let mut positions = Vec::with_capacity(self.spf.len());
                 let mut at = 0usize;
-                for &k in spf {
+                for &k in &self.spf {
                     positions.push((at, k as usize));
                     at += k as usize;
                 }
                 let decoded = self.decode_counted(data, frames, scratch)?;
                 for (out, &(at, k)) in outputs.iter_mut().zip(&positions) {
                     let Some(out) = out else { continue };
+                    let before = out.samples.len();
                     if frame_len == 1 {
-                        out.extend_from_slice(decoded);
+                        out.samples.extend_from_slice(decoded);
                     } else if k == 1 {
-                        out.extend(decoded.chunks_exact(frame_len).map(|f| f[at]));
+                        out.samples
+                            .extend(decoded.chunks_exact(frame_len).map(|f| f[at]));
                     } else {
                         for f in decoded.chunks_exact(frame_len) {
-                            out.extend_from_slice(&f[at..at + k]);
+                            out.samples.extend_from_slice(&f[at..at + k]);
                         }
                     }
+                    let added = out.samples.get(before..).unwrap_or_default();
+                    *out.sum = added.iter().fold(*out.sum, add);
                 }
                 // `decode_counted` has counted the frames.
                 return Ok(frames);
@@ -480,43 +503,45 @@ impl FrameDecoder {
     }
 }
 
+/// The value stored in format 16 (the raw sample, sentinel included).
 #[inline(always)]
 fn read_16(b: &[u8]) -> i32 {
-    sentinel_to_missing(i32::from(i16::from_le_bytes([b[0], b[1]])), -(1 << 15))
+    i32::from(i16::from_le_bytes([b[0], b[1]]))
 }
 
 #[inline(always)]
 fn read_61(b: &[u8]) -> i32 {
-    sentinel_to_missing(i32::from(i16::from_be_bytes([b[0], b[1]])), -(1 << 15))
+    i32::from(i16::from_be_bytes([b[0], b[1]]))
 }
 
 #[inline(always)]
 fn read_160(b: &[u8]) -> i32 {
-    sentinel_to_missing(
-        i32::from(u16::from_le_bytes([b[0], b[1]])) - (1 << 15),
-        -(1 << 15),
-    )
+    i32::from(u16::from_le_bytes([b[0], b[1]])) - (1 << 15)
 }
 
 #[inline(always)]
 fn read_80(b: &[u8]) -> i32 {
-    sentinel_to_missing(i32::from(b[0]) - (1 << 7), -(1 << 7))
+    i32::from(b[0]) - (1 << 7)
 }
 
 #[inline(always)]
 fn read_24(b: &[u8]) -> i32 {
-    sentinel_to_missing(i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8, -(1 << 23))
+    i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8
 }
 
 #[inline(always)]
 fn read_32(b: &[u8]) -> i32 {
-    // The sentinel −2^31 is MISSING itself.
     i32::from_le_bytes([b[0], b[1], b[2], b[3]])
 }
 
 /// Format 212 with two signals of one sample per frame (every 3-byte group is one frame, the
 /// MIT-BIH layout): the first sample of `frames` groups goes to `a`, the second to `b`.
-fn split_212_pair(data: &[u8], frames: usize, a: Option<&mut Vec<i32>>, b: Option<&mut Vec<i32>>) {
+fn split_212_pair(
+    data: &[u8],
+    frames: usize,
+    a: Option<&mut SignalOutput<'_>>,
+    b: Option<&mut SignalOutput<'_>>,
+) {
     const SENTINEL: i32 = -(1 << 11);
     // Groups per block: gathering a block's groups into words first lets the compiler vectorize
     // the unpacking, and each vector is extended a block at a time.
@@ -528,16 +553,22 @@ fn split_212_pair(data: &[u8], frames: usize, a: Option<&mut Vec<i32>>, b: Optio
         let n = gather_212(block, &mut words);
         let words = &words[..n];
         if let Some(a) = a.as_deref_mut() {
-            a.extend(
-                words
-                    .iter()
-                    .map(|&w| sentinel_to_missing(sign_extend::<12>(w), SENTINEL)),
-            );
+            let mut sum = *a.sum;
+            a.samples.extend(words.iter().map(|&w| {
+                let v = sign_extend::<12>(w);
+                sum = sum.wrapping_add(v);
+                sentinel_to_missing(v, SENTINEL)
+            }));
+            *a.sum = sum;
         }
         if let Some(b) = b.as_deref_mut() {
-            b.extend(words.iter().map(|&w| {
-                sentinel_to_missing(sign_extend::<12>(((w >> 4) & 0xf00) | (w >> 16)), SENTINEL)
+            let mut sum = *b.sum;
+            b.samples.extend(words.iter().map(|&w| {
+                let v = sign_extend::<12>(((w >> 4) & 0xf00) | (w >> 16));
+                sum = sum.wrapping_add(v);
+                sentinel_to_missing(v, SENTINEL)
             }));
+            *b.sum = sum;
         }
     }
 }

@@ -37,7 +37,7 @@
 //! layout header's gain instead. When gains and baselines agree (the usual case, and the only
 //! one wfdb-python reads digitally) the digital samples equal wfdb-python's exactly.
 
-use super::format::{self, FrameDecoder, SignalFormat};
+use super::format::{self, FrameDecoder, SignalFormat, SignalOutput};
 use super::header::{parse_header, Header, SignalSpec};
 use crate::error::MAX_TOTAL_SAMPLES;
 use crate::{Error, Recording, Result, ResultExt, Signal, MISSING};
@@ -657,31 +657,21 @@ fn load(
         let inside = columns.iter().all(|c| c.out_lo <= first && end <= c.out_hi)
             && sum_to.is_none_or(|t| end <= t);
         let m = if inside {
-            // Every column takes every frame of the chunk: decode straight into the columns.
-            let before: Vec<usize> = columns.iter().map(|c| c.samples.len()).collect();
-            let mut outputs: Vec<Option<&mut Vec<i32>>> =
+            // Every column takes every frame of the chunk (and adds them to its checksum when
+            // checksums are verified): decode straight into the columns.
+            let mut outputs: Vec<Option<SignalOutput>> =
                 (0..g.signals.len()).map(|_| None).collect();
             for c in columns.iter_mut() {
                 if let Some(o) = outputs.get_mut(c.index_in_file) {
-                    *o = Some(&mut c.samples);
+                    *o = Some(SignalOutput {
+                        samples: &mut c.samples,
+                        sum: &mut c.sum,
+                    });
                 }
             }
-            let m = decoder
+            decoder
                 .decode_split(data, n, &mut outputs, &mut scratch.frames)
-                .in_file(&g.path)?;
-            if sum_to.is_some() {
-                let add =
-                    |sum: i32, &v: &i32| sum.wrapping_add(if v == MISSING { invalid } else { v });
-                for (c, &b) in columns.iter_mut().zip(&before) {
-                    c.sum = c
-                        .samples
-                        .get(b..)
-                        .unwrap_or_default()
-                        .iter()
-                        .fold(c.sum, add);
-                }
-            }
-            m
+                .in_file(&g.path)?
         } else {
             let frames = decoder
                 .decode_frames(data, n, &mut scratch.frames)
