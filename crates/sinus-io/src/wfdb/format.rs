@@ -663,12 +663,10 @@ fn decode_212(data: &[u8], out: &mut [i32]) {
     let body_bytes = data.get(..pairs * 3).unwrap_or_default();
     let mut out_blocks = body.chunks_exact_mut(2 * BLOCK);
     let mut data_blocks = body_bytes.chunks_exact(3 * BLOCK);
+    let mut words = [0u32; BLOCK];
     for (o, d) in (&mut out_blocks).zip(&mut data_blocks) {
-        let mut words = [0u32; BLOCK];
-        for (w, g) in words.iter_mut().zip(d.chunks_exact(3)) {
-            *w = u32::from_le_bytes([g[0], g[1], g[2], 0]);
-        }
-        for (o, &w) in o.chunks_exact_mut(2).zip(&words) {
+        let n = gather_212(d, &mut words);
+        for (o, &w) in o.chunks_exact_mut(2).zip(&words[..n]) {
             let (s0, s1) = unpack_212(w);
             o[0] = sentinel_to_missing(s0, SENTINEL);
             o[1] = sentinel_to_missing(s1, SENTINEL);
