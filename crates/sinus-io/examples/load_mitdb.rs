@@ -2,20 +2,26 @@
 //! `bench/io.py`, which runs wfdb-python on the same files in the same run).
 //!
 //! Usage: `cargo run --release -p sinus-io --example load_mitdb -- [DB_DIR] [REPEATS] [THREADS]
-//! [MODES]` (MODES: comma-separated, default `fresh,reuse,threads`)
+//! [MODES]` (MODES: comma-separated, default `fresh,reuse,threads,threads-reuse`)
 //!
 //! Prints one JSON line per way of loading: best and median wall time of a full pass (all 48
-//! records: header, signals, checksums, `.atr` annotations), bytes and samples read.
+//! records: header, signals, checksums, `.atr` annotations), the process's CPU time per pass
+//! (all threads, user + system; unlike wall time it does not grow when other programs share
+//! the cores), the wall time of the first pass, bytes and samples read.
 //! - `fresh`: one thread, `read_record` + `read_annotations` per record, every record kept
 //!   until the end of the pass (what a one-off call costs: fresh memory for the samples);
 //! - `reuse`: one thread, a [`RecordReader`] that gets each record back once it is counted
 //!   (what a data loader that processes records one at a time does);
 //! - `threads`: `read_records` over THREADS threads (default: all cores), annotations read on
-//!   as many threads, every record kept.
+//!   as many threads, every record kept;
+//! - `threads-reuse`: `map_records` over THREADS threads, each record counted (and its
+//!   annotations read) on its thread, then its memory reused.
 
 use sinus_io::datasets::{find_mitdb, MITDB_RECORDS};
 use sinus_io::wfdb::annotation::{read_annotations, AnnotationSet};
-use sinus_io::wfdb::record::{read_record, read_records, ReadOptions, RecordReader, WfdbRecord};
+use sinus_io::wfdb::record::{
+    map_records, read_record, read_records, ReadOptions, RecordReader, WfdbRecord,
+};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -105,6 +111,44 @@ fn pass_threads(db: &Path, threads: usize) -> Counts {
     }
 }
 
+fn pass_threads_reuse(db: &Path, threads: usize) -> Counts {
+    let paths: Vec<PathBuf> = MITDB_RECORDS.iter().map(|r| db.join(r)).collect();
+    let counts = map_records(&paths, &ReadOptions::default(), threads, |i, r| {
+        let r = r.as_ref().unwrap_or_else(|e| fail(e));
+        let a = annotations(db, MITDB_RECORDS[i], r.recording.frame_frequency);
+        Counts {
+            samples: samples_of(r),
+            annotations: a.annotations.len(),
+        }
+    });
+    Counts {
+        samples: counts.iter().map(|c| c.samples).sum(),
+        annotations: counts.iter().map(|c| c.annotations).sum(),
+    }
+}
+
+/// CPU time (user + system) of this process so far, threads included, in seconds; 0 where
+/// `/proc` is missing.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |k: usize| {
+        fields
+            .get(k)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Linux reports these in USER_HZ, 100 per second on every architecture.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let db = args
@@ -120,7 +164,7 @@ fn main() {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let wanted_modes = args
         .next()
-        .unwrap_or_else(|| "fresh,reuse,threads".to_string());
+        .unwrap_or_else(|| "fresh,reuse,threads,threads-reuse".to_string());
     let mut bytes = 0u64;
     for rec in MITDB_RECORDS {
         for ext in ["hea", "dat", "atr"] {
@@ -135,14 +179,23 @@ fn main() {
         ("fresh", 1, Box::new(|| pass_fresh(&db))),
         ("reuse", 1, Box::new(|| pass_reuse(&db, &mut reader))),
         ("threads", threads, Box::new(|| pass_threads(&db, threads))),
+        (
+            "threads-reuse",
+            threads,
+            Box::new(|| pass_threads_reuse(&db, threads)),
+        ),
     ];
     for (mode, n_threads, mut pass) in modes {
         if !wanted_modes.split(',').any(|m| m == mode) {
             continue;
         }
-        // One untimed pass first: the files in the page cache, a reader's buffers grown.
+        // One pass first, reported apart: it brings the files into the page cache and grows a
+        // reader's buffers.
+        let start = Instant::now();
         let counts = pass();
+        let first = start.elapsed().as_secs_f64();
         let mut times = Vec::with_capacity(repeats);
+        let cpu_start = cpu_seconds();
         for _ in 0..repeats {
             let start = Instant::now();
             let c = pass();
@@ -151,9 +204,10 @@ fn main() {
                 fail("passes read different amounts");
             }
         }
+        let cpu = (cpu_seconds() - cpu_start) / repeats as f64;
         times.sort_by(f64::total_cmp);
         println!(
-            "{{\"tool\":\"sinus\",\"mode\":\"{mode}\",\"threads\":{n_threads},\"best_s\":{},\"median_s\":{},\"bytes\":{bytes},\"samples\":{},\"annotations\":{},\"repeats\":{repeats}}}",
+            "{{\"tool\":\"sinus\",\"mode\":\"{mode}\",\"threads\":{n_threads},\"best_s\":{},\"median_s\":{},\"cpu_s\":{cpu},\"first_s\":{first},\"bytes\":{bytes},\"samples\":{},\"annotations\":{},\"repeats\":{repeats}}}",
             times[0],
             times[times.len() / 2],
             counts.samples,

@@ -800,6 +800,7 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    #[inline]
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
         match end {
@@ -817,6 +818,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// The next word; the file must not end here, since only the word 0 may end it.
+    #[inline]
     fn word(&mut self) -> Result<u16> {
         if self.pos == self.bytes.len() {
             return Err(
@@ -849,7 +851,9 @@ fn data_of(word: u16) -> u16 {
 /// the end-of-file word.
 fn decode_raw(bytes: &[u8]) -> Result<(Vec<Annotation>, &[u8])> {
     let mut cur = Cursor { bytes, pos: 0 };
-    let mut annotations = Vec::new();
+    // Every annotation takes at least one 2-byte word, so this is an upper bound (and usually
+    // close: most annotations are one word); `bytes` is at most MAX_ANNOTATION_FILE_BYTES long.
+    let mut annotations = Vec::with_capacity(bytes.len() / 2);
     let mut time: i64 = 0;
     let mut chan: u8 = 0;
     let mut num: i8 = 0;

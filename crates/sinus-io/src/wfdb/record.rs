@@ -162,61 +162,93 @@ impl RecordReader {
 
 /// Read many records, spreading them over `threads` threads (0 = as many as the machine has
 /// cores; never more than there are records). Returns one result per path, in the order of
-/// `paths`; each is what [`read_record_with`] gives for it. Each thread reads with its own
-/// [`RecordReader`], so the records' sample memory is fresh (the caller keeps every record).
-/// If the system refuses to start a thread, the remaining threads (at least the calling one)
-/// do its share.
+/// `paths`; each is what [`read_record_with`] gives for it. The caller gets every record, so
+/// their samples are in fresh memory; to process records one at a time with reused buffers, use
+/// [`map_records`]. If the system refuses to start a thread, the others (at least the calling
+/// one) do its share.
 pub fn read_records<P: AsRef<Path> + Sync>(
     paths: &[P],
     options: &ReadOptions,
     threads: usize,
 ) -> Vec<Result<WfdbRecord>> {
+    run_parallel(paths.len(), threads, |reader, i| {
+        reader.read_with(&paths[i], options)
+    })
+}
+
+/// Read many records on `threads` threads (as [`read_records`]) and hand each to `f` with its
+/// index in `paths`, keeping none: once `f` returns, the record's memory is reused for the next
+/// record of the same thread (each thread has its own [`RecordReader`]), so memory stays at
+/// about one record per thread and the samples are written into memory already mapped. Returns
+/// `f`'s results in the order of `paths`. A panic in `f` is passed on to the caller.
+///
+/// ```no_run
+/// use sinus_io::wfdb::record::{map_records, ReadOptions};
+/// let paths = ["mitdb/100", "mitdb/101"];
+/// let lengths = map_records(&paths, &ReadOptions::default(), 0, |_, record| {
+///     record.as_ref().map(|r| r.recording.frames).unwrap_or(0)
+/// });
+/// ```
+pub fn map_records<P, T, F>(paths: &[P], options: &ReadOptions, threads: usize, f: F) -> Vec<T>
+where
+    P: AsRef<Path> + Sync,
+    T: Send,
+    F: Fn(usize, &Result<WfdbRecord>) -> T + Sync,
+{
+    run_parallel(paths.len(), threads, |reader, i| {
+        let record = reader.read_with(&paths[i], options);
+        let out = f(i, &record);
+        if let Ok(record) = record {
+            reader.recycle(record);
+        }
+        out
+    })
+}
+
+/// Runs `work(reader, i)` for every `i < n` on up to `threads` threads (0 = one per core), each
+/// thread with its own [`RecordReader`]; returns the results in index order. Each thread takes
+/// the next index not yet taken, so uneven work balances itself. The calling thread works too,
+/// so a refused thread start only slows things down.
+fn run_parallel<T, W>(n: usize, threads: usize, work: W) -> Vec<T>
+where
+    T: Send,
+    W: Fn(&mut RecordReader, usize) -> T + Sync,
+{
     let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, |t| t.get())
     } else {
         threads
     }
-    .clamp(1, paths.len().max(1));
+    .clamp(1, n.max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
-    // Each worker takes the next unread path until none is left, so uneven record sizes
-    // balance themselves.
-    let work = || {
+    let worker = || {
         let mut reader = RecordReader::new();
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(path) = paths.get(i) else { break };
-            done.push((i, reader.read_with(path, options)));
+            if i >= n {
+                break;
+            }
+            done.push((i, work(&mut reader, i)));
         }
         done
     };
-    let mut results: Vec<Option<Result<WfdbRecord>>> = (0..paths.len()).map(|_| None).collect();
-    std::thread::scope(|scope| {
+    let mut all = std::thread::scope(|scope| {
         let handles: Vec<_> = (1..threads)
-            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, worker).ok())
             .collect();
-        let mut all = work();
+        let mut all = worker();
         for h in handles {
-            // Reading does not panic; should a worker die anyway, its paths get the error below.
-            if let Ok(done) = h.join() {
-                all.extend(done);
+            match h.join() {
+                Ok(done) => all.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        for (i, r) in all {
-            if let Some(slot) = results.get_mut(i) {
-                *slot = Some(r);
-            }
-        }
+        all
     });
-    results
-        .into_iter()
-        .zip(paths)
-        .map(|(r, p)| {
-            r.unwrap_or_else(|| {
-                Err(Error::invalid("the thread reading this record failed").in_file(header_path(p)))
-            })
-        })
-        .collect()
+    // Every index was taken exactly once.
+    all.sort_unstable_by_key(|&(i, _)| i);
+    all.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Buffers reused from one read to the next.
