@@ -1783,4 +1783,161 @@ mod tests {
         let e = decode(Flac516, b"fLaC", &[1; 9], &[], None).unwrap_err();
         assert!(matches!(e.kind, ErrorKind::Malformed(_)), "{e}");
     }
+
+    /// Samples for every non-FLAC format and a layout: a ramp with some MISSING (none for
+    /// format 8, whose successive differences stay within 8 bits).
+    fn layout_samples(f: SignalFormat, spf: &[u32], frames: usize) -> Vec<i32> {
+        let frame_len: usize = spf.iter().map(|&n| n as usize).sum();
+        let (lo, hi) = f.valid_range();
+        (0..frames * frame_len)
+            .map(|i| {
+                if f == Fmt8 {
+                    // Differences between successive samples of a signal stay below 128.
+                    ((i / frame_len) % 50) as i32 * 2 - 50
+                } else if i % 97 == 13 {
+                    M
+                } else {
+                    let span = (i64::from(hi) - i64::from(lo)).min(1 << 20);
+                    (i64::from(lo) + (i as i64 * 7919) % span) as i32
+                }
+            })
+            .collect()
+    }
+
+    const PIECE_LAYOUTS: [&[u32]; 6] = [&[1], &[1, 1], &[2, 1], &[1, 3, 2], &[1, 1, 1], &[3]];
+    const PIECE_FORMATS: [SignalFormat; 10] = [
+        Fmt8, Fmt16, Fmt24, Fmt32, Fmt61, Fmt80, Fmt160, Fmt212, Fmt310, Fmt311,
+    ];
+
+    #[test]
+    fn frame_decoder_pieces_match_decode() {
+        for f in PIECE_FORMATS {
+            for spf in PIECE_LAYOUTS {
+                let frame_len: usize = spf.iter().map(|&n| n as usize).sum();
+                let initial: Vec<i32> = (0..spf.len() as i32).map(|k| k - 50).collect();
+                // Frame counts that end on and off packing-group boundaries.
+                for frames in [0usize, 1, 2, 5, 17, 30] {
+                    let samples = layout_samples(f, spf, frames);
+                    let bytes = encode(f, &samples, spf, &initial).unwrap();
+                    let whole = decode(f, &bytes, spf, &initial, Some(frames as u64)).unwrap();
+                    assert_eq!(whole, samples, "{f:?} {spf:?} {frames}");
+                    for pieces_of in [1u64, 2, 3, 7] {
+                        let mut d = FrameDecoder::new(f, spf, &initial).unwrap();
+                        let piece = pieces_of * d.frame_step();
+                        let mut got = Vec::new();
+                        let (mut done, mut at) = (0u64, 0usize);
+                        let mut scratch = Vec::new();
+                        while done < frames as u64 {
+                            let n = piece.min(frames as u64 - done);
+                            let len = (d.bytes_for(n) as usize).min(bytes.len() - at);
+                            let out = d.decode_frames(&bytes[at..at + len], n, &mut scratch);
+                            let out = out.unwrap();
+                            assert_eq!(out.len() as u64, n * frame_len as u64);
+                            got.extend_from_slice(out);
+                            done += n;
+                            at += len;
+                        }
+                        assert_eq!(got, samples, "{f:?} {spf:?} {frames} pieces of {piece}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decode_split_matches_decode_and_sums_stored_values() {
+        for f in PIECE_FORMATS {
+            for spf in PIECE_LAYOUTS {
+                let frame_len: usize = spf.iter().map(|&n| n as usize).sum();
+                let initial: Vec<i32> = (0..spf.len() as i32).map(|k| 3 - k).collect();
+                let frames = 301;
+                let samples = layout_samples(f, spf, frames);
+                let bytes = encode(f, &samples, spf, &initial).unwrap();
+                // Each signal's samples, and their checksum sums (MISSING stored as the sentinel).
+                let mut want: Vec<Vec<i32>> = vec![Vec::new(); spf.len()];
+                for frame in samples.chunks(frame_len) {
+                    let mut at = 0;
+                    for (k, &n) in spf.iter().enumerate() {
+                        want[k].extend_from_slice(&frame[at..at + n as usize]);
+                        at += n as usize;
+                    }
+                }
+                let stored = |v: &i32| if *v == M { f.invalid_value() } else { *v };
+                let want_sums: Vec<i32> = want
+                    .iter()
+                    .map(|s| s.iter().map(stored).fold(0i32, i32::wrapping_add))
+                    .collect();
+                // Small pieces, and one piece for the whole file; skipping each signal in turn.
+                for (skip, pieces_of) in (0..spf.len()).flat_map(|k| [(k, 4), (k, 1000)]) {
+                    let mut d = FrameDecoder::new(f, spf, &initial).unwrap();
+                    let piece = pieces_of * d.frame_step();
+                    let mut got: Vec<Vec<i32>> = vec![Vec::new(); spf.len()];
+                    let mut sums = vec![0i32; spf.len()];
+                    let mut scratch = Vec::new();
+                    let (mut done, mut at) = (0u64, 0usize);
+                    while done < frames as u64 {
+                        let n = piece.min(frames as u64 - done);
+                        let len = (d.bytes_for(n) as usize).min(bytes.len() - at);
+                        let mut outputs: Vec<Option<SignalOutput>> = got
+                            .iter_mut()
+                            .zip(sums.iter_mut())
+                            .enumerate()
+                            .map(|(k, (samples, sum))| {
+                                (k != skip).then_some(SignalOutput { samples, sum })
+                            })
+                            .collect();
+                        let m = d
+                            .decode_split(&bytes[at..at + len], n, &mut outputs, &mut scratch)
+                            .unwrap();
+                        assert_eq!(m, n);
+                        done += n;
+                        at += len;
+                    }
+                    for k in 0..spf.len() {
+                        if k == skip {
+                            assert!(got[k].is_empty());
+                            continue;
+                        }
+                        assert_eq!(got[k], want[k], "{f:?} {spf:?} signal {k}");
+                        assert_eq!(sums[k], want_sums[k], "{f:?} {spf:?} signal {k}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn frame_decoder_errors() {
+        let e = FrameDecoder::new(Flac516, &[1], &[]).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Unsupported(_)), "{e}");
+        let e = FrameDecoder::new(Fmt8, &[1, 1], &[0]).unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{e}");
+        assert!(FrameDecoder::new(Fmt16, &[], &[]).is_err());
+        let mut d = FrameDecoder::new(Fmt16, &[1, 1], &[]).unwrap();
+        let (mut a, mut sum) = (Vec::new(), 0);
+        let mut one = [Some(SignalOutput {
+            samples: &mut a,
+            sum: &mut sum,
+        })];
+        let e = d
+            .decode_split(&[0; 8], 2, &mut one, &mut Vec::new())
+            .unwrap_err();
+        assert!(matches!(e.kind, ErrorKind::Invalid(_)), "{e}");
+        // Format 8 errors name the frame counted from the first piece.
+        let mut d = FrameDecoder::new(Fmt8, &[1], &[i32::MAX - 300]).unwrap();
+        let mut scratch = Vec::new();
+        d.decode_frames(&[0x7F, 0x7F], 2, &mut scratch).unwrap();
+        let e = d.decode_frames(&[0, 0x7F, 0x7F], 3, &mut scratch).unwrap_err();
+        assert!(e.to_string().contains("at frame 3"), "{e}");
+        let whole = decode(Fmt8, &[0x7F, 0x7F, 0, 0x7F, 0x7F], &[1], &[i32::MAX - 300], None);
+        assert!(whole.unwrap_err().to_string().contains("at frame 3"));
+        // Bytes holding fewer frames than asked give what they hold.
+        let mut d = FrameDecoder::new(Fmt212, &[1, 1], &[]).unwrap();
+        assert_eq!(d.decode_frames(&[1, 0, 0, 2, 0], 5, &mut scratch).unwrap(), [1, 0]);
+        assert_eq!(d.frame_step(), 1);
+        assert_eq!(FrameDecoder::new(Fmt212, &[1], &[]).unwrap().frame_step(), 2);
+        assert_eq!(FrameDecoder::new(Fmt310, &[2], &[]).unwrap().frame_step(), 3);
+        assert_eq!(FrameDecoder::new(Fmt311, &[1, 2], &[]).unwrap().frame_step(), 1);
+        assert_eq!(FrameDecoder::new(Fmt311, &[1], &[]).unwrap().bytes_for(4), 8);
+    }
 }
