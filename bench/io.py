@@ -2,9 +2,10 @@
 """I/O benchmark: load all 48 MIT-BIH records (signals + .atr) with Sinus and with wfdb-python,
 in the same run, and print a Markdown table with MB/s, samples/s and the ratio.
 
-Sinus is timed four ways (see crates/sinus-io/examples/load_mitdb.rs): one thread with fresh
-memory for every record (all records kept), one thread reusing its buffers (RecordReader), and
-the same two on N threads (read_records / map_records). wfdb-python runs its usual loop:
+Sinus is timed five ways (see crates/sinus-io/examples/load_mitdb.rs): one thread with fresh
+memory for every record (all records kept), one thread with wfdb-python's loop (read_record per
+record, dropped before the next), one thread reusing its buffers (RecordReader), and N threads
+with fresh memory (read_records) or reused buffers (map_records). wfdb-python runs its usual loop:
 rdrecord(physical=False) + rdann per record, each record dropped before the next.
 
 "time" is the best wall time of a pass; "CPU/pass" is the process's CPU time per pass (all
@@ -61,6 +62,7 @@ def time_wfdb_python(db, repeats):
 
 MEMORY = {
     "fresh": "fresh, all records kept",
+    "fresh-drop": "fresh per record (dropped after use)",
     "reuse": "reused (RecordReader)",
     "threads": "fresh, all records kept",
     "threads-reuse": "reused per thread (map_records)",

@@ -2,7 +2,7 @@
 //! `bench/io.py`, which runs wfdb-python on the same files in the same run).
 //!
 //! Usage: `cargo run --release -p sinus-io --example load_mitdb -- [DB_DIR] [REPEATS] [THREADS]
-//! [MODES]` (MODES: comma-separated, default `fresh,reuse,threads,threads-reuse`)
+//! [MODES]` (MODES: comma-separated, default `fresh,fresh-drop,reuse,threads,threads-reuse`)
 //!
 //! Prints one JSON line per way of loading: best and median wall time of a full pass (all 48
 //! records: header, signals, checksums, `.atr` annotations), the process's CPU time per pass
@@ -10,6 +10,9 @@
 //! the cores), the wall time of the first pass, bytes and samples read.
 //! - `fresh`: one thread, `read_record` + `read_annotations` per record, every record kept
 //!   until the end of the pass (what a one-off call costs: fresh memory for the samples);
+//! - `fresh-drop`: one thread, `read_record` + `read_annotations` per record, each record
+//!   dropped before the next (the same loop as wfdb-python's; the allocator recycles the
+//!   memory);
 //! - `reuse`: one thread, a [`RecordReader`] that gets each record back once it is counted
 //!   (what a data loader that processes records one at a time does);
 //! - `threads`: `read_records` over THREADS threads (default: all cores), annotations read on
@@ -58,6 +61,17 @@ fn pass_fresh(db: &Path) -> Counts {
         c.samples += samples_of(&r);
         c.annotations += a.annotations.len();
         kept.push((r, a));
+    }
+    c
+}
+
+fn pass_fresh_drop(db: &Path) -> Counts {
+    let mut c = Counts::default();
+    for rec in MITDB_RECORDS {
+        let r = read_record(db.join(rec)).unwrap_or_else(|e| fail(e));
+        let a = annotations(db, rec, r.recording.frame_frequency);
+        c.samples += samples_of(&r);
+        c.annotations += a.annotations.len();
     }
     c
 }
@@ -164,7 +178,7 @@ fn main() {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let wanted_modes = args
         .next()
-        .unwrap_or_else(|| "fresh,reuse,threads,threads-reuse".to_string());
+        .unwrap_or_else(|| "fresh,fresh-drop,reuse,threads,threads-reuse".to_string());
     let mut bytes = 0u64;
     for rec in MITDB_RECORDS {
         for ext in ["hea", "dat", "atr"] {
@@ -177,6 +191,7 @@ fn main() {
     type Pass<'a> = Box<dyn FnMut() -> Counts + 'a>;
     let modes: Vec<(&str, usize, Pass)> = vec![
         ("fresh", 1, Box::new(|| pass_fresh(&db))),
+        ("fresh-drop", 1, Box::new(|| pass_fresh_drop(&db))),
         ("reuse", 1, Box::new(|| pass_reuse(&db, &mut reader))),
         ("threads", threads, Box::new(|| pass_threads(&db, threads))),
         (

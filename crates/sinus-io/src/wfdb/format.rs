@@ -1927,17 +1927,42 @@ mod tests {
         let mut d = FrameDecoder::new(Fmt8, &[1], &[i32::MAX - 300]).unwrap();
         let mut scratch = Vec::new();
         d.decode_frames(&[0x7F, 0x7F], 2, &mut scratch).unwrap();
-        let e = d.decode_frames(&[0, 0x7F, 0x7F], 3, &mut scratch).unwrap_err();
+        let e = d
+            .decode_frames(&[0, 0x7F, 0x7F], 3, &mut scratch)
+            .unwrap_err();
         assert!(e.to_string().contains("at frame 3"), "{e}");
-        let whole = decode(Fmt8, &[0x7F, 0x7F, 0, 0x7F, 0x7F], &[1], &[i32::MAX - 300], None);
+        let whole = decode(
+            Fmt8,
+            &[0x7F, 0x7F, 0, 0x7F, 0x7F],
+            &[1],
+            &[i32::MAX - 300],
+            None,
+        );
         assert!(whole.unwrap_err().to_string().contains("at frame 3"));
         // Bytes holding fewer frames than asked give what they hold.
         let mut d = FrameDecoder::new(Fmt212, &[1, 1], &[]).unwrap();
-        assert_eq!(d.decode_frames(&[1, 0, 0, 2, 0], 5, &mut scratch).unwrap(), [1, 0]);
+        assert_eq!(
+            d.decode_frames(&[1, 0, 0, 2, 0], 5, &mut scratch).unwrap(),
+            [1, 0]
+        );
         assert_eq!(d.frame_step(), 1);
-        assert_eq!(FrameDecoder::new(Fmt212, &[1], &[]).unwrap().frame_step(), 2);
-        assert_eq!(FrameDecoder::new(Fmt310, &[2], &[]).unwrap().frame_step(), 3);
-        assert_eq!(FrameDecoder::new(Fmt311, &[1, 2], &[]).unwrap().frame_step(), 1);
-        assert_eq!(FrameDecoder::new(Fmt311, &[1], &[]).unwrap().bytes_for(4), 8);
+        assert_eq!(
+            FrameDecoder::new(Fmt212, &[1], &[]).unwrap().frame_step(),
+            2
+        );
+        assert_eq!(
+            FrameDecoder::new(Fmt310, &[2], &[]).unwrap().frame_step(),
+            3
+        );
+        assert_eq!(
+            FrameDecoder::new(Fmt311, &[1, 2], &[])
+                .unwrap()
+                .frame_step(),
+            1
+        );
+        assert_eq!(
+            FrameDecoder::new(Fmt311, &[1], &[]).unwrap().bytes_for(4),
+            8
+        );
     }
 }
