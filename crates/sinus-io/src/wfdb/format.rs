@@ -6,6 +6,9 @@
 //!   frame, `spf[0]` samples of the file's first signal, then `spf[1]` of the second, ...;
 //!   invalid-sample sentinels become [`crate::MISSING`]; only complete frames are returned.
 //! - `encode(format, samples, spf, initial)` is the inverse (MISSING -> sentinel).
+//! - `FrameDecoder` decodes a non-FLAC file piece by piece (what the record reader uses, with a
+//!   reused read buffer), frame-ordered (`decode_frames`) or straight into one vector per signal
+//!   with its checksum sum (`decode_split`); the samples are those of `decode`.
 //!
 //! Format facts this module follows (from the WFDB signal-format specification and the behaviour
 //! of the WFDB C library's `getvec`/`putvec`):

@@ -19,6 +19,14 @@
 //! A mismatch is a warning in [`WfdbRecord::warnings`], or an error with
 //! [`ReadOptions::strict_checksums`].
 //!
+//! # Speed
+//! A signal file is read in chunks of about 100 KiB through a reused buffer and decoded
+//! straight into one vector per signal (the checksums summed on the way), so memory beyond the
+//! samples themselves stays small. When records are read one after another, most of the
+//! remaining time is the system's first touch of fresh sample memory: [`RecordReader`] reuses
+//! the memory of records given back to it, and [`map_records`] does so on several threads;
+//! [`read_records`] reads on several threads and keeps every record.
+//!
 //! # Multi-segment records
 //! The master header lists segments; `~` segments are gaps (all samples [`MISSING`]). If the
 //! first segment has length 0 it is the *layout* segment (variable layout): its header lists
