@@ -437,38 +437,18 @@ impl FrameDecoder {
         let n =
             usize::try_from(frames).map_err(|_| Error::too_large(format!("{frames} frames")))?;
         let single = self.spf.iter().all(|&k| k == 1);
-        // Each signal's sample lies at a fixed byte position in the frame. The value read
-        // before the sentinel becomes MISSING is the value stored.
-        let split_fixed = |width: usize,
-                           sentinel: i32,
-                           read: fn(&[u8]) -> i32,
-                           outputs: &mut [Option<SignalOutput<'_>>]| {
-            let frame_bytes = width * self.frame_len;
-            let data = data.get(..n * frame_bytes).unwrap_or_default();
-            for (k, out) in outputs.iter_mut().enumerate() {
-                let Some(out) = out else { continue };
-                let at = k * width;
-                let mut sum = *out.sum;
-                out.samples.extend(data.chunks_exact(frame_bytes).map(|f| {
-                    let v = read(&f[at..at + width]);
-                    sum = sum.wrapping_add(v);
-                    sentinel_to_missing(v, sentinel)
-                }));
-                *out.sum = sum;
-            }
-        };
         match self.format {
             SignalFormat::Fmt212 if single && self.frame_len == 2 => {
                 if let [a, b] = outputs {
                     split_212_pair(data, n, a.as_mut(), b.as_mut());
                 }
             }
-            SignalFormat::Fmt16 if single => split_fixed(2, -(1 << 15), read_16, outputs),
-            SignalFormat::Fmt61 if single => split_fixed(2, -(1 << 15), read_61, outputs),
-            SignalFormat::Fmt160 if single => split_fixed(2, -(1 << 15), read_160, outputs),
-            SignalFormat::Fmt80 if single => split_fixed(1, -(1 << 7), read_80, outputs),
-            SignalFormat::Fmt24 if single => split_fixed(3, -(1 << 23), read_24, outputs),
-            SignalFormat::Fmt32 if single => split_fixed(4, i32::MIN, read_32, outputs),
+            SignalFormat::Fmt16 if single => split_fixed(data, n, -(1 << 15), read_16, outputs),
+            SignalFormat::Fmt61 if single => split_fixed(data, n, -(1 << 15), read_61, outputs),
+            SignalFormat::Fmt160 if single => split_fixed(data, n, -(1 << 15), read_160, outputs),
+            SignalFormat::Fmt80 if single => split_fixed(data, n, -(1 << 7), read_80, outputs),
+            SignalFormat::Fmt24 if single => split_fixed(data, n, -(1 << 23), read_24, outputs),
+            SignalFormat::Fmt32 if single => split_fixed(data, n, i32::MIN, read_32, outputs),
             _ => {
                 let frame_len = self.frame_len;
                 let invalid = self.format.invalid_value();
@@ -506,35 +486,86 @@ impl FrameDecoder {
     }
 }
 
-/// The value stored in format 16 (the raw sample, sentinel included).
+/// Formats with `W` bytes per sample and one sample per frame of each of the file's signals
+/// (`outputs.len()` of them): signal `k`'s samples lie at byte `k × W` of each frame. `read`
+/// gives the value stored (the sentinel included, which is what the checksum adds).
 #[inline(always)]
-fn read_16(b: &[u8]) -> i32 {
-    i32::from(i16::from_le_bytes([b[0], b[1]]))
+fn split_fixed<const W: usize>(
+    data: &[u8],
+    frames: usize,
+    sentinel: i32,
+    read: impl Fn([u8; W]) -> i32 + Copy,
+    outputs: &mut [Option<SignalOutput<'_>>],
+) {
+    // A frame size known at compile time lets the compiler vectorize the strided loads.
+    match outputs.len() {
+        1 => split_fixed_frames::<W, 1>(data, frames, W, sentinel, read, outputs),
+        2 => split_fixed_frames::<W, 2>(data, frames, 2 * W, sentinel, read, outputs),
+        3 => split_fixed_frames::<W, 3>(data, frames, 3 * W, sentinel, read, outputs),
+        12 => split_fixed_frames::<W, 12>(data, frames, 12 * W, sentinel, read, outputs),
+        n => split_fixed_frames::<W, 0>(data, frames, n * W, sentinel, read, outputs),
+    }
+}
+
+/// [`split_fixed`] for frames of `N` signals (`N` = 0: any number, `frame_bytes` each).
+#[inline(always)]
+fn split_fixed_frames<const W: usize, const N: usize>(
+    data: &[u8],
+    frames: usize,
+    frame_bytes: usize,
+    sentinel: i32,
+    read: impl Fn([u8; W]) -> i32 + Copy,
+    outputs: &mut [Option<SignalOutput<'_>>],
+) {
+    let frame_bytes = if N == 0 { frame_bytes } else { N * W };
+    let data = data.get(..frames * frame_bytes).unwrap_or_default();
+    for (k, out) in outputs.iter_mut().enumerate() {
+        let Some(out) = out else { continue };
+        let at = k * W;
+        let before = out.samples.len();
+        // A `move` closure without state: the offset and sentinel stay in registers. The sum
+        // is a second pass over the samples just written (in cache).
+        out.samples
+            .extend(data.chunks_exact(frame_bytes).map(move |f| {
+                let mut b = [0u8; W];
+                b.copy_from_slice(&f[at..at + W]);
+                sentinel_to_missing(read(b), sentinel)
+            }));
+        let added = out.samples.get(before..).unwrap_or_default();
+        *out.sum = added.iter().fold(*out.sum, |sum, &v| {
+            sum.wrapping_add(if v == MISSING { sentinel } else { v })
+        });
+    }
 }
 
 #[inline(always)]
-fn read_61(b: &[u8]) -> i32 {
-    i32::from(i16::from_be_bytes([b[0], b[1]]))
+fn read_16(b: [u8; 2]) -> i32 {
+    i32::from(i16::from_le_bytes(b))
 }
 
 #[inline(always)]
-fn read_160(b: &[u8]) -> i32 {
-    i32::from(u16::from_le_bytes([b[0], b[1]])) - (1 << 15)
+fn read_61(b: [u8; 2]) -> i32 {
+    i32::from(i16::from_be_bytes(b))
 }
 
 #[inline(always)]
-fn read_80(b: &[u8]) -> i32 {
+fn read_160(b: [u8; 2]) -> i32 {
+    i32::from(u16::from_le_bytes(b)) - (1 << 15)
+}
+
+#[inline(always)]
+fn read_80(b: [u8; 1]) -> i32 {
     i32::from(b[0]) - (1 << 7)
 }
 
 #[inline(always)]
-fn read_24(b: &[u8]) -> i32 {
+fn read_24(b: [u8; 3]) -> i32 {
     i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8
 }
 
 #[inline(always)]
-fn read_32(b: &[u8]) -> i32 {
-    i32::from_le_bytes([b[0], b[1], b[2], b[3]])
+fn read_32(b: [u8; 4]) -> i32 {
+    i32::from_le_bytes(b)
 }
 
 /// Format 212 with two signals of one sample per frame (every 3-byte group is one frame, the
@@ -1807,7 +1838,16 @@ mod tests {
             .collect()
     }
 
-    const PIECE_LAYOUTS: [&[u32]; 6] = [&[1], &[1, 1], &[2, 1], &[1, 3, 2], &[1, 1, 1], &[3]];
+    const PIECE_LAYOUTS: [&[u32]; 8] = [
+        &[1],
+        &[1, 1],
+        &[2, 1],
+        &[1, 3, 2],
+        &[1, 1, 1],
+        &[3],
+        &[1; 4],
+        &[1; 12],
+    ];
     const PIECE_FORMATS: [SignalFormat; 10] = [
         Fmt8, Fmt16, Fmt24, Fmt32, Fmt61, Fmt80, Fmt160, Fmt212, Fmt310, Fmt311,
     ];
