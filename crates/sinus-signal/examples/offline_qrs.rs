@@ -1,7 +1,7 @@
 //! Tuning and evaluation harness of the offline QRS detector on MIT-BIH.
 //!
 //! Usage: `cargo run --release -p sinus-signal --example offline_qrs -- [DB_DIR] [--records 100,105]
-//! [--channel N] [--errors] [--whole-vf] [--dump DIR]`
+//! [--channel N] [--errors] [--whole-vf] [--dump DIR] [--set OPTION=VALUE]...`
 //!
 //! For each record: detect with [`detect_qrs_offline`] (default options, or one channel with
 //! `--channel`), compare with the reference beat annotations (`.atr`) by a simple one-to-one
@@ -11,7 +11,8 @@
 //! unmatched detections inside them are not counted (`--whole-vf` counts them as false
 //! positives instead); `!` (flutter wave) is not a beat. The whole record is scored (no
 //! learning period). `--errors` lists the sample of every FN and FP; `--dump DIR` writes each
-//! record's detections to `DIR/REC.det`, one sample per line.
+//! record's detections to `DIR/REC.det`, one sample per line, and the detection function to
+//! `DIR/REC.f32`; `--set` changes one field of [`OfflineQrsOptions`] (tuning).
 //!
 //! This matcher is a tuning aid; the official bxb-equivalent comparison lives in `sinus-eval`.
 
@@ -30,12 +31,7 @@ struct Counts {
 
 /// One-to-one matching within `w` samples: references in time order each take the nearest
 /// still-unmatched detection within the window. Returns counts and the unmatched samples.
-fn compare(
-    refs: &[i64],
-    dets: &[i64],
-    w: i64,
-    vf: &[(i64, i64)],
-) -> (Counts, Vec<i64>, Vec<i64>) {
+fn compare(refs: &[i64], dets: &[i64], w: i64, vf: &[(i64, i64)]) -> (Counts, Vec<i64>, Vec<i64>) {
     let mut used = vec![false; dets.len()];
     let mut fns = Vec::new();
     let mut tp = 0;
@@ -103,6 +99,27 @@ fn main() {
             "--errors" => errors = true,
             "--dump" => dump = args.next().map(PathBuf::from),
             "--whole-vf" => whole_vf = true,
+            "--set" => {
+                let kv = args.next().unwrap_or_default();
+                let (k, v) = kv.split_once('=').unwrap_or((&kv, ""));
+                let v: f64 = v.parse().unwrap_or(f64::NAN);
+                match k {
+                    "band_low_hz" => opts.band_low_hz = v,
+                    "band_high_hz" => opts.band_high_hz = v,
+                    "feature_window_s" => opts.feature_window_s = v,
+                    "min_rr_s" => opts.min_rr_s = v,
+                    "level_window_s" => opts.level_window_s = v,
+                    "strong_fraction" => opts.strong_fraction = v,
+                    "searchback_rr_factor" => opts.searchback_rr_factor = v,
+                    "searchback_fraction" => opts.searchback_fraction = v,
+                    "t_wave_window_s" => opts.t_wave_window_s = v,
+                    "t_wave_fraction" => opts.t_wave_fraction = v,
+                    _ => {
+                        eprintln!("error: unknown option {k}");
+                        std::process::exit(2)
+                    }
+                }
+            }
             _ => db = Some(PathBuf::from(a)),
         }
     }
@@ -112,12 +129,18 @@ fn main() {
             eprintln!("error: MIT-BIH not found; pass its directory or set SINUS_MITDB");
             std::process::exit(1)
         });
-    let (vfon, vfoff) = (code_from_symbol("[").unwrap(), code_from_symbol("]").unwrap());
+    let (vfon, vfoff) = (
+        code_from_symbol("[").unwrap(),
+        code_from_symbol("]").unwrap(),
+    );
     let flutter_wave = code_from_symbol("!").unwrap();
     let (mut tp, mut fn_, mut fp) = (0, 0, 0);
     let mut samples = 0u64;
     let mut detect_time = 0.0;
-    println!("{:>6} {:>6} {:>5} {:>5} {:>8} {:>8}", "record", "TP", "FN", "FP", "Se%", "+P%");
+    println!(
+        "{:>6} {:>6} {:>5} {:>5} {:>8} {:>8}",
+        "record", "TP", "FN", "FP", "Se%", "+P%"
+    );
     for rec in &records {
         let r = match read_record(db.join(rec)) {
             Ok(r) => r.recording,
@@ -167,7 +190,12 @@ fn main() {
             if let Err(e) = std::fs::write(d.join(format!("{rec}.det")), text) {
                 eprintln!("error: cannot write detections: {e}");
             }
-            let leads: Vec<Vec<f64>> = r.signals.iter().take(2).map(|s| s.physical_samples()).collect();
+            let leads: Vec<Vec<f64>> = r
+                .signals
+                .iter()
+                .take(2)
+                .map(|s| s.physical_samples())
+                .collect();
             if let Ok(f) = detection_function(&leads, r.frame_frequency, &opts) {
                 let bytes: Vec<u8> = f.iter().flat_map(|v| (*v as f32).to_le_bytes()).collect();
                 let _ = std::fs::write(d.join(format!("{rec}.f32")), bytes);

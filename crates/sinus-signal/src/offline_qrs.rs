@@ -91,7 +91,9 @@ fn check_options(o: &OfflineQrsOptions, fs: f64) -> Result<()> {
         if v.is_finite() && v > 0.0 {
             Ok(())
         } else {
-            Err(Error::invalid(format!("option {name} = {v} must be a positive number")))
+            Err(Error::invalid(format!(
+                "option {name} = {v} must be a positive number"
+            )))
         }
     };
     pos(o.band_low_hz, "band_low_hz")?;
@@ -251,6 +253,20 @@ fn quantile(v: &mut [f64], q: f64) -> f64 {
 /// complexes occupy under a fifth of the time even at 150 beats/min, so this quantile sees the
 /// activity between beats (noise, and the P and T waves' residue).
 const NOISE_Q: f64 = 0.7;
+/// A beat whose neighbours are at most this multiple of the local median RR apart is
+/// "squeezed" into a normal interval (no compensatory pause).
+const SQUEEZE_RR_FACTOR: f64 = 1.15;
+/// RR intervals on each side that define the local median RR of the squeeze test.
+const RR_CONTEXT: usize = 10;
+/// Beats on each side among which a squeezed beat must find one of the same shape.
+const SIMILAR_NEIGHBOURS: usize = 20;
+/// Half-width of the QRS waveform compared, s.
+const SIMILAR_HALF_S: f64 = 0.06;
+/// Alignment tolerance step of the comparison, s (tried at 0, 1 and 2 steps either way).
+const SIMILAR_SHIFT_S: f64 = 0.008;
+/// Lowest correlation, in the least similar usable lead, of a squeezed beat with its most
+/// similar neighbour.
+const SIMILAR_MIN: f64 = 0.9;
 /// Half the width of a QRS complex as it appears in the detection function, s.
 const QRS_HALF_S: f64 = 0.08;
 /// Half-width of the search for the R peak around the detection function's maximum, s: half
@@ -299,7 +315,9 @@ pub fn detect_qrs_offline(rec: &Recording, opts: &OfflineQrsOptions) -> Result<V
         None => (0..rec.signals.len().min(2)).collect(),
     };
     if channels.is_empty() {
-        return Err(Error::invalid("the recording has no signal to detect beats in"));
+        return Err(Error::invalid(
+            "the recording has no signal to detect beats in",
+        ));
     }
     let spf = match rec.signals.get(channels[0]) {
         Some(s) => s.samples_per_frame.max(1),
@@ -341,7 +359,11 @@ pub fn detect_qrs_offline(rec: &Recording, opts: &OfflineQrsOptions) -> Result<V
 /// Detect QRS complexes in one or more simultaneous leads (physical units, NaN = missing) at
 /// `fs` Hz; returns R-peak sample indices. A signal too short to filter (under about a tenth
 /// of a second) has no beat.
-pub fn detect_qrs_signals(leads: &[Vec<f64>], fs: f64, opts: &OfflineQrsOptions) -> Result<Vec<usize>> {
+pub fn detect_qrs_signals(
+    leads: &[Vec<f64>],
+    fs: f64,
+    opts: &OfflineQrsOptions,
+) -> Result<Vec<usize>> {
     check_options(opts, fs)?;
     let n = leads.iter().map(Vec::len).min().unwrap_or(0);
     if leads.is_empty() || n == 0 {
@@ -361,7 +383,84 @@ pub fn detect_qrs_signals(leads: &[Vec<f64>], fs: f64, opts: &OfflineQrsOptions)
         fuse(&ls, fs, opts)
     };
     let beats = decide(&combined, fs, opts);
-    Ok(place_r_peaks(&beats, &ls, fs))
+    let beats = place_r_peaks(&beats, &ls, fs);
+    Ok(reject_squeezed_outliers(&beats, &ls, fs))
+}
+
+/// Normalised (zero-mean, unit-norm) band-passed waveform of ±`half` samples around `c`, or
+/// `None` near the record's edges or on a flat stretch.
+fn waveform(bp: &[f64], c: usize, half: usize) -> Option<Vec<f64>> {
+    if c < half || c + half >= bp.len() {
+        return None;
+    }
+    let w = &bp[c - half..=c + half];
+    let mean = w.iter().sum::<f64>() / w.len() as f64;
+    let v: Vec<f64> = w.iter().map(|x| x - mean).collect();
+    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    (norm > 0.0).then(|| v.into_iter().map(|x| x / norm).collect())
+}
+
+/// Remove "beats" squeezed into a normal RR interval that look like no other beat nearby.
+///
+/// A premature beat (ectopic or not) is usually followed by a pause, so the interval from the
+/// beat before it to the beat after it is longer than the local RR. A detection whose
+/// neighbours are no further apart than a normal RR (`SQUEEZE_RR_FACTOR`) is either an
+/// interpolated ectopic beat or noise; a beat has the shape of some other beat among its
+/// `SIMILAR_NEIGHBOURS` nearest on each side (correlation of the band-passed QRS in every
+/// usable lead, allowing a few milliseconds of misalignment), noise does not.
+fn reject_squeezed_outliers(beats: &[usize], leads: &[Lead], fs: f64) -> Vec<usize> {
+    let m = beats.len();
+    if m < 3 {
+        return beats.to_vec();
+    }
+    let half = samples(SIMILAR_HALF_S, fs);
+    let shift = samples(SIMILAR_SHIFT_S, fs);
+    let rr: Vec<usize> = beats.windows(2).map(|w| w[1] - w[0]).collect();
+    let mut keep = vec![true; m];
+    let mut buf: Vec<usize> = Vec::with_capacity(2 * RR_CONTEXT);
+    for i in 1..m - 1 {
+        buf.clear();
+        let lo = i.saturating_sub(RR_CONTEXT);
+        let hi = (i + RR_CONTEXT).min(rr.len());
+        buf.extend_from_slice(&rr[lo..hi]);
+        buf.sort_unstable();
+        let med = buf[buf.len() / 2] as f64;
+        if (beats[i + 1] - beats[i - 1]) as f64 > SQUEEZE_RR_FACTOR * med {
+            continue;
+        }
+        let c = beats[i];
+        let mut worst = f64::INFINITY;
+        for lead in leads {
+            if lead.unusable.iter().any(|s| s.contains(&c)) {
+                continue;
+            }
+            let Some(w) = waveform(&lead.bp, c, half) else {
+                continue;
+            };
+            let mut best = -1.0f64;
+            let js = i.saturating_sub(SIMILAR_NEIGHBOURS)..(i + SIMILAR_NEIGHBOURS + 1).min(m);
+            for j in js.filter(|&j| j != i) {
+                for d in [0, shift, 2 * shift] {
+                    for o in [beats[j].saturating_sub(d), beats[j] + d] {
+                        if let Some(u) = waveform(&lead.bp, o, half) {
+                            let r: f64 = w.iter().zip(&u).map(|(a, b)| a * b).sum();
+                            best = best.max(r);
+                        }
+                    }
+                }
+            }
+            worst = worst.min(best);
+        }
+        if worst.is_finite() && worst < SIMILAR_MIN {
+            keep[i] = false;
+        }
+    }
+    beats
+        .iter()
+        .zip(&keep)
+        .filter(|(_, &k)| k)
+        .map(|(&b, _)| b)
+        .collect()
 }
 
 /// Move each beat from the detection function's maximum (the centre of the QRS's steep part)
@@ -387,7 +486,8 @@ fn place_r_peaks(beats: &[usize], leads: &[Lead], fs: f64) -> Vec<usize> {
         let mut best_dist = usize::MAX;
         for i in lo..hi {
             let v = lead.bp[i].abs();
-            let is_peak = (i == 0 || v >= lead.bp[i - 1].abs()) && (i + 1 >= n || v >= lead.bp[i + 1].abs());
+            let is_peak =
+                (i == 0 || v >= lead.bp[i - 1].abs()) && (i + 1 >= n || v >= lead.bp[i + 1].abs());
             if is_peak && v >= PLACE_PEAK_FRACTION * peak && i.abs_diff(b) < best_dist {
                 best = i;
                 best_dist = i.abs_diff(b);
@@ -423,7 +523,13 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
         let hi = (b + qrs_half + 1).min(n);
         outside[lo..hi].iter_mut().for_each(|v| *v = f64::NAN);
     }
-    let noise = sample_level_curve(&outside, step, samples(NOISE_WINDOW_S, fs), NOISE_Q, samples(0.01, fs));
+    let noise = sample_level_curve(
+        &outside,
+        step,
+        samples(NOISE_WINDOW_S, fs),
+        NOISE_Q,
+        samples(0.01, fs),
+    );
     let mut beats = d.beats();
     let mut height = vec![0.0; d.cands.len()];
     for _pass in 0..2 {
@@ -446,7 +552,9 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
             let pos = acc.partition_point(|&j| d.cands[j] < c);
             let prev = pos.checked_sub(1).map(|p| acc[p]);
             let next = acc.get(pos).copied();
-            if prev.is_some_and(|p| c - d.cands[p] < min_rr) || next.is_some_and(|q| d.cands[q] - c < min_rr) {
+            if prev.is_some_and(|p| c - d.cands[p] < min_rr)
+                || next.is_some_and(|q| d.cands[q] - c < min_rr)
+            {
                 continue;
             }
             acc.insert(pos, k);
@@ -464,7 +572,10 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
         }
         // Search-back in long gaps, against the local median RR.
         let rr_pos: Vec<usize> = kept.windows(2).map(|w| d.cands[w[1]]).collect();
-        let rr_val: Vec<f64> = kept.windows(2).map(|w| (d.cands[w[1]] - d.cands[w[0]]) as f64).collect();
+        let rr_val: Vec<f64> = kept
+            .windows(2)
+            .map(|w| (d.cands[w[1]] - d.cands[w[0]]) as f64)
+            .collect();
         let rr = level_curve(&rr_pos, &rr_val, n, step, win, 0.5, fs);
         let mut out: Vec<usize> = Vec::with_capacity(kept.len() + 16);
         let mut stack: Vec<(usize, usize)> = Vec::new();
@@ -481,7 +592,10 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
             let mut best: Option<usize> = None;
             for k in a + 1..b {
                 let c = d.cands[k];
-                if c - ca < min_rr.max(t_win) || cb - c < min_rr || height[k] < o.searchback_fraction {
+                if c - ca < min_rr.max(t_win)
+                    || cb - c < min_rr
+                    || height[k] < o.searchback_fraction
+                {
                     continue;
                 }
                 if best.is_none_or(|j| height[k] > height[j]) {
@@ -505,7 +619,11 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
 /// The detection function the decision works on, for inspection: for one lead its RMS-slope
 /// feature; for several, the fused, level-normalised combination (a typical beat scores about
 /// 1). Same inputs as [`detect_qrs_signals`].
-pub fn detection_function(leads: &[Vec<f64>], fs: f64, opts: &OfflineQrsOptions) -> Result<Vec<f64>> {
+pub fn detection_function(
+    leads: &[Vec<f64>],
+    fs: f64,
+    opts: &OfflineQrsOptions,
+) -> Result<Vec<f64>> {
     check_options(opts, fs)?;
     let n = leads.iter().map(Vec::len).min().unwrap_or(0);
     let f = SosFilter::butterworth(2, Band::BandPass(opts.band_low_hz, opts.band_high_hz), fs)?;
@@ -555,7 +673,13 @@ fn sample_level_curve(x: &[f64], step: usize, win: usize, q: f64, decim: usize) 
             let lo = g.saturating_sub(win);
             let hi = (g + win + 1).min(n);
             buf.clear();
-            buf.extend(x[lo..hi].iter().step_by(decim).copied().filter(|v| !v.is_nan()));
+            buf.extend(
+                x[lo..hi]
+                    .iter()
+                    .step_by(decim)
+                    .copied()
+                    .filter(|v| !v.is_nan()),
+            );
             if buf.is_empty() {
                 f64::NAN
             } else {
@@ -581,7 +705,11 @@ fn fill_from_nearest(mut lv: Vec<f64>) -> Vec<f64> {
             }
             let a = known[kk];
             let b = known.get(kk + 1).copied().unwrap_or(a);
-            lv[k] = if k.abs_diff(a) <= k.abs_diff(b) { lv[a] } else { lv[b] };
+            lv[k] = if k.abs_diff(a) <= k.abs_diff(b) {
+                lv[a]
+            } else {
+                lv[b]
+            };
         }
     }
     lv
@@ -626,7 +754,11 @@ fn level_curve(
         }
         buf.clear();
         buf.extend_from_slice(&vals[lo..hi.max(lo)]);
-        lv.push(if buf.is_empty() { f64::NAN } else { quantile(&mut buf, q) });
+        lv.push(if buf.is_empty() {
+            f64::NAN
+        } else {
+            quantile(&mut buf, q)
+        });
     }
     if lv.iter().all(|v| v.is_nan()) {
         return vec![fallback; n];
@@ -762,7 +894,11 @@ fn classify(feat: &[f64], fs: f64, o: &OfflineQrsOptions) -> Decision {
     let cands: Vec<usize> = dominant_maxima(feat, min_rr / 2);
     let amp: Vec<f64> = cands.iter().map(|&c| feat[c]).collect();
     if cands.is_empty() {
-        return Decision { cands, amp, is_beat: Vec::new() };
+        return Decision {
+            cands,
+            amp,
+            is_beat: Vec::new(),
+        };
     }
     // Pass 0: global level from the upper candidates.
     let mut sorted = amp.clone();
@@ -792,12 +928,20 @@ fn classify(feat: &[f64], fs: f64, o: &OfflineQrsOptions) -> Decision {
                     nbuf.push(amp[j]);
                 }
             }
-            let bl = if bbuf.is_empty() { global } else { median(&mut bbuf) };
+            let bl = if bbuf.is_empty() {
+                global
+            } else {
+                median(&mut bbuf)
+            };
             let nl = median(&mut nbuf);
             let thr = nl + CLASSIFY_FRACTION * (bl - nl).max(0.0);
             next[k] = amp[k] > thr;
         }
         is_beat = next;
     }
-    Decision { cands, amp, is_beat }
+    Decision {
+        cands,
+        amp,
+        is_beat,
+    }
 }
