@@ -718,14 +718,51 @@ fn fill_from_nearest(mut lv: Vec<f64>) -> Vec<f64> {
 /// Linear interpolation of values on a grid of every `step`-th sample to all `n` samples.
 fn interpolate_grid(lv: &[f64], step: usize, n: usize) -> Vec<f64> {
     let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let k = i / step;
-        let t = (i % step) as f64 / step as f64;
-        let a = lv.get(k).copied().unwrap_or(0.0);
+    let inv = 1.0 / step as f64;
+    for (k, &a) in lv.iter().enumerate() {
         let b = lv.get(k + 1).copied().unwrap_or(a);
-        out.push(a + (b - a) * t);
+        let d = (b - a) * inv;
+        let len = step.min(n - out.len());
+        out.extend((0..len).map(|j| a + d * j as f64));
     }
+    out.resize(n, lv.last().copied().unwrap_or(0.0));
     out
+}
+
+/// The `q` quantile of `vals` (at increasing positions `pos`) within ±`win` samples of every
+/// `step`-th sample; NaN where there is none.
+fn grid_levels(pos: &[usize], vals: &[f64], n: usize, step: usize, win: usize, q: f64) -> Vec<f64> {
+    let step = step.max(1);
+    let mut lv = Vec::with_capacity(n / step + 1);
+    let (mut lo, mut hi) = (0usize, 0usize);
+    let mut buf = Vec::new();
+    for g in (0..n).step_by(step) {
+        while lo < pos.len() && pos[lo] + win < g {
+            lo += 1;
+        }
+        while hi < pos.len() && pos[hi] <= g + win {
+            hi += 1;
+        }
+        buf.clear();
+        buf.extend_from_slice(&vals[lo..hi.max(lo)]);
+        lv.push(if buf.is_empty() { f64::NAN } else { quantile(&mut buf, q) });
+    }
+    lv
+}
+
+/// A grid level (see [`grid_levels`]) at sample `i`: linear interpolation between the grid
+/// points around it, or the one that is known; `None` when neither is.
+fn grid_at(lv: &[f64], step: usize, i: usize) -> Option<f64> {
+    let k = i / step;
+    let a = lv.get(k).copied().unwrap_or(f64::NAN);
+    let b = lv.get(k + 1).copied().unwrap_or(f64::NAN);
+    let t = (i % step) as f64 / step as f64;
+    match (a.is_nan(), b.is_nan()) {
+        (false, false) => Some(a + (b - a) * t),
+        (false, true) => Some(a),
+        (true, false) => Some(b),
+        (true, true) => None,
+    }
 }
 
 /// A slowly varying level over the record: at every `step` samples, the median of `vals` whose
@@ -741,25 +778,7 @@ fn level_curve(
     fallback: f64,
 ) -> Vec<f64> {
     let step = step.max(1);
-    let grid: Vec<usize> = (0..n).step_by(step).collect();
-    let mut lv: Vec<f64> = Vec::with_capacity(grid.len());
-    let (mut lo, mut hi) = (0usize, 0usize);
-    let mut buf = Vec::new();
-    for &g in &grid {
-        while lo < pos.len() && pos[lo] + win < g {
-            lo += 1;
-        }
-        while hi < pos.len() && pos[hi] <= g + win {
-            hi += 1;
-        }
-        buf.clear();
-        buf.extend_from_slice(&vals[lo..hi.max(lo)]);
-        lv.push(if buf.is_empty() {
-            f64::NAN
-        } else {
-            quantile(&mut buf, q)
-        });
-    }
+    let lv = grid_levels(pos, vals, n, step, win, q);
     if lv.iter().all(|v| v.is_nan()) {
         return vec![fallback; n];
     }
@@ -906,38 +925,35 @@ fn classify(feat: &[f64], fs: f64, o: &OfflineQrsOptions) -> Decision {
     let global = sorted[(sorted.len() * 9) / 10];
     let mut is_beat: Vec<bool> = amp.iter().map(|&a| a > 0.3 * global).collect();
     let win = samples(o.level_window_s, fs);
+    let step = samples(0.5, fs);
+    let n = feat.len();
     for _pass in 0..3 {
-        // Local beat and noise levels for each candidate (two pointers over the candidates).
-        let mut next = vec![false; cands.len()];
-        let (mut lo, mut hi) = (0usize, 0usize);
-        let mut bbuf = Vec::new();
-        let mut nbuf = Vec::new();
-        for (k, &c) in cands.iter().enumerate() {
-            while cands[lo] + win < c {
-                lo += 1;
-            }
-            while hi < cands.len() && cands[hi] <= c + win {
-                hi += 1;
-            }
-            bbuf.clear();
-            nbuf.clear();
-            for j in lo..hi {
-                if is_beat[j] {
-                    bbuf.push(amp[j]);
-                } else {
-                    nbuf.push(amp[j]);
-                }
-            }
-            let bl = if bbuf.is_empty() {
-                global
-            } else {
-                median(&mut bbuf)
-            };
-            let nl = median(&mut nbuf);
-            let thr = nl + CLASSIFY_FRACTION * (bl - nl).max(0.0);
-            next[k] = amp[k] > thr;
-        }
-        is_beat = next;
+        // Local beat and noise levels on a coarse grid, read at each candidate.
+        let (bp, bv): (Vec<usize>, Vec<f64>) = cands
+            .iter()
+            .zip(&amp)
+            .zip(&is_beat)
+            .filter(|(_, &b)| b)
+            .map(|((&c, &a), _)| (c, a))
+            .unzip();
+        let (np, nv): (Vec<usize>, Vec<f64>) = cands
+            .iter()
+            .zip(&amp)
+            .zip(&is_beat)
+            .filter(|(_, &b)| !b)
+            .map(|((&c, &a), _)| (c, a))
+            .unzip();
+        let beat = grid_levels(&bp, &bv, n, step, win, 0.5);
+        let noise = grid_levels(&np, &nv, n, step, win, 0.5);
+        is_beat = cands
+            .iter()
+            .zip(&amp)
+            .map(|(&c, &a)| {
+                let bl = grid_at(&beat, step, c).unwrap_or(global);
+                let nl = grid_at(&noise, step, c).unwrap_or(0.0);
+                a > nl + CLASSIFY_FRACTION * (bl - nl).max(0.0)
+            })
+            .collect();
     }
     Decision {
         cands,
