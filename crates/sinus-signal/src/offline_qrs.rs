@@ -215,25 +215,19 @@ fn lead_features(x: &[f64], fs: f64, o: &OfflineQrsOptions) -> Result<Lead> {
 fn dominant_maxima(f: &[f64], radius: usize) -> Vec<usize> {
     let n = f.len();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < n {
+    // A maximum at the record's first or last sample is a complex cut by the record's edge
+    // (or just a slope), not a peak that can be located: only interior samples qualify.
+    for i in 1..n.saturating_sub(1) {
+        let v = f[i];
+        // Local maximum (the first sample of a plateau).
+        if !(v > 0.0 && v > f[i - 1] && v >= f[i + 1]) {
+            continue;
+        }
         let lo = i.saturating_sub(radius);
         let hi = (i + radius + 1).min(n);
-        let v = f[i];
-        let mut best = true;
-        for (j, &w) in f.iter().enumerate().take(hi).skip(lo) {
-            if w > v || (w == v && j < i) {
-                best = false;
-                break;
-            }
-        }
-        // A maximum at the record's first or last sample is a complex cut by the record's
-        // edge (or just a slope), not a peak that can be located.
-        if best && v > 0.0 && i > 0 && i + 1 < n {
+        let dominated = f[lo..i].iter().any(|&w| w >= v) || f[i + 1..hi].iter().any(|&w| w > v);
+        if !dominated {
             out.push(i);
-            i += radius + 1;
-        } else {
-            i += 1;
         }
     }
     out
