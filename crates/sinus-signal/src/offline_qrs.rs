@@ -39,7 +39,8 @@ pub struct OfflineQrsOptions {
     /// physiological rhythm with separate beats; MIT-BIH's shortest is 250 ms.
     pub min_rr_s: f64,
     /// Half-width of the window over which the local beat and noise levels are estimated, s.
-    /// Long enough to hold ~10 beats, short enough to follow amplitude changes.
+    /// Long enough to hold several beats on each side even at 40 beats/min, short enough to
+    /// follow amplitude changes (posture, respiration, noise bursts).
     pub level_window_s: f64,
     /// Height of a candidate on the scale noise level = 0, typical beat = 1, above which it is
     /// accepted on its own (subject to the refractory and T-wave rules).
@@ -65,7 +66,7 @@ impl Default for OfflineQrsOptions {
             band_high_hz: 25.0,
             feature_window_s: 0.10,
             min_rr_s: 0.25,
-            level_window_s: 10.0,
+            level_window_s: 5.0,
             strong_fraction: 0.4,
             searchback_rr_factor: 1.5,
             searchback_fraction: 0.15,
@@ -271,14 +272,14 @@ const PLACE_PEAK_FRACTION: f64 = 0.6;
 /// Where the detection function is clean (a candidate stands this many times above the local
 /// noise level), a smaller beat is still a beat: aberrant or fusion beats can have a third of
 /// the typical QRS slope.
-const CLEAN_SNR: f64 = 5.0;
+const CLEAN_SNR: f64 = 4.0;
 /// Lowest height (noise 0, typical beat 1) a candidate in a clean stretch needs.
 const CLEAN_FRACTION: f64 = 0.2;
 /// Quantile of a lead's feature near a time that reaches into its QRS complexes when it shows
 /// any (QRS samples are over 2 % of the time at any rate above 30 beats/min).
 const ACTIVITY_Q: f64 = 0.98;
 /// A lead whose activity is below this fraction of its typical beat is dead there.
-const DEAD_FRACTION: f64 = 0.1;
+const DEAD_FRACTION: f64 = 0.15;
 /// First-pass threshold between the local noise and beat levels of the candidates.
 const CLASSIFY_FRACTION: f64 = 0.3;
 /// Half-width of the window of the noise level, s: short, to follow bursts of noise.
@@ -286,10 +287,11 @@ const NOISE_WINDOW_S: f64 = 2.0;
 /// A lead whose beats are below this fraction of its typical beat is not used (it shows none).
 const MIN_VISIBILITY: f64 = 0.05;
 /// A lead's feature above this multiple of its record-wide typical beat is an artefact: ectopic
-/// beats are wider, not several times steeper.
-const ARTEFACT_RATIO: f64 = 5.0;
+/// beats are wider, not several times steeper (MIT-BIH's tallest ectopic beats reach about
+/// twice the typical beat's slope).
+const ARTEFACT_RATIO: f64 = 3.0;
 /// Time around an artefact during which its lead is not trusted, s.
-const ARTEFACT_MARGIN_S: f64 = 0.5;
+const ARTEFACT_MARGIN_S: f64 = 1.0;
 
 /// Median of a small slice (copied); 0 for empty.
 fn median(v: &mut [f64]) -> f64 {
@@ -739,7 +741,11 @@ fn grid_levels(pos: &[usize], vals: &[f64], n: usize, step: usize, win: usize, q
         }
         buf.clear();
         buf.extend_from_slice(&vals[lo..hi.max(lo)]);
-        lv.push(if buf.is_empty() { f64::NAN } else { quantile(&mut buf, q) });
+        lv.push(if buf.is_empty() {
+            f64::NAN
+        } else {
+            quantile(&mut buf, q)
+        });
     }
     lv
 }
