@@ -823,7 +823,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
             usable[s.clone()].iter_mut().for_each(|u| *u = false);
         }
         let typical = median(&mut bv.clone());
-        if bp.is_empty() || !(typical > 0.0) {
+        if bp.is_empty() || typical.is_nan() || typical <= 0.0 {
             usable_all.push(vec![false; n]);
             typical_all.push(0.0);
             continue;
@@ -860,7 +860,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
         let noise = sample_level_curve(&lead.feat, step, noise_win, NOISE_Q, decim);
         for i in 0..n {
             let (l, z) = (beat[i], noise[i]);
-            if !usable[i] || !(l > 0.0) {
+            if !usable[i] || l.is_nan() || l <= 0.0 {
                 continue;
             }
             let w = l / z.max(0.05 * l);
@@ -882,7 +882,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
     num.iter_mut().for_each(|v| *v = 0.0);
     den.iter_mut().for_each(|v| *v = 0.0);
     for ((lead, usable), &typical) in leads.iter().zip(&usable_all).zip(&typical_all) {
-        if !(typical > 0.0) {
+        if typical.is_nan() || typical <= 0.0 {
             continue;
         }
         let vis_v: Vec<f64> = consensus.iter().map(|&b| lead.feat[b] / typical).collect();
@@ -893,7 +893,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
             .collect();
         for i in 0..n {
             let (v, z) = (visibility[i], noise[i]);
-            if !usable[i] || !(v > MIN_VISIBILITY) {
+            if !usable[i] || v.is_nan() || v <= MIN_VISIBILITY {
                 continue;
             }
             let w = v / z.max(0.01);
