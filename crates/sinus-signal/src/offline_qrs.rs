@@ -686,6 +686,32 @@ fn sample_level_curve(x: &[f64], step: usize, win: usize, q: f64, decim: usize) 
     interpolate_grid(&fill_from_nearest(lv), step, n)
 }
 
+/// [`sample_level_curve`] for two quantiles at once (one pass over the windows).
+fn sample_level_curves(x: &[f64], step: usize, win: usize, q: [f64; 2], decim: usize) -> [Vec<f64>; 2] {
+    let n = x.len();
+    let step = step.max(1);
+    let decim = decim.max(1);
+    let mut buf = Vec::new();
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for g in (0..n).step_by(step) {
+        let lo = g.saturating_sub(win);
+        let hi = (g + win + 1).min(n);
+        buf.clear();
+        buf.extend(x[lo..hi].iter().step_by(decim).copied().filter(|v| !v.is_nan()));
+        if buf.is_empty() {
+            a.push(f64::NAN);
+            b.push(f64::NAN);
+        } else {
+            a.push(quantile(&mut buf, q[0]));
+            b.push(quantile(&mut buf, q[1]));
+        }
+    }
+    [
+        interpolate_grid(&fill_from_nearest(a), step, n),
+        interpolate_grid(&fill_from_nearest(b), step, n),
+    ]
+}
+
 /// Replace NaN entries by the nearest finite one (all zero if there is none).
 fn fill_from_nearest(mut lv: Vec<f64>) -> Vec<f64> {
     let known: Vec<usize> = (0..lv.len()).filter(|&k| lv[k].is_finite()).collect();
@@ -809,6 +835,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
     // Per lead: usable mask and record-wide typical beat level.
     let mut usable_all = Vec::with_capacity(leads.len());
     let mut typical_all = Vec::with_capacity(leads.len());
+    let mut noise_all: Vec<Vec<f64>> = Vec::with_capacity(leads.len());
     for lead in leads {
         let d = classify(&lead.feat, fs, o);
         let (mut bp, mut bv) = (Vec::new(), Vec::new());
@@ -826,6 +853,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
         if bp.is_empty() || typical.is_nan() || typical <= 0.0 {
             usable_all.push(vec![false; n]);
             typical_all.push(0.0);
+            noise_all.push(Vec::new());
             continue;
         }
         // Artefacts: a deflection far steeper than this lead's typical beat (over the whole
@@ -850,14 +878,14 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
         // Dead stretches: nothing near a beat's steepness for seconds (an amplifier recovering
         // from saturation, an electrode off) although the record's beats go on: the lead
         // shows no beats there, and its quiet would otherwise count as a clean signal.
-        let activity = sample_level_curve(&lead.feat, step, noise_win, ACTIVITY_Q, decim);
+        let [noise, activity] =
+            sample_level_curves(&lead.feat, step, noise_win, [NOISE_Q, ACTIVITY_Q], decim);
         for (u, a) in usable.iter_mut().zip(&activity) {
             if *a < DEAD_FRACTION * typical {
                 *u = false;
             }
         }
         let beat = level_curve(&bp, &bv, n, step, win, 0.5, 0.0);
-        let noise = sample_level_curve(&lead.feat, step, noise_win, NOISE_Q, decim);
         for i in 0..n {
             let (l, z) = (beat[i], noise[i]);
             if !usable[i] || l.is_nan() || l <= 0.0 {
@@ -869,6 +897,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
         }
         usable_all.push(usable);
         typical_all.push(typical);
+        noise_all.push(noise);
     }
     let stage1: Vec<f64> = num
         .iter()
@@ -881,18 +910,16 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
     }
     num.iter_mut().for_each(|v| *v = 0.0);
     den.iter_mut().for_each(|v| *v = 0.0);
-    for ((lead, usable), &typical) in leads.iter().zip(&usable_all).zip(&typical_all) {
+    for (((lead, usable), &typical), noise) in
+        leads.iter().zip(&usable_all).zip(&typical_all).zip(&noise_all)
+    {
         if typical.is_nan() || typical <= 0.0 {
             continue;
         }
         let vis_v: Vec<f64> = consensus.iter().map(|&b| lead.feat[b] / typical).collect();
         let visibility = level_curve(&consensus, &vis_v, n, step, win, 0.5, 0.0);
-        let noise: Vec<f64> = sample_level_curve(&lead.feat, step, noise_win, NOISE_Q, decim)
-            .into_iter()
-            .map(|z| z / typical)
-            .collect();
         for i in 0..n {
-            let (v, z) = (visibility[i], noise[i]);
+            let (v, z) = (visibility[i], noise[i] / typical);
             if !usable[i] || v.is_nan() || v <= MIN_VISIBILITY {
                 continue;
             }
