@@ -26,8 +26,11 @@ use sinus_io::{Error, Recording, Result};
 /// physiological reason, given with it; [`Default`] is what was evaluated on MIT-BIH.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OfflineQrsOptions {
-    /// Signals to use. `None`: the first two signals (MIT-BIH's two ECG leads), or the only
-    /// one. Every chosen signal must have the same number of samples per frame.
+    /// Signals to use. `None`: the first two signals (MIT-BIH's two ECG leads), or the first
+    /// alone when there is one or the second has another sampling rate. Every chosen signal
+    /// must have the same number of samples per frame. A chosen signal that is not an ECG
+    /// (respiration, blood pressure) does little harm: it shows no beats, so its weight in
+    /// the fusion is small, but choosing ECG leads only is better.
     pub channels: Option<Vec<usize>>,
     /// Band-pass low edge, Hz: above most P/T-wave and baseline energy, below the QRS's.
     pub band_low_hz: f64,
@@ -119,8 +122,15 @@ fn check_options(o: &OfflineQrsOptions, fs: f64) -> Result<()> {
 }
 
 /// Samples of `seconds` at `fs`, at least 1.
+/// Samples of `seconds` at `fs`, at least 1 and at most 2^40 (far beyond any record, and small
+/// enough that index arithmetic on it cannot overflow).
 fn samples(seconds: f64, fs: f64) -> usize {
-    ((seconds * fs).round() as usize).max(1)
+    let v = (seconds * fs).round();
+    if v.is_nan() {
+        1
+    } else {
+        (v.min((1u64 << 40) as f64) as usize).max(1)
+    }
 }
 
 /// Centred moving average of `x` over `w` samples (truncated at the ends).
@@ -284,6 +294,9 @@ const DEAD_FRACTION: f64 = 0.15;
 const CLASSIFY_FRACTION: f64 = 0.3;
 /// Half-width of the window of the noise level, s: short, to follow bursts of noise.
 const NOISE_WINDOW_S: f64 = 2.0;
+/// Sample spacing at which those quantiles read the signal, s: the feature is a 100 ms moving
+/// RMS, so it changes little over 10 ms.
+const LEVEL_DECIMATION_S: f64 = 0.01;
 /// A lead whose beats are below this fraction of its typical beat is not used (it shows none).
 const MIN_VISIBILITY: f64 = 0.05;
 /// A lead's feature above this multiple of its record-wide typical beat is an artefact: ectopic
@@ -308,7 +321,12 @@ fn median(v: &mut [f64]) -> f64 {
 pub fn detect_qrs_offline(rec: &Recording, opts: &OfflineQrsOptions) -> Result<Vec<i64>> {
     let channels = match &opts.channels {
         Some(c) => c.clone(),
-        None => (0..rec.signals.len().min(2)).collect(),
+        // The first two signals, or the first alone when the second has another rate.
+        None => (0..rec.signals.len().min(2))
+            .filter(|&c| {
+                rec.signals[c].samples_per_frame.max(1) == rec.signals[0].samples_per_frame.max(1)
+            })
+            .collect(),
     };
     if channels.is_empty() {
         return Err(Error::invalid(
@@ -524,7 +542,7 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
         step,
         samples(NOISE_WINDOW_S, fs),
         NOISE_Q,
-        samples(0.01, fs),
+        samples(LEVEL_DECIMATION_S, fs),
     );
     let mut beats = d.beats();
     let mut height = vec![0.0; d.cands.len()];
@@ -687,7 +705,13 @@ fn sample_level_curve(x: &[f64], step: usize, win: usize, q: f64, decim: usize) 
 }
 
 /// [`sample_level_curve`] for two quantiles at once (one pass over the windows).
-fn sample_level_curves(x: &[f64], step: usize, win: usize, q: [f64; 2], decim: usize) -> [Vec<f64>; 2] {
+fn sample_level_curves(
+    x: &[f64],
+    step: usize,
+    win: usize,
+    q: [f64; 2],
+    decim: usize,
+) -> [Vec<f64>; 2] {
     let n = x.len();
     let step = step.max(1);
     let decim = decim.max(1);
@@ -697,7 +721,13 @@ fn sample_level_curves(x: &[f64], step: usize, win: usize, q: [f64; 2], decim: u
         let lo = g.saturating_sub(win);
         let hi = (g + win + 1).min(n);
         buf.clear();
-        buf.extend(x[lo..hi].iter().step_by(decim).copied().filter(|v| !v.is_nan()));
+        buf.extend(
+            x[lo..hi]
+                .iter()
+                .step_by(decim)
+                .copied()
+                .filter(|v| !v.is_nan()),
+        );
         if buf.is_empty() {
             a.push(f64::NAN);
             b.push(f64::NAN);
@@ -829,7 +859,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
     let step = samples(0.5, fs);
     let win = samples(o.level_window_s, fs);
     let noise_win = samples(NOISE_WINDOW_S, fs);
-    let decim = samples(0.01, fs);
+    let decim = samples(LEVEL_DECIMATION_S, fs);
     let mut num = vec![0.0; n];
     let mut den = vec![0.0; n];
     // Per lead: usable mask and record-wide typical beat level.
@@ -910,8 +940,11 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
     }
     num.iter_mut().for_each(|v| *v = 0.0);
     den.iter_mut().for_each(|v| *v = 0.0);
-    for (((lead, usable), &typical), noise) in
-        leads.iter().zip(&usable_all).zip(&typical_all).zip(&noise_all)
+    for (((lead, usable), &typical), noise) in leads
+        .iter()
+        .zip(&usable_all)
+        .zip(&typical_all)
+        .zip(&noise_all)
     {
         if typical.is_nan() || typical <= 0.0 {
             continue;

@@ -126,6 +126,9 @@ fn degenerate_inputs_do_not_panic() {
     assert!(detect_qrs_signals(&leads, 0.0, &opts).is_err());
     assert!(detect_qrs_signals(&leads, f64::NAN, &opts).is_err());
     assert!(detect_qrs_signals(&leads, 40.0, &opts).is_err()); // band above Nyquist
+    // Absurd rates: a clear error (the band-pass cannot be designed), not a panic.
+    assert!(detect_qrs_signals(&leads, 1e300, &opts).is_err());
+    assert!(detect_qrs_signals(&leads, 1e6, &opts).is_ok());
     let bad = OfflineQrsOptions {
         min_rr_s: -1.0,
         ..OfflineQrsOptions::default()
