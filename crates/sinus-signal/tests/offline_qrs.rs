@@ -126,7 +126,7 @@ fn degenerate_inputs_do_not_panic() {
     assert!(detect_qrs_signals(&leads, 0.0, &opts).is_err());
     assert!(detect_qrs_signals(&leads, f64::NAN, &opts).is_err());
     assert!(detect_qrs_signals(&leads, 40.0, &opts).is_err()); // band above Nyquist
-    // Absurd rates: a clear error (the band-pass cannot be designed), not a panic.
+                                                               // Absurd rates: a clear error (the band-pass cannot be designed), not a panic.
     assert!(detect_qrs_signals(&leads, 1e300, &opts).is_err());
     assert!(detect_qrs_signals(&leads, 1e6, &opts).is_ok());
     let bad = OfflineQrsOptions {
@@ -288,5 +288,29 @@ fn mitdb_records_meet_a_floor() {
             se >= floor && ppv >= floor,
             "{rec}: Se {se:.3} %, +P {ppv:.3} %"
         );
+    }
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // Each case detects 20 s of two-lead ECG; a few cases keep the debug test fast.
+        #![proptest_config(ProptestConfig::with_cases(8))]
+        #[test]
+        fn beat_train_found_exactly_at_any_rate_and_scale(
+            fs in 125.0f64..1000.0,
+            log_scale in -2.0f64..2.0,
+        ) {
+            let scale = 10f64.powf(log_scale);
+            let (leads, truth) = synthetic_record(fs, 20.0, scale);
+            let found = detect_qrs_signals(&leads, fs, &OfflineQrsOptions::default()).unwrap();
+            let tol = ((0.004 * fs) as usize).max(1);
+            prop_assert_eq!(found.len(), truth.len());
+            for (f, t) in found.iter().zip(&truth) {
+                prop_assert!(f.abs_diff(*t) <= tol, "beat at {} found at {}", t, f);
+            }
+        }
     }
 }
