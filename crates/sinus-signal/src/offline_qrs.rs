@@ -1,29 +1,57 @@
 //! Offline QRS detection: the whole record is in memory, so every decision may look both
-//! backwards and forwards in time, and both leads can be combined.
+//! backwards and forwards in time, and both leads are combined.
 //!
-//! Outline:
+//! Method:
 //!
-//! 1. **Per lead feature.** Missing samples are bridged ([`crate::gaps`]). A zero-phase
-//!    band-pass keeps the QRS complex's band and rejects baseline wander, most of the P and T
-//!    waves' energy and mains/muscle noise. The feature is the RMS slope over a window about one
-//!    QRS long, centred (so no delay): large for any steep, QRS-long deflection whatever its
-//!    polarity or morphology.
-//! 2. **Candidates.** Local maxima of the feature that dominate a neighbourhood shorter than the
-//!    shortest physiological RR interval.
-//! 3. **Record-adaptive decision.** Each candidate is compared with the *local* level of beats
-//!    and of non-beat activity around it (both sides), learned from the record itself and
-//!    re-estimated over a few passes; RR regularity then recovers beats missed in long gaps
-//!    (search-back, both sides known) and removes T waves and extra detections too close to a
-//!    beat.
-//! 4. **Placement.** Each beat is placed at the dominant peak of the band-passed signal near the
-//!    feature's maximum.
+//! 1. **Per-lead feature.** Missing samples are bridged ([`crate::gaps`]). A zero-phase
+//!    Butterworth band-pass (5–25 Hz) keeps the QRS complex's band and rejects baseline wander,
+//!    most of the P and T waves' energy and mains/muscle noise. The feature is the RMS slope
+//!    over a centred 100 ms window (about one QRS, no delay): large for any steep, QRS-long
+//!    deflection whatever its polarity or morphology. Spans where a lead cannot show an ECG —
+//!    long gaps, clipping at the amplifier's rail, a flat line — are marked unusable.
+//! 2. **Lead fusion** (two or more leads). Each lead is scaled by its own typical beat and the
+//!    leads are averaged with weights that follow their local quality: first by their own
+//!    beat-to-noise ratio, then — judged against the consensus beats of that first fusion — by
+//!    how visible the beats are in the lead and how noisy it is between them. A lead has no
+//!    weight where it is unusable, shows an artefact (a deflection three times steeper than its
+//!    typical beat: a step, a saturation, an electrode pop) or has gone quiet (an amplifier
+//!    recovering from saturation). The result is one detection function on which a typical
+//!    beat scores about 1.
+//! 3. **Candidates.** Local maxima of the detection function that dominate ±125 ms (half the
+//!    shortest RR interval considered).
+//! 4. **Record-adaptive decision.** A first pass splits candidates into beats and noise with
+//!    local levels (±5 s, both sides). Each candidate's height is then measured on the scale
+//!    noise = 0, typical beat = 1, where the noise level is read outside the first-pass QRS
+//!    complexes (so that it does not rise in a tachycardia). Strong candidates are accepted
+//!    largest first with a 250 ms refractory period; a smaller one within 360 ms after a beat
+//!    is its T wave; where the function is clean a smaller beat (aberrant, fusion) is still
+//!    accepted. Gaps longer than 1.5 local RR are searched back for the best remaining
+//!    candidate. Two passes.
+//! 5. **Placement.** Each beat moves to the dominant peak of the band-passed QRS (±60 ms) in the
+//!    first usable lead.
+//! 6. **Squeezed outliers.** A detection squeezed into a normal RR interval (its neighbours no
+//!    further apart than 1.15 local RR: no compensatory pause) that resembles none of the 20
+//!    nearest beats on each side (QRS correlation below 0.9 in some usable lead) is noise.
+//!
+//! Nothing is specific to a record or a database; every duration is in seconds, so the same
+//! parameters work at any sampling rate (checked from 125 to 1000 Hz).
+//!
+//! # Accuracy on MIT-BIH
+//!
+//! All 48 records, whole records, both leads, ±150 ms one-to-one matching against the
+//! reference beat annotations (VF episodes and `!` not scored, as `bxb` does), with
+//! `cargo run --release -p sinus-signal --example offline_qrs`: TP 109 428, FN 66, FP 71,
+//! **Se 99.940 %, +P 99.935 %**. Channel 0 alone (`-- --channel 0`): Se 99.878 %, +P 99.921 %.
+//! On the leads resampled to 250 Hz (`-- --resample 250`): Se 99.938 %, +P 99.934 %.
 
 use crate::filter::{Band, SosFilter};
 use crate::gaps;
 use sinus_io::{Error, Recording, Result};
 
 /// Options of [`detect_qrs_offline`]. Every duration is in seconds and every value has a
-/// physiological reason, given with it; [`Default`] is what was evaluated on MIT-BIH.
+/// physiological reason, given with it; [`Default`] is what was evaluated on MIT-BIH. Further
+/// constants of the method (fusion, artefact and dead-lead rules, squeeze test) are documented
+/// where they are defined in this module.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OfflineQrsOptions {
     /// Signals to use. `None`: the first two signals (MIT-BIH's two ECG leads), or the first
