@@ -300,6 +300,14 @@ const SIMILAR_SHIFT_S: f64 = 0.008;
 /// Lowest correlation, in the least similar usable lead, of a squeezed beat with its most
 /// similar neighbour.
 const SIMILAR_MIN: f64 = 0.9;
+/// A peak of the detection function at least this fraction of a beat's, within its refractory
+/// period, is a rival for the beat's place.
+const RIVAL_FRACTION: f64 = 0.5;
+/// How much more similar to the neighbouring beats a rival must be to take a beat's place.
+const SWAP_MARGIN: f64 = 0.1;
+/// Correlation with the neighbouring beats a rival needs to take a beat's place: higher than
+/// for keeping a beat, since in noise some peak nearby resembles a beat by chance.
+const RIVAL_SIMILAR_MIN: f64 = 0.95;
 /// Half the width of a QRS complex as it appears in the detection function, s.
 const QRS_HALF_S: f64 = 0.08;
 /// Half-width of the search for the R peak around the detection function's maximum, s: half
@@ -424,8 +432,9 @@ pub fn detect_qrs_signals(
     } else {
         fuse(&ls, fs, opts)
     };
-    let beats = decide(&combined, fs, opts);
-    let beats = place_r_peaks(&beats, &ls, fs);
+    let beats_f = decide(&combined, fs, opts);
+    let placed = place_r_peaks(&beats_f, &ls, fs);
+    let beats = resolve_rivals(&beats_f, &placed, &combined, &ls, fs, opts);
     Ok(reject_squeezed_outliers(&beats, &ls, fs))
 }
 
@@ -440,6 +449,108 @@ fn waveform(bp: &[f64], c: usize, half: usize) -> Option<Vec<f64>> {
     let v: Vec<f64> = w.iter().map(|x| x - mean).collect();
     let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
     (norm > 0.0).then(|| v.into_iter().map(|x| x / norm).collect())
+}
+
+/// How much the QRS at `c` resembles the most similar of the QRS complexes at `others`, in the
+/// least favourable usable lead: the largest correlation of the band-passed waveforms
+/// (±`half` samples), allowing misalignment of 0, 1 or 2 `shift`s. Infinite when no lead can
+/// tell.
+fn similarity(
+    c: usize,
+    others: impl Iterator<Item = usize> + Clone,
+    leads: &[Lead],
+    half: usize,
+    shift: usize,
+) -> f64 {
+    let mut worst = f64::INFINITY;
+    for lead in leads {
+        if lead.unusable.iter().any(|s| s.contains(&c)) {
+            continue;
+        }
+        let Some(w) = waveform(&lead.bp, c, half) else {
+            continue;
+        };
+        let mut best = -1.0f64;
+        for b in others.clone() {
+            for d in [0, shift, 2 * shift] {
+                for o in [b.saturating_sub(d), b + d] {
+                    if let Some(u) = waveform(&lead.bp, o, half) {
+                        let r: f64 = w.iter().zip(&u).map(|(a, b)| a * b).sum();
+                        best = best.max(r);
+                    }
+                }
+            }
+        }
+        worst = worst.min(best);
+    }
+    worst
+}
+
+/// Where a beat has a rival within the refractory period — another peak of the detection
+/// function at least half as high, e.g. a tall P wave or an artefact just before the QRS — keep
+/// whichever of the two looks more like the neighbouring beats (`SIMILAR_NEIGHBOURS` each
+/// side): when the beat does not resemble them (correlation below `SIMILAR_MIN`) and the rival
+/// does closely (`RIVAL_SIMILAR_MIN`) and clearly better (by `SWAP_MARGIN`), the rival takes
+/// the beat's place.
+fn resolve_rivals(
+    beats_f: &[usize],
+    placed: &[usize],
+    f: &[f64],
+    leads: &[Lead],
+    fs: f64,
+    o: &OfflineQrsOptions,
+) -> Vec<usize> {
+    let m = placed.len();
+    let min_rr = samples(o.min_rr_s, fs);
+    let half = samples(SIMILAR_HALF_S, fs);
+    let shift = samples(SIMILAR_SHIFT_S, fs);
+    let n = f.len();
+    let mut out = placed.to_vec();
+    for i in 0..m {
+        let b = beats_f[i];
+        let lo = b
+            .saturating_sub(min_rr)
+            .max(if i > 0 { beats_f[i - 1] + min_rr } else { 0 })
+            .max(1);
+        let hi = (b + min_rr)
+            .min(if i + 1 < m {
+                beats_f[i + 1].saturating_sub(min_rr)
+            } else {
+                n
+            })
+            .min(n.saturating_sub(1));
+        let mut rivals = Vec::new();
+        for a in lo..hi {
+            if a != b && f[a] > f[a - 1] && f[a] >= f[a + 1] && f[a] >= RIVAL_FRACTION * f[b] {
+                rivals.push(a);
+            }
+        }
+        if rivals.is_empty() {
+            continue;
+        }
+        let js = i.saturating_sub(SIMILAR_NEIGHBOURS)..(i + SIMILAR_NEIGHBOURS + 1).min(m);
+        let neighbours = js.filter(|&j| j != i).map(|j| placed[j]);
+        let own = similarity(placed[i], neighbours.clone(), leads, half, shift);
+        if own >= SIMILAR_MIN {
+            continue;
+        }
+        let mut best = (own, placed[i]);
+        for a in rivals {
+            let p = place_r_peaks(&[a], leads, fs)[0];
+            let sim = similarity(p, neighbours.clone(), leads, half, shift);
+            if sim.is_finite() && sim >= RIVAL_SIMILAR_MIN && sim > best.0 + SWAP_MARGIN {
+                best = (sim, p);
+            }
+        }
+        out[i] = best.1;
+    }
+    // Keep the order strict (a swap cannot cross a neighbour, but placement may tie).
+    for i in 1..m {
+        if out[i] <= out[i - 1] {
+            out[i] = out[i - 1] + 1;
+        }
+    }
+    out
 }
 
 /// Remove "beats" squeezed into a normal RR interval that look like no other beat nearby.
@@ -470,29 +581,14 @@ fn reject_squeezed_outliers(beats: &[usize], leads: &[Lead], fs: f64) -> Vec<usi
         if (beats[i + 1] - beats[i - 1]) as f64 > SQUEEZE_RR_FACTOR * med {
             continue;
         }
-        let c = beats[i];
-        let mut worst = f64::INFINITY;
-        for lead in leads {
-            if lead.unusable.iter().any(|s| s.contains(&c)) {
-                continue;
-            }
-            let Some(w) = waveform(&lead.bp, c, half) else {
-                continue;
-            };
-            let mut best = -1.0f64;
-            let js = i.saturating_sub(SIMILAR_NEIGHBOURS)..(i + SIMILAR_NEIGHBOURS + 1).min(m);
-            for j in js.filter(|&j| j != i) {
-                for d in [0, shift, 2 * shift] {
-                    for o in [beats[j].saturating_sub(d), beats[j] + d] {
-                        if let Some(u) = waveform(&lead.bp, o, half) {
-                            let r: f64 = w.iter().zip(&u).map(|(a, b)| a * b).sum();
-                            best = best.max(r);
-                        }
-                    }
-                }
-            }
-            worst = worst.min(best);
-        }
+        let js = i.saturating_sub(SIMILAR_NEIGHBOURS)..(i + SIMILAR_NEIGHBOURS + 1).min(m);
+        let worst = similarity(
+            beats[i],
+            js.filter(|&j| j != i).map(|j| beats[j]),
+            leads,
+            half,
+            shift,
+        );
         if worst.is_finite() && worst < SIMILAR_MIN {
             keep[i] = false;
         }
