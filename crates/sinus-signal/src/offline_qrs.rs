@@ -451,16 +451,33 @@ fn waveform(bp: &[f64], c: usize, half: usize) -> Option<Vec<f64>> {
     (norm > 0.0).then(|| v.into_iter().map(|x| x / norm).collect())
 }
 
+/// Correlation of the normalised waveform `w` with `bp` over `w.len()` samples from `start`
+/// (`None` past the end or on a flat stretch).
+fn correlation(w: &[f64], bp: &[f64], start: usize) -> Option<f64> {
+    let u = bp.get(start..start.checked_add(w.len())?)?;
+    let len = u.len() as f64;
+    let (mut su, mut suu, mut swu) = (0.0, 0.0, 0.0);
+    for (a, b) in w.iter().zip(u) {
+        su += b;
+        suu += b * b;
+        swu += a * b;
+    }
+    // w has zero mean, so Σ w (u - mean u) = Σ w u.
+    let var = suu - su * su / len;
+    (var > 0.0).then(|| swu / var.sqrt())
+}
+
 /// How much the QRS at `c` resembles the most similar of the QRS complexes at `others`, in the
 /// least favourable usable lead: the largest correlation of the band-passed waveforms
-/// (±`half` samples), allowing misalignment of 0, 1 or 2 `shift`s. Infinite when no lead can
-/// tell.
+/// (±`half` samples), allowing misalignment of 0, 1 or 2 `shift`s. A lead's search stops once
+/// it reaches `enough`. Infinite when no lead can tell.
 fn similarity(
     c: usize,
     others: impl Iterator<Item = usize> + Clone,
     leads: &[Lead],
     half: usize,
     shift: usize,
+    enough: f64,
 ) -> f64 {
     let mut worst = f64::INFINITY;
     for lead in leads {
@@ -471,12 +488,17 @@ fn similarity(
             continue;
         };
         let mut best = -1.0f64;
-        for b in others.clone() {
+        'search: for b in others.clone() {
             for d in [0, shift, 2 * shift] {
                 for o in [b.saturating_sub(d), b + d] {
-                    if let Some(u) = waveform(&lead.bp, o, half) {
-                        let r: f64 = w.iter().zip(&u).map(|(a, b)| a * b).sum();
+                    let Some(start) = o.checked_sub(half) else {
+                        continue;
+                    };
+                    if let Some(r) = correlation(&w, &lead.bp, start) {
                         best = best.max(r);
+                        if best >= enough {
+                            break 'search;
+                        }
                     }
                 }
             }
@@ -484,6 +506,13 @@ fn similarity(
         worst = worst.min(best);
     }
     worst
+}
+
+/// Indices around `i` (excluding it) within `k` on each side and below `m`, nearest first.
+fn nearest_first(i: usize, k: usize, m: usize) -> impl Iterator<Item = usize> + Clone {
+    (1..=k)
+        .flat_map(move |d| [i.checked_sub(d), Some(i + d).filter(|&j| j < m)])
+        .flatten()
 }
 
 /// Where a beat has a rival within the refractory period — another peak of the detection
@@ -528,16 +557,23 @@ fn resolve_rivals(
         if rivals.is_empty() {
             continue;
         }
-        let js = i.saturating_sub(SIMILAR_NEIGHBOURS)..(i + SIMILAR_NEIGHBOURS + 1).min(m);
-        let neighbours = js.filter(|&j| j != i).map(|j| placed[j]);
-        let own = similarity(placed[i], neighbours.clone(), leads, half, shift);
+        let neighbours = nearest_first(i, SIMILAR_NEIGHBOURS, m).map(|j| placed[j]);
+        let own = similarity(
+            placed[i],
+            neighbours.clone(),
+            leads,
+            half,
+            shift,
+            SIMILAR_MIN,
+        );
         if own >= SIMILAR_MIN {
             continue;
         }
         let mut best = (own, placed[i]);
         for a in rivals {
             let p = place_r_peaks(&[a], leads, fs)[0];
-            let sim = similarity(p, neighbours.clone(), leads, half, shift);
+            let need = RIVAL_SIMILAR_MIN.max(best.0 + SWAP_MARGIN);
+            let sim = similarity(p, neighbours.clone(), leads, half, shift, need);
             if sim.is_finite() && sim >= RIVAL_SIMILAR_MIN && sim > best.0 + SWAP_MARGIN {
                 best = (sim, p);
             }
@@ -581,14 +617,8 @@ fn reject_squeezed_outliers(beats: &[usize], leads: &[Lead], fs: f64) -> Vec<usi
         if (beats[i + 1] - beats[i - 1]) as f64 > SQUEEZE_RR_FACTOR * med {
             continue;
         }
-        let js = i.saturating_sub(SIMILAR_NEIGHBOURS)..(i + SIMILAR_NEIGHBOURS + 1).min(m);
-        let worst = similarity(
-            beats[i],
-            js.filter(|&j| j != i).map(|j| beats[j]),
-            leads,
-            half,
-            shift,
-        );
+        let neighbours = nearest_first(i, SIMILAR_NEIGHBOURS, m).map(|j| beats[j]);
+        let worst = similarity(beats[i], neighbours, leads, half, shift, SIMILAR_MIN);
         if worst.is_finite() && worst < SIMILAR_MIN {
             keep[i] = false;
         }
