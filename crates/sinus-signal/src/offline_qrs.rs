@@ -44,7 +44,7 @@
 //! reference beat annotations (VF episodes and `!` not scored, as `bxb` does), with
 //! `cargo run --release -p sinus-signal --example offline_qrs`: TP 109 434, FN 60, FP 66,
 //! **Se 99.945 %, +P 99.940 %**. Channel 0 alone (`-- --channel 0`): Se 99.881 %, +P 99.921 %.
-//! On the leads resampled to 250 Hz (`-- --resample 250`): Se 99.942 %, +P 99.935 %. The
+//! On the leads resampled to 250 Hz (`-- --resample 250`): Se 99.943 %, +P 99.933 %. The
 //! parameters were chosen on these same records (there is no separate test set), so expect a
 //! little less on other data.
 
