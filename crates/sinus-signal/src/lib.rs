@@ -15,6 +15,7 @@ pub mod baseline;
 pub mod detect;
 pub mod filter;
 pub mod gaps;
+pub mod noise;
 pub mod offline_qrs;
 pub mod resample;
 pub mod synthetic;
