@@ -16,6 +16,13 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+step "sinus-core builds for the device (thumbv6m-none-eabi, Cortex-M0+, no_std)"
+if rustup target add thumbv6m-none-eabi >/dev/null 2>&1; then
+  cargo build --quiet -p sinus-core --target thumbv6m-none-eabi
+else
+  echo "note: the thumbv6m-none-eabi target could not be installed here; device build skipped"
+fi
+
 step "cargo test"
 mkdir -p target
 cargo test --workspace --quiet 2>&1 | tee target/cargo-test.log
@@ -25,3 +32,6 @@ step "peer parity: wfdb-python reads what we read and what we write (48 MIT-BIH 
 cargo build --release --quiet -p sinus-cli
 py="$(bash scripts/peers-venv.sh)"
 "$py" tests/peers/wfdb_parity.py --sinus target/release/sinus
+
+step "accuracy floors (QRS detection on all 48 MIT-BIH records)"
+python3 scripts/accuracy-floors.py target/release/sinus

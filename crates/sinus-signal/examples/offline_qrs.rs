@@ -1,7 +1,7 @@
 //! Tuning and evaluation harness of the offline QRS detector on MIT-BIH.
 //!
 //! Usage: `cargo run --release -p sinus-signal --example offline_qrs -- [DB_DIR] [--records 100,105]
-//! [--channel N] [--errors] [--whole-vf] [--dump DIR]`
+//! [--channel N] [--errors] [--whole-vf] [--dump DIR] [--set OPTION=VALUE]... [--resample HZ]`
 //!
 //! For each record: detect with [`detect_qrs_offline`] (default options, or one channel with
 //! `--channel`), compare with the reference beat annotations (`.atr`) by a simple one-to-one
@@ -11,14 +11,20 @@
 //! unmatched detections inside them are not counted (`--whole-vf` counts them as false
 //! positives instead); `!` (flutter wave) is not a beat. The whole record is scored (no
 //! learning period). `--errors` lists the sample of every FN and FP; `--dump DIR` writes each
-//! record's detections to `DIR/REC.det`, one sample per line.
+//! record's detections to `DIR/REC.det`, one sample per line, and the detection function to
+//! `DIR/REC.f32`; `--set` changes one field of [`OfflineQrsOptions`] (tuning); `--resample HZ`
+//! resamples the leads to HZ first and maps the beats back (timed together with detection).
 //!
 //! This matcher is a tuning aid; the official bxb-equivalent comparison lives in `sinus-eval`.
 
 use sinus_io::datasets::{find_mitdb, MITDB_RECORDS};
 use sinus_io::wfdb::annotation::{code_from_symbol, read_annotations};
 use sinus_io::wfdb::record::read_record;
-use sinus_signal::offline_qrs::{detect_qrs_offline, detection_function, OfflineQrsOptions};
+use sinus_io::Recording;
+use sinus_signal::offline_qrs::{
+    detect_qrs_offline, detect_qrs_signals, detection_function, OfflineQrsOptions,
+};
+use sinus_signal::resample::{map_indices, resample_with_gaps};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -73,12 +79,35 @@ fn compare(refs: &[i64], dets: &[i64], w: i64, vf: &[(i64, i64)]) -> (Counts, Ve
     )
 }
 
+/// Resample the record's leads to `hz`, detect there, and map the beats back to the record's
+/// sample clock (exercises the resampler and index mapping on real data).
+fn detect_resampled(
+    r: &Recording,
+    opts: &OfflineQrsOptions,
+    hz: f64,
+) -> sinus_io::Result<Vec<i64>> {
+    let fs = r.frame_frequency;
+    let chans = opts
+        .channels
+        .clone()
+        .unwrap_or_else(|| (0..r.signals.len().min(2)).collect());
+    let mut leads = Vec::new();
+    for c in chans {
+        let x = r.signals[c].physical_samples();
+        leads.push(resample_with_gaps(&x, fs, hz, 0.05)?);
+    }
+    let beats = detect_qrs_signals(&leads, hz, opts)?;
+    let beats: Vec<i64> = beats.into_iter().map(|b| b as i64).collect();
+    Ok(map_indices(&beats, hz, fs))
+}
+
 fn main() {
     let mut db: Option<PathBuf> = None;
     let mut records: Vec<String> = MITDB_RECORDS.iter().map(|s| s.to_string()).collect();
     let mut errors = false;
     let mut whole_vf = false;
     let mut dump: Option<PathBuf> = None;
+    let mut resample_hz: Option<f64> = None;
     let mut opts = OfflineQrsOptions::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -98,6 +127,28 @@ fn main() {
             "--errors" => errors = true,
             "--dump" => dump = args.next().map(PathBuf::from),
             "--whole-vf" => whole_vf = true,
+            "--resample" => resample_hz = args.next().and_then(|v| v.parse().ok()),
+            "--set" => {
+                let kv = args.next().unwrap_or_default();
+                let (k, v) = kv.split_once('=').unwrap_or((&kv, ""));
+                let v: f64 = v.parse().unwrap_or(f64::NAN);
+                match k {
+                    "band_low_hz" => opts.band_low_hz = v,
+                    "band_high_hz" => opts.band_high_hz = v,
+                    "feature_window_s" => opts.feature_window_s = v,
+                    "min_rr_s" => opts.min_rr_s = v,
+                    "level_window_s" => opts.level_window_s = v,
+                    "strong_fraction" => opts.strong_fraction = v,
+                    "searchback_rr_factor" => opts.searchback_rr_factor = v,
+                    "searchback_fraction" => opts.searchback_fraction = v,
+                    "t_wave_window_s" => opts.t_wave_window_s = v,
+                    "t_wave_fraction" => opts.t_wave_fraction = v,
+                    _ => {
+                        eprintln!("error: unknown option {k}");
+                        std::process::exit(2)
+                    }
+                }
+            }
             _ => db = Some(PathBuf::from(a)),
         }
     }
@@ -155,7 +206,11 @@ fn main() {
             .map(|a| a.sample)
             .collect();
         let t0 = Instant::now();
-        let dets = match detect_qrs_offline(&r, &opts) {
+        let detected = match resample_hz {
+            None => detect_qrs_offline(&r, &opts),
+            Some(hz) => detect_resampled(&r, &opts, hz),
+        };
+        let dets = match detected {
             Ok(d) => d,
             Err(e) => {
                 eprintln!("error: {rec}: {e}");

@@ -20,6 +20,9 @@ use sinus_io::{Error, Result};
 /// no ECG use needs it.
 pub const MAX_ORDER: usize = 12;
 
+/// Smallest cut-off accepted, as a fraction of the Nyquist frequency (and the closest to it).
+pub const MIN_NORMALIZED_CUTOFF: f64 = 1e-9;
+
 /// Pass band of a filter; frequencies in Hz.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Band {
@@ -74,7 +77,8 @@ impl SosFilter {
 
     /// Butterworth filter of `order` (per band edge, as in scipy: a band-pass of order 2 has
     /// 4 poles) for sampling frequency `fs` Hz. Cut-offs must lie strictly between 0 and the
-    /// Nyquist frequency `fs / 2`, and low < high for two-edge bands.
+    /// Nyquist frequency `fs / 2` (by at least [`MIN_NORMALIZED_CUTOFF`] of it), and low < high
+    /// for two-edge bands.
     pub fn butterworth(order: usize, band: Band, fs: f64) -> Result<Self> {
         if order == 0 || order > MAX_ORDER {
             return Err(Error::invalid(format!(
@@ -88,13 +92,20 @@ impl SosFilter {
         }
         let nyquist = fs / 2.0;
         let check = |f: f64| -> Result<f64> {
-            if f.is_finite() && f > 0.0 && f < nyquist {
-                Ok(f)
-            } else {
-                Err(Error::invalid(format!(
+            if !(f.is_finite() && f > 0.0 && f < nyquist) {
+                return Err(Error::invalid(format!(
                     "cut-off {f} Hz is not strictly between 0 and the Nyquist frequency {nyquist} Hz"
-                )))
+                )));
             }
+            // sci-rs's design panics (and any design is meaningless in f64) within about 1e-15
+            // of 0 or of the Nyquist frequency.
+            let w = f / nyquist;
+            if !(MIN_NORMALIZED_CUTOFF..=1.0 - MIN_NORMALIZED_CUTOFF).contains(&w) {
+                return Err(Error::invalid(format!(
+                    "cut-off {f} Hz is too close to 0 or to the Nyquist frequency {nyquist} Hz to design"
+                )));
+            }
+            Ok(f)
         };
         let (wn, btype) = match band {
             Band::LowPass(f) => (vec![check(f)?], FilterBandType::Lowpass),
@@ -114,14 +125,19 @@ impl SosFilter {
                 (vec![lo, hi], t)
             }
         };
-        let designed = butter_dyn::<f64>(
-            order,
-            wn,
-            Some(btype),
-            Some(false),
-            Some(FilterOutputType::Sos),
-            Some(fs),
-        );
+        // Inputs are validated above; should sci-rs still panic on some corner, report it as
+        // an error rather than abort the caller.
+        let designed = std::panic::catch_unwind(|| {
+            butter_dyn::<f64>(
+                order,
+                wn,
+                Some(btype),
+                Some(false),
+                Some(FilterOutputType::Sos),
+                Some(fs),
+            )
+        })
+        .map_err(|_| Error::invalid("Butterworth design failed for these parameters"))?;
         let DigitalFilter::Sos(sos) = designed else {
             return Err(Error::invalid("Butterworth design did not return sections"));
         };

@@ -502,6 +502,10 @@ fn bad_designs_and_inputs_are_errors() {
     assert!(SosFilter::butterworth(2, Band::BandPass(15.0, 5.0), 360.0).is_err());
     assert!(SosFilter::butterworth(2, Band::HighPass(f64::NAN), 360.0).is_err());
     assert!(SosFilter::butterworth(2, Band::HighPass(1.0), 0.0).is_err());
+    // sci-rs itself panics this close to 0 Hz or Nyquist; we return an error.
+    assert!(SosFilter::butterworth(2, Band::LowPass(1e-16), 2.0).is_err());
+    assert!(SosFilter::butterworth(2, Band::LowPass(1.0 - 1e-15), 2.0).is_err());
+    assert!(SosFilter::butterworth(4, Band::BandPass(5.0, 15.0), 1e300).is_err());
     let mut x = input();
     x[50] = f64::NAN;
     assert!(butterworth_filtfilt(&x, 2, Band::LowPass(40.0), 360.0).is_err());

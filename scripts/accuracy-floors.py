@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Accuracy floors checked in CI: each evaluation is run on the full database and its figures
+must stay at or above the floors, which sit just under the README's figures, so a regression
+fails the build. Usage: accuracy-floors.py PATH/TO/sinus [DB_DIR]
+"""
+import json
+import os
+import subprocess
+import sys
+
+# (detector, statistic, floor in %). README: offline 99.945/99.940 (both leads), streaming
+# 99.844/99.838 and streaming-250 99.838/99.841 (channel 0); all 48 MIT-BIH records, whole
+# records, ±150 ms, bxb rules.
+QRS_FLOORS = [
+    ("offline", "se", 99.92), ("offline", "ppv", 99.92),
+    ("streaming", "se", 99.80), ("streaming", "ppv", 99.80),
+    ("streaming-250", "se", 99.80), ("streaming-250", "ppv", 99.80),
+]
+
+
+def find_db():
+    env = os.environ.get("SINUS_MITDB")
+    if env:
+        return env
+    here = os.path.abspath(os.path.dirname(__file__))
+    while True:
+        cand = os.path.join(here, "shared", "data", "mitdb")
+        if os.path.isfile(os.path.join(cand, "100.hea")):
+            return cand
+        parent = os.path.dirname(here)
+        if parent == here:
+            sys.exit("MIT-BIH not found: set SINUS_MITDB")
+        here = parent
+
+
+def main():
+    sinus = sys.argv[1]
+    db = sys.argv[2] if len(sys.argv) > 2 else find_db()
+    passed = failed = 0
+    results = {}
+    for detector in sorted({d for d, _, _ in QRS_FLOORS}):
+        out = subprocess.run([sinus, "--quiet", "eval", "qrs", "--db", db, "--detector", detector,
+                              "--json"], capture_output=True, text=True)
+        if out.returncode != 0:
+            print(f"FAIL qrs {detector}: {out.stderr.strip()}")
+            failed += 1
+            continue
+        results[detector] = json.loads(out.stdout)["gross"]
+    for detector, stat, floor in QRS_FLOORS:
+        if detector not in results:
+            continue
+        value = results[detector][stat]
+        ok = value is not None and value >= floor
+        print(f"{'ok  ' if ok else 'FAIL'} qrs {detector:<14} {stat:<4} {value:.3f} (floor {floor})")
+        passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
+    print(f"accuracy-floors: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
