@@ -8,6 +8,9 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "peers"))
+from mitdb_path import find_db  # noqa: E402
+
 # (detector, statistic, floor in %). README: offline 99.945/99.940 (both leads), streaming
 # 99.844/99.838 and streaming-250 99.838/99.841 (channel 0); all 48 MIT-BIH records, whole
 # records, ±150 ms, bxb rules.
@@ -16,21 +19,6 @@ QRS_FLOORS = [
     ("streaming", "se", 99.80), ("streaming", "ppv", 99.80),
     ("streaming-250", "se", 99.80), ("streaming-250", "ppv", 99.80),
 ]
-
-
-def find_db():
-    env = os.environ.get("SINUS_MITDB")
-    if env:
-        return env
-    here = os.path.abspath(os.path.dirname(__file__))
-    while True:
-        cand = os.path.join(here, "shared", "data", "mitdb")
-        if os.path.isfile(os.path.join(cand, "100.hea")):
-            return cand
-        parent = os.path.dirname(here)
-        if parent == here:
-            sys.exit("MIT-BIH not found: set SINUS_MITDB")
-        here = parent
 
 
 def main():

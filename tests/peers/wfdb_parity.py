@@ -23,6 +23,9 @@ import tempfile
 import numpy as np
 import wfdb
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mitdb_path import find_db  # noqa: E402
+
 # WFDB invalid-sample values by storage format (what wfdb-python leaves in d_signal).
 INVALID = {8: -128, 16: -32768, 24: -(2**23), 32: -(2**31), 61: -32768, 80: -128, 160: -32768,
            212: -2048, 310: -512, 311: -512}
@@ -30,21 +33,6 @@ INVALID = {8: -128, 16: -32768, 24: -(2**23), 32: -(2**31), 61: -32768, 80: -128
 MITDB_RECORDS = """100 101 102 103 104 105 106 107 108 109 111 112 113 114 115 116 117 118 119 121
 122 123 124 200 201 202 203 205 207 208 209 210 212 213 214 215 217 219 220 221 222 223 228 230 231
 232 233 234""".split()
-
-
-def find_db():
-    env = os.environ.get("SINUS_MITDB")
-    if env:
-        return env
-    here = os.path.abspath(os.path.dirname(__file__))
-    while True:
-        cand = os.path.join(here, "shared", "data", "mitdb")
-        if os.path.isfile(os.path.join(cand, "100.hea")):
-            return cand
-        parent = os.path.dirname(here)
-        if parent == here:
-            sys.exit("MIT-BIH not found: set SINUS_MITDB")
-        here = parent
 
 
 def sinus_json(sinus, rec_path):

@@ -20,7 +20,7 @@ pub enum ExportFormat {
     Csv,
     /// JSON: header fields, every sample, annotations.
     Json,
-    /// A WFDB record (`--out DIR/NAME` writes NAME.hea, NAME.dat and NAME.<annotator>).
+    /// A WFDB record (`--out DIR/NAME` writes `NAME.hea`, `NAME.dat` and `NAME.<annotator>`).
     Wfdb,
     /// EDF+ (`--out FILE.edf`).
     Edf,

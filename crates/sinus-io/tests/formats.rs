@@ -129,7 +129,7 @@ const FLAC_FIXTURES: [(&str, SignalFormat, &[u32]); 3] = [
 #[test]
 fn flac_fixtures_match_wfdb_python() {
     for (name, format, spf) in FLAC_FIXTURES {
-        let data = std::fs::read(fixture(&format!("{name}.dat"))).unwrap();
+        let data = std::fs::read(fixture(&format!("{name}.flac"))).unwrap();
         let want = expected(name);
         let got = decode(format, &data, spf, &[], None).unwrap();
         assert_eq!(got.len(), want.len(), "{name}");
@@ -152,8 +152,8 @@ fn flac_fixtures_match_wfdb_python() {
 
 #[test]
 fn flac_layout_mismatches_are_errors() {
-    let d516 = std::fs::read(fixture("flac516.dat")).unwrap();
-    let d524 = std::fs::read(fixture("flac524.dat")).unwrap();
+    let d516 = std::fs::read(fixture("flac516.flac")).unwrap();
+    let d524 = std::fs::read(fixture("flac524.flac")).unwrap();
     let e = decode(SignalFormat::Flac516, &d516, &[1], &[], None).unwrap_err();
     assert!(e.to_string().contains("channels"), "{e}");
     let e = decode(SignalFormat::Flac516, &d516, &[1, 2], &[], None).unwrap_err();
@@ -167,7 +167,7 @@ fn flac_layout_mismatches_are_errors() {
 
 #[test]
 fn flac_truncated_keeps_whole_frames_or_errs() {
-    let data = std::fs::read(fixture("flac516.dat")).unwrap();
+    let data = std::fs::read(fixture("flac516.flac")).unwrap();
     let want = expected("flac516");
     for cut in (0..data.len()).step_by(7) {
         match decode(SignalFormat::Flac516, &data[..cut], &[1, 1], &[], None) {
@@ -340,7 +340,7 @@ proptest! {
         max_frames in proptest::option::of(0u64..500),
     ) {
         let (name, format, spf) = FLAC_FIXTURES[which];
-        let mut data = std::fs::read(fixture(&format!("{name}.dat"))).unwrap();
+        let mut data = std::fs::read(fixture(&format!("{name}.flac"))).unwrap();
         for (at, x) in flips {
             let i = at.index(data.len());
             data[i] ^= x;

@@ -30,7 +30,7 @@ for k in range(3):
 rec = wfdb.Record(record_name="flac508", n_sig=3, fs=100, samps_per_frame=[2, 2, 2],
                   sig_len=frames, e_d_signal=e, fmt=["508"] * 3, adc_gain=[10.0] * 3,
                   baseline=[0] * 3, units=["mV"] * 3, sig_name=["a", "b", "c"],
-                  file_name=["flac508.dat"] * 3, adc_res=[8] * 3, adc_zero=[0] * 3,
+                  file_name=["flac508.flac"] * 3, adc_res=[8] * 3, adc_zero=[0] * 3,
                   block_size=[0] * 3)
 rec.set_d_features(expanded=True)
 rec.wrsamp(expanded=True)
