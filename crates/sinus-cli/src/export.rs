@@ -41,8 +41,8 @@ pub struct ExportArgs {
     /// path without extension for wfdb.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
-    /// WFDB storage format when writing wfdb: 16 or 212 (default: the source's if it is one of
-    /// these and the samples fit, else 16).
+    /// WFDB storage format when writing wfdb: 16 or 212 (default: 212 if the source used it and
+    /// the samples fit, else 16 if they fit, else 32).
     #[arg(long, value_parser = ["16", "212"])]
     pub wfdb_format: Option<String>,
 }
@@ -199,20 +199,25 @@ fn export_wfdb(o: &Opened, args: &ExportArgs) -> CliResult {
     Ok(())
 }
 
-/// Keep format 212 when the source used it and every sample fits 12 bits; else format 16.
+/// Keep format 212 when the source used it and every sample fits 12 bits; else format 16 when
+/// every sample fits 16 bits; else format 32 (e.g. EDF signals stored exactly with 2^k scaling).
 fn default_wfdb_format(o: &Opened) -> SignalFormat {
     let source_212 = o
         .wfdb_header
         .as_ref()
         .is_some_and(|h| !h.signals.is_empty() && h.signals.iter().all(|s| s.format == 212));
-    let fits_12_bits = o.recording.signals.iter().all(|s| {
-        s.samples
-            .iter()
-            .all(|&v| v == MISSING || (-2047..=2047).contains(&v))
-    });
-    if source_212 && fits_12_bits {
+    let fits = |lo: i32, hi: i32| {
+        o.recording.signals.iter().all(|s| {
+            s.samples
+                .iter()
+                .all(|&v| v == MISSING || (lo..=hi).contains(&v))
+        })
+    };
+    if source_212 && fits(-2047, 2047) {
         SignalFormat::Fmt212
-    } else {
+    } else if fits(-32767, 32767) {
         SignalFormat::Fmt16
+    } else {
+        SignalFormat::Fmt32
     }
 }

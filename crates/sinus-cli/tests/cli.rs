@@ -165,3 +165,40 @@ fn usage_errors_exit_2() {
     assert_eq!(sinus(&["no-such-command"]).status.code(), Some(2));
     assert_eq!(sinus(&["export", "--format", "xml"]).status.code(), Some(2));
 }
+
+#[test]
+fn export_wfdb_widens_to_format_32_when_samples_need_it() {
+    // pyedflib's default calibration has a baseline of -0.5, which sinus-io keeps exact by
+    // scaling the digital values by 2^k: they no longer fit 16 bits.
+    let edf =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../sinus-io/tests/data/pyedflib_plus.edf");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("w");
+    let o = sinus(&[
+        "export",
+        edf.to_str().unwrap(),
+        "--format",
+        "wfdb",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let header = std::fs::read_to_string(dir.path().join("w.hea")).unwrap();
+    assert!(header.lines().nth(1).unwrap().starts_with("w.dat 32"), "{header}");
+    let json = |args: &[&str]| -> Value { serde_json::from_str(&stdout(&sinus(args))).unwrap() };
+    let a = json(&[
+        "export",
+        edf.to_str().unwrap(),
+        "--format",
+        "json",
+        "--physical",
+    ]);
+    let b = json(&[
+        "export",
+        out.to_str().unwrap(),
+        "--format",
+        "json",
+        "--physical",
+    ]);
+    assert_eq!(a["signals"][0]["samples"], b["signals"][0]["samples"]);
+}
