@@ -563,6 +563,17 @@ mod tests {
             cache_key(&db, &records, &config).unwrap(),
             cache_key(&db, &["100"], &config).unwrap()
         );
+        let only_103 = a.subset(&["103"]);
+        assert_eq!(only_103.records, vec!["103"]);
+        assert!(!only_103.beats.is_empty());
+        assert!(only_103.beats.iter().all(|b| b.record == "103"));
+        assert_eq!(
+            only_103.beats.len() + a.subset(&["100"]).beats.len(),
+            a.beats.len()
+        );
+        // A missing record is a clear error naming it, and writes no cache.
+        let e = Dataset::build(&db, &["100", "999"], &config).unwrap_err();
+        assert!(e.to_string().contains("999"), "{e}");
         // A corrupted cache file is rebuilt, not trusted.
         let path = files[0].as_ref().unwrap().path();
         std::fs::write(&path, b"junk").unwrap();
