@@ -473,6 +473,8 @@ pub enum WeightScheme {
     /// weight of the most frequent class. Uncapped, DS1's 8 Q beats would get a weight of
     /// ~1000 and a model trained with it calls thousands of normal beats Q; a cap of 10 keeps
     /// rare classes visible without letting a handful of beats dominate.
+    /// On DS1 the cap binds for S, V, F and Q alike (all get 10× N's weight); use
+    /// [`WeightScheme::SqrtInverse`] for weights that still grade the minority classes.
     InverseFrequency {
         /// Largest weight as a multiple of the majority class's weight (values below 1 or NaN
         /// count as 1; infinity means uncapped).
