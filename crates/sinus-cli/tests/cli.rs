@@ -184,7 +184,10 @@ fn export_wfdb_widens_to_format_32_when_samples_need_it() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let header = std::fs::read_to_string(dir.path().join("w.hea")).unwrap();
-    assert!(header.lines().nth(1).unwrap().starts_with("w.dat 32"), "{header}");
+    assert!(
+        header.lines().nth(1).unwrap().starts_with("w.dat 32"),
+        "{header}"
+    );
     let json = |args: &[&str]| -> Value { serde_json::from_str(&stdout(&sinus(args))).unwrap() };
     let a = json(&[
         "export",
