@@ -28,8 +28,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod augment;
 pub mod cache;
 pub mod dataset;
+pub mod rng;
+pub mod smote;
 pub mod split;
 
 pub use sinus_io::{Error, Result};

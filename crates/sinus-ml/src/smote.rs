@@ -1,0 +1,1 @@
+//! SMOTE oversampling (Chawla et al. 2002).
