@@ -307,4 +307,31 @@ mod tests {
             .iter()
             .all(|b| b.waveform.len() == 4 && b.record != "smote:odd"));
     }
+
+    #[test]
+    fn record_232_atrial_premature_beats() {
+        let Some(db) = sinus_io::datasets::mitdb_for_tests(env!("CARGO_MANIFEST_DIR")) else {
+            return;
+        };
+        let config = crate::dataset::BeatWindowConfig::default();
+        let rec = crate::dataset::extract_beats(db.join("232"), &config).unwrap();
+        let n = rec.beats.iter().filter(|b| b.class == AamiClass::S).count();
+        assert!(n > 1000, "{n} S beats in 232");
+        let new = smote(&rec.beats, AamiClass::S, n + 40, 5, 11);
+        assert_eq!(new.len(), 40);
+        for b in &new {
+            assert_eq!(b.record, "smote:232");
+            assert_eq!(b.waveform.len(), config.waveform_len());
+            assert!(b.waveform.iter().chain(&b.rr).all(|v| v.is_finite()));
+        }
+        let aug = crate::augment::augment_dataset(
+            &rec.beats[..50],
+            &crate::augment::Augmentation::default(),
+            &config,
+            3,
+            [1; 5],
+        )
+        .unwrap();
+        assert_eq!(aug.len(), 50);
+    }
 }
