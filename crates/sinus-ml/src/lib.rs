@@ -4,6 +4,10 @@
 //!   excluded) and a patient-wise validation split inside DS1.
 //! - [`dataset`]: AAMI-labelled beat windows around each reference R-peak with RR features,
 //!   built in parallel over records, class counts and capped class weights.
+//! - [`augment`]: random amplitude scale, baseline shift, noise and time warp about the
+//!   R-peak, and augmented copies to oversample minority classes.
+//! - [`smote`]: SMOTE synthetic beats on waveform ++ RR features.
+//! - [`rng`]: the small deterministic SplitMix64 generator both use.
 //! - [`cache`]: a little-endian binary on-disk cache of a [`dataset::Dataset`], keyed by the
 //!   configuration, the record list and the input files' sizes and modification times.
 //!
@@ -28,8 +32,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod augment;
 pub mod cache;
 pub mod dataset;
+pub mod rng;
+pub mod smote;
 pub mod split;
 
 pub use sinus_io::{Error, Result};
