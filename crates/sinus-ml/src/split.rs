@@ -20,22 +20,13 @@ pub const DS2: [&str; 22] = [
     "214", "219", "221", "222", "228", "231", "232", "233", "234",
 ];
 
-/// SplitMix64: a small, well-mixed deterministic generator, so a seed gives the same split on
-/// every platform and version (no dependency on an external RNG's stream).
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// DS1 in a seed-determined order (Fisher–Yates driven by SplitMix64).
 fn shuffled_ds1(seed: u64) -> Vec<&'static str> {
     let mut records = DS1.to_vec();
-    let mut state = seed;
+    // SplitMix64 (crate::rng), so a seed gives the same split on every platform and version.
+    let mut rng = crate::rng::SplitMix64::new(seed);
     for i in (1..records.len()).rev() {
-        let j = (splitmix64(&mut state) % (i as u64 + 1)) as usize;
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
         records.swap(i, j);
     }
     records
