@@ -7,7 +7,7 @@
 //! - [`augment`]: random amplitude scale, baseline shift, noise and time warp about the
 //!   R-peak, and augmented copies to oversample minority classes.
 //! - [`smote`]: SMOTE synthetic beats on waveform ++ RR features.
-//! - [`rng`]: the small deterministic SplitMix64 generator both use.
+//! - [`rng`]: the deterministic SplitMix64 generator both use (from `sinus-signal`).
 //! - [`cache`]: a little-endian binary on-disk cache of a [`dataset::Dataset`], keyed by the
 //!   configuration, the record list and the input files' sizes and modification times.
 //!
@@ -35,7 +35,7 @@
 pub mod augment;
 pub mod cache;
 pub mod dataset;
-pub mod rng;
+pub use sinus_signal::rng;
 pub mod smote;
 pub mod split;
 

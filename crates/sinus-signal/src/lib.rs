@@ -7,6 +7,7 @@
 //! - [`gaps`]: missing samples (NaN) found and bridged.
 //! - [`offline_qrs`]: an offline QRS detector that sees the whole record and both leads.
 //! - [`detect`]: every QRS detector by name (streaming, streaming-250, offline).
+//! - [`rng`]: SplitMix64, the project's deterministic pseudo-random generator.
 //! - [`synthetic`]: a sum-of-Gaussians ECG for tests and examples.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -18,6 +19,7 @@ pub mod gaps;
 pub mod noise;
 pub mod offline_qrs;
 pub mod resample;
+pub mod rng;
 pub mod synthetic;
 
 pub use sinus_io::{Error, Result};

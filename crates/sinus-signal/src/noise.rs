@@ -51,6 +51,7 @@
 //! offset through the following clean segment.
 
 use crate::filter::{Band, SosFilter};
+use crate::rng::SplitMix64;
 use sinus_io::error::MAX_TOTAL_SAMPLES;
 use sinus_io::{Error, Result};
 use std::f64::consts::PI;
@@ -436,7 +437,7 @@ pub fn generate_noise(kind: NoiseKind, n: usize, fs: f64, seed: u64) -> Result<V
                 NoiseKind::MuscleArtifact,
                 NoiseKind::ElectrodeMotion,
             ] {
-                let part = generate_noise(k, n, fs, rng.next_u64())?;
+                let part = generate_noise(k, n, fs, rng.source.next_u64())?;
                 for (s, p) in sum.iter_mut().zip(part) {
                     *s += p;
                 }
@@ -579,31 +580,24 @@ fn add_transient(rng: &mut Rng, x: &mut [f64], at: usize, fs: f64) {
     }
 }
 
-/// SplitMix64 (Steele, Lea & Flood 2014): small, fast, and the same sequence everywhere.
+/// The noise generator's random source: [`SplitMix64`] plus the spare Gaussian deviate that
+/// Box–Muller produces in pairs.
 struct Rng {
-    state: u64,
+    source: SplitMix64,
     spare: Option<f64>,
 }
 
 impl Rng {
     fn new(seed: u64) -> Self {
         Rng {
-            state: seed,
+            source: SplitMix64::new(seed),
             spare: None,
         }
     }
 
-    fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
     /// Uniform in [0, 1).
     fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        self.source.uniform()
     }
 
     /// Standard Gaussian (Box–Muller, both values used).

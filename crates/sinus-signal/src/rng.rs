@@ -1,7 +1,9 @@
-//! A small deterministic pseudo-random generator (SplitMix64) for augmentation and SMOTE.
+//! A small deterministic pseudo-random generator (SplitMix64), shared by the noise-stress
+//! generator and by `sinus-ml`'s augmentation and SMOTE.
 //!
 //! Not cryptographic. Chosen because it is tiny, passes BigCrush for this kind of use and
-//! gives the same stream on every platform, so a seed reproduces a training set exactly.
+//! gives the same stream on every platform, so a seed reproduces noisy records and training sets
+//! exactly.
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a 64-bit state advanced by a fixed odd constant
 /// and mixed on output.
