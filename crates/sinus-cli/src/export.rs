@@ -1,7 +1,7 @@
 //! `sinus export REC --format csv|json|wfdb|edf [--physical] [--out PATH]`.
 
 use crate::progress::Progress;
-use crate::record_arg::RecordArgs;
+use crate::record_arg::{signal_fields, RecordArgs};
 use crate::CliResult;
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
@@ -131,16 +131,9 @@ fn to_json(o: &Opened, physical: bool) -> Value {
                     .map(|&d| if d == MISSING { Value::Null } else { json!(d) })
                     .collect()
             };
-            json!({
-                "description": s.description,
-                "units": s.units,
-                "gain": s.gain,
-                "baseline": s.baseline,
-                "adc_resolution": s.adc_resolution,
-                "adc_zero": s.adc_zero,
-                "samples_per_frame": s.samples_per_frame,
-                "samples": samples,
-            })
+            let mut fields = signal_fields(s);
+            fields.insert("samples".into(), Value::Array(samples));
+            Value::Object(fields)
         })
         .collect();
     let annotations: Vec<Value> = o

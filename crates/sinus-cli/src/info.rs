@@ -1,7 +1,7 @@
 //! `sinus info REC [--json]`: header summary and annotation counts by symbol.
 
 use crate::progress::Progress;
-use crate::record_arg::RecordArgs;
+use crate::record_arg::{signal_fields, RecordArgs};
 use crate::CliResult;
 use clap::Args;
 use serde_json::{json, Value};
@@ -52,21 +52,18 @@ fn summarize(o: &Opened) -> Value {
         .enumerate()
         .map(|(i, s)| {
             let spec = header_signals.and_then(|v| v.get(i));
-            json!({
-                "index": i,
-                "description": s.description,
-                "units": s.units,
-                "gain": s.gain,
-                "baseline": s.baseline,
-                "adc_resolution": s.adc_resolution,
-                "adc_zero": s.adc_zero,
-                "samples_per_frame": s.samples_per_frame,
-                "sampling_frequency": rec.sampling_frequency(i),
-                "samples": s.samples.len(),
-                "missing_samples": s.samples.iter().filter(|&&v| v == MISSING).count(),
-                "storage_format": spec.map(|p| p.format),
-                "file": spec.map(|p| p.file_name.clone()),
-            })
+            let mut fields = signal_fields(s);
+            let missing = s.samples.iter().filter(|&&v| v == MISSING).count();
+            fields.insert("index".into(), json!(i));
+            fields.insert(
+                "sampling_frequency".into(),
+                json!(rec.sampling_frequency(i)),
+            );
+            fields.insert("samples".into(), json!(s.samples.len()));
+            fields.insert("missing_samples".into(), json!(missing));
+            fields.insert("storage_format".into(), json!(spec.map(|p| p.format)));
+            fields.insert("file".into(), json!(spec.map(|p| p.file_name.clone())));
+            Value::Object(fields)
         })
         .collect();
     let annotations = o.annotations.as_ref().map(|a| {

@@ -53,3 +53,21 @@ impl RecordArgs {
         }
     }
 }
+
+/// The calibration and layout fields of a signal, as `sinus info --json` and
+/// `sinus export --format json` both print them.
+pub fn signal_fields(s: &sinus_io::Signal) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::json;
+    [
+        ("description", json!(s.description)),
+        ("units", json!(s.units)),
+        ("gain", json!(s.gain)),
+        ("baseline", json!(s.baseline)),
+        ("adc_resolution", json!(s.adc_resolution)),
+        ("adc_zero", json!(s.adc_zero)),
+        ("samples_per_frame", json!(s.samples_per_frame)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
