@@ -692,8 +692,12 @@ impl QrsDetector {
         let k = count.max(1) as f32;
         self.spki = max_i;
         self.spkf = max_f;
-        self.npki = 0.5 * sum_i / k;
-        self.npkf = 0.5 * sum_f / k;
+        // Pan–Tompkins start the noise level at half the mean peak. When every learning
+        // candidate is a beat (a fast, clean rhythm with no T-wave candidates) that is half the
+        // signal level, and the noise gate (2× noise) would then sit exactly on the beats and
+        // reject all of them for good; so it is also capped at a quarter of the largest peak.
+        self.npki = (0.5 * sum_i / k).min(0.25 * max_i);
+        self.npkf = (0.5 * sum_f / k).min(0.25 * max_f);
         let learn = self.learn;
         for c in learn.iter().take(count) {
             self.classify(*c);

@@ -341,3 +341,19 @@ fn recovers_from_sudden_amplitude_changes() {
         assert_eq!(extra, 0, "fs={fs}: false beats {out:?}");
     }
 }
+
+/// Found by the property test in CI: a clean 150 bpm train (no T-wave candidates in the
+/// learning phase) used to set the noise level at half the beats, and the noise gate then
+/// rejected every beat of the record.
+#[test]
+fn fast_clean_rhythm_survives_the_learning_phase() {
+    for fs in [125.0f32, 250.0, 360.0, 1000.0] {
+        for amp in [0.05f32, 1.0, 20.0] {
+            let beats = beat_times(0.2, 0.4, 12.0);
+            let x = synthetic(fs, 12.0, &beats, amp, 0.0);
+            let mut det = QrsDetector::new(QrsConfig::new(fs)).unwrap();
+            let out = run(&mut det, &x);
+            assert_eq!(out.len(), beats.len(), "fs={fs} amp={amp}: {out:?}");
+        }
+    }
+}
