@@ -37,6 +37,7 @@ pub mod cache;
 pub mod dataset;
 pub use sinus_signal::rng;
 pub mod smote;
+pub mod spec;
 pub mod split;
 
 pub use sinus_io::{Error, Result};
