@@ -8,4 +8,5 @@
 #![warn(missing_docs)]
 
 pub mod filter;
+pub mod nn;
 pub mod qrs;

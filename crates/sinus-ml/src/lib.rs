@@ -35,7 +35,9 @@
 pub mod augment;
 pub mod cache;
 pub mod dataset;
+pub mod infer;
 pub use sinus_signal::rng;
+pub mod quant;
 pub mod smote;
 pub mod spec;
 pub mod split;
