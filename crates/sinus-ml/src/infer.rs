@@ -8,6 +8,7 @@ use sinus_core::nn::{softmax, FloatModel, NnError, QuantModel};
 use std::path::Path;
 
 /// Which kernels run the model.
+#[allow(clippy::large_enum_variant)] // One per classifier; boxing buys nothing.
 enum Engine {
     Float(FloatModel<Vec<f32>>),
     Int8(QuantModel<Vec<u8>>),
