@@ -100,11 +100,10 @@ impl Classifier {
     /// n × feature count), `classes.len()` values per beat, in parallel over beats.
     pub fn probabilities_batch(&self, waveforms: &[f32], features: &[f32]) -> Result<Vec<f32>> {
         let (wn, fnn) = self.input_sizes();
-        let n = if wn > 0 {
-            waveforms.len() / wn
-        } else {
-            features.len() / fnn.max(1)
-        };
+        let n = waveforms
+            .len()
+            .checked_div(wn)
+            .unwrap_or(features.len() / fnn.max(1));
         if waveforms.len() != n * wn || features.len() != n * fnn {
             return Err(Error::invalid(format!(
                 "{} waveform values and {} features do not make whole beats of {wn} + {fnn}",
