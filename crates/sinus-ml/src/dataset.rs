@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sinus_io::wfdb::annotation::{read_annotations, Annotation};
 use sinus_io::wfdb::record::read_record;
-use sinus_io::{Error, Result, ResultExt};
+use sinus_io::{Error, Recording, Result, ResultExt};
 use sinus_signal::baseline::{remove_baseline, BaselineMethod};
 use std::path::{Path, PathBuf};
 
@@ -314,25 +314,7 @@ pub fn extract_beats(
     let times: Vec<i64> = beats_ann.iter().map(|a| a.sample).collect();
     let rr = rr_features(&times, fs);
 
-    // Each chosen lead in physical units at its own rate (samples_per_frame per frame).
-    let mut leads = Vec::with_capacity(config.leads.len());
-    for &l in &config.leads {
-        let sig = rec.signals.get(l).ok_or_else(|| {
-            Error::invalid(format!(
-                "lead {l} asked for but the record has {} signals",
-                rec.signals.len()
-            ))
-            .in_file(record_path)
-        })?;
-        let spf = sig.samples_per_frame.max(1) as f64;
-        let x = sig.physical_samples();
-        let x = match config.baseline {
-            Some(m) => remove_baseline(&x, fs * spf, m).in_file(record_path)?,
-            None => x,
-        };
-        leads.push((x, spf));
-    }
-
+    let leads = prepare_leads(rec, config).in_file(record_path)?;
     let name = rec.name.clone();
     let mut out = RecordBeats {
         record: name.clone(),
@@ -345,44 +327,107 @@ pub fn extract_beats(
         let Some(class) = AamiClass::from_symbol(set.symbol_of(ann.code)) else {
             continue;
         };
-        let mut waveform = Vec::with_capacity(config.waveform_len());
-        let mut edge = false;
-        let mut missing = false;
-        for (x, spf) in &leads {
-            let centre = ann.sample as f64 * spf;
-            let start = centre - config.before_s * fs * spf;
-            let end = centre + config.after_s * fs * spf;
-            if start < 0.0 || end > (x.len() as f64 - 1.0) {
-                edge = true;
-                break;
-            }
-            let from = waveform.len();
-            if interpolate(x, start, end, config.length, &mut waveform).is_none() {
-                missing = true;
-                break;
-            }
-            if config.z_normalise {
-                z_normalise(&mut waveform[from..]);
-            }
+        match cut_window(&leads, fs, ann.sample, config) {
+            Window::Edge => out.skipped_edge += 1,
+            Window::Missing => out.skipped_missing += 1,
+            Window::Ok(waveform) => out.beats.push(Beat {
+                record: name.clone(),
+                sample: ann.sample,
+                class,
+                symbol: set.symbol_of(ann.code).to_string(),
+                waveform,
+                rr,
+            }),
         }
-        if edge {
-            out.skipped_edge += 1;
-            continue;
-        }
-        if missing {
-            out.skipped_missing += 1;
-            continue;
-        }
-        out.beats.push(Beat {
-            record: name.clone(),
-            sample: ann.sample,
-            class,
-            symbol: set.symbol_of(ann.code).to_string(),
-            waveform,
-            rr,
-        });
     }
     Ok(out)
+}
+
+/// The chosen leads of a recording, in physical units at their own rate, baseline removed as
+/// configured: what windows are cut from. Each entry is (samples, samples per frame).
+pub struct PreparedLeads(Vec<(Vec<f64>, f64)>);
+
+/// Prepare the leads of `rec` that `config` uses (see [`PreparedLeads`]).
+pub fn prepare_leads(rec: &Recording, config: &BeatWindowConfig) -> Result<PreparedLeads> {
+    config.validate()?;
+    let fs = rec.frame_frequency;
+    let mut leads = Vec::with_capacity(config.leads.len());
+    for &l in &config.leads {
+        let sig = rec.signals.get(l).ok_or_else(|| {
+            Error::invalid(format!(
+                "lead {l} asked for but the record has {} signals",
+                rec.signals.len()
+            ))
+        })?;
+        let spf = sig.samples_per_frame.max(1) as f64;
+        let x = sig.physical_samples();
+        let x = match config.baseline {
+            Some(m) => remove_baseline(&x, fs * spf, m)?,
+            None => x,
+        };
+        leads.push((x, spf));
+    }
+    Ok(PreparedLeads(leads))
+}
+
+/// A window cut around one R-peak.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Window {
+    /// `leads × length` values, lead-major.
+    Ok(Vec<f32>),
+    /// The window leaves the record.
+    Edge,
+    /// The window holds a missing sample.
+    Missing,
+}
+
+/// Cut the window around the R-peak at frame `sample` from prepared leads (`fs`: frame rate).
+pub fn cut_window(
+    leads: &PreparedLeads,
+    fs: f64,
+    sample: i64,
+    config: &BeatWindowConfig,
+) -> Window {
+    let mut waveform = Vec::with_capacity(config.waveform_len());
+    for (x, spf) in &leads.0 {
+        let centre = sample as f64 * spf;
+        let start = centre - config.before_s * fs * spf;
+        let end = centre + config.after_s * fs * spf;
+        if start < 0.0 || end > (x.len() as f64 - 1.0) {
+            return Window::Edge;
+        }
+        let from = waveform.len();
+        if interpolate(x, start, end, config.length, &mut waveform).is_none() {
+            return Window::Missing;
+        }
+        if config.z_normalise {
+            z_normalise(&mut waveform[from..]);
+        }
+    }
+    Window::Ok(waveform)
+}
+
+/// Windows and RR features of beats at the given R-peak frames (ascending), e.g. from a
+/// QRS detector: what a classifier needs when no reference annotation exists. RR features
+/// are computed from these beat times.
+pub fn windows_at(
+    rec: &Recording,
+    r_peaks: &[i64],
+    config: &BeatWindowConfig,
+) -> Result<Vec<(Window, [f32; 8])>> {
+    let fs = rec.frame_frequency;
+    if !(fs.is_finite() && fs > 0.0) {
+        return Err(Error::invalid(format!(
+            "frame frequency {fs} Hz is not positive"
+        )));
+    }
+    let leads = prepare_leads(rec, config)?;
+    let rr = rr_features(r_peaks, fs);
+    Ok(r_peaks
+        .iter()
+        .zip(rr)
+        .map(|(&s, rr)| (cut_window(&leads, fs, s, config), rr))
+        .collect())
 }
 
 /// Beat counts per class, indexed by [`AamiClass::index`].

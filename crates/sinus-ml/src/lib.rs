@@ -35,7 +35,9 @@
 pub mod augment;
 pub mod cache;
 pub mod dataset;
+pub mod evaluate;
 pub mod infer;
+pub mod metadata;
 pub use sinus_signal::rng;
 pub mod quant;
 pub mod smote;
