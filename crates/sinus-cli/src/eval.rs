@@ -21,6 +21,9 @@ use std::time::Instant;
 pub enum EvalCommand {
     /// QRS detection: sensitivity (Se), positive predictivity (+P) and F1, per record and gross.
     Qrs(QrsArgs),
+    /// Beat classification (AAMI N, S, V, F, Q): Se, +P, F1 per class, accuracy, macro-F1 and
+    /// the confusion matrix on the de Chazal DS2 records.
+    Beats(crate::eval_beats::BeatsArgs),
 }
 
 /// Arguments of `sinus eval qrs`.
@@ -85,6 +88,7 @@ struct QrsEvalOutput {
 pub fn run(cmd: EvalCommand, progress: &Progress) -> CliResult {
     match cmd {
         EvalCommand::Qrs(args) => run_qrs(args, progress),
+        EvalCommand::Beats(args) => crate::eval_beats::run(args, progress),
     }
 }
 

@@ -5,11 +5,14 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod classify;
 mod detect;
 mod eval;
+mod eval_beats;
 mod export;
 mod fetch;
 mod info;
+mod model_arg;
 mod progress;
 mod record_arg;
 
@@ -35,6 +38,8 @@ enum Command {
     /// Evaluate against reference annotations as the field reports it.
     #[command(subcommand)]
     Eval(eval::EvalCommand),
+    /// Classify every beat (AAMI N, S, V, F, Q) with the shipped or a given model.
+    Classify(classify::ClassifyArgs),
     /// Download a PhysioNet database and verify every file against its SHA256SUMS.txt.
     Fetch(fetch::FetchArgs),
 }
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         Command::Detect(args) => detect::run(args, &progress),
         Command::Eval(cmd) => eval::run(cmd, &progress),
         Command::Fetch(args) => fetch::run(args, &progress),
+        Command::Classify(args) => classify::run(args, &progress),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
