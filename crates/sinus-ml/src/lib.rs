@@ -35,6 +35,8 @@
 pub mod augment;
 pub mod cache;
 pub mod dataset;
+pub mod explain;
+pub mod plot;
 pub use sinus_signal::rng;
 pub mod smote;
 pub mod spec;
