@@ -9,6 +9,7 @@ mod classify;
 mod detect;
 mod eval;
 mod eval_beats;
+mod explain;
 mod export;
 mod fetch;
 mod info;
@@ -40,6 +41,8 @@ enum Command {
     Eval(eval::EvalCommand),
     /// Classify every beat (AAMI N, S, V, F, Q) with the shipped or a given model.
     Classify(classify::ClassifyArgs),
+    /// Draw a beat with the relevance (Grad-CAM, integrated gradients) behind its class.
+    Explain(explain::ExplainArgs),
     /// Download a PhysioNet database and verify every file against its SHA256SUMS.txt.
     Fetch(fetch::FetchArgs),
 }
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Eval(cmd) => eval::run(cmd, &progress),
         Command::Fetch(args) => fetch::run(args, &progress),
         Command::Classify(args) => classify::run(args, &progress),
+        Command::Explain(args) => explain::run(args, &progress),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
