@@ -39,5 +39,6 @@ pub use sinus_signal::rng;
 pub mod smote;
 pub mod spec;
 pub mod split;
+pub mod train;
 
 pub use sinus_io::{Error, Result};
