@@ -45,5 +45,6 @@ pub mod quant;
 pub mod smote;
 pub mod spec;
 pub mod split;
+pub mod train;
 
 pub use sinus_io::{Error, Result};
