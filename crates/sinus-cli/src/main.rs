@@ -16,6 +16,7 @@ mod info;
 mod model_arg;
 mod progress;
 mod record_arg;
+mod train;
 
 /// Sinus: ECG arrhythmia analysis. Not a medical device.
 #[derive(Debug, Parser)]
@@ -43,6 +44,8 @@ enum Command {
     Classify(classify::ClassifyArgs),
     /// Draw a beat with the relevance (Grad-CAM, integrated gradients) behind its class.
     Explain(explain::ExplainArgs),
+    /// Train the beat classifier (DS1, patient-wise validation) in Rust.
+    Train(train::TrainArgs),
     /// Download a PhysioNet database and verify every file against its SHA256SUMS.txt.
     Fetch(fetch::FetchArgs),
 }
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Fetch(args) => fetch::run(args, &progress),
         Command::Classify(args) => classify::run(args, &progress),
         Command::Explain(args) => explain::run(args, &progress),
+        Command::Train(args) => train::run(args, &progress),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

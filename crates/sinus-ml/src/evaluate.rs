@@ -121,7 +121,12 @@ pub fn scores(m: &Matrix) -> (BTreeMap<String, ClassScore>, f64, f64) {
     (classes, accuracy, macro_f1)
 }
 
-fn finish(mode: String, per_record: Vec<(String, Matrix)>, skipped_edge: u64) -> BeatEvaluation {
+/// Sum per-record matrices into an evaluation.
+pub fn finish_beats(
+    mode: String,
+    per_record: Vec<(String, Matrix)>,
+    skipped_edge: u64,
+) -> BeatEvaluation {
     let mut confusion = [[0u64; 6]; 6];
     for (_, m) in &per_record {
         for r in 0..6 {
@@ -192,7 +197,7 @@ pub fn evaluate_reference<S: AsRef<str> + Sync>(
             m[b.class.index()][p] += 1;
         }
     }
-    Ok(finish("reference".into(), per, ds.skipped_edge))
+    Ok(finish_beats("reference".into(), per, ds.skipped_edge))
 }
 
 /// Evaluate end to end: our `detector` finds the beats of each record; see the module
@@ -241,7 +246,7 @@ pub fn evaluate_end_to_end<S: AsRef<str> + Sync>(
             ))
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(finish(
+    Ok(finish_beats(
         format!("end-to-end ({})", detector_name(detector)),
         per,
         0,

@@ -42,6 +42,7 @@ pub mod metadata;
 pub mod plot;
 pub use sinus_signal::rng;
 pub mod quant;
+pub mod recipe;
 pub mod smote;
 pub mod spec;
 pub mod split;
