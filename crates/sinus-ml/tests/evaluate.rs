@@ -1,3 +1,4 @@
+#![allow(clippy::needless_range_loop)] // Confusion matrices are indexed by class.
 //! Beat evaluation bookkeeping on real records with an untrained (random) model: every
 //! reference beat is counted exactly once in both modes.
 
