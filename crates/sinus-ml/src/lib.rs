@@ -35,7 +35,11 @@
 pub mod augment;
 pub mod cache;
 pub mod dataset;
+pub mod export;
+pub mod kachuee;
+pub mod leaky;
 pub use sinus_signal::rng;
+pub mod rr_window;
 pub mod smote;
 pub mod spec;
 pub mod split;
