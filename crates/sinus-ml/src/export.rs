@@ -238,4 +238,96 @@ mod tests {
         assert!(npy_bytes(&[3], &[1u8, 2]).is_err());
         assert!(npy_bytes(&[usize::MAX, 2], &[1u8]).is_err());
     }
+
+    /// A Python with NumPy, if one is at hand: `SINUS_NUMPY_PYTHON`, the PyTorch peer venv
+    /// (`bench/train_peers.sh`), or `python3`.
+    fn numpy_python() -> Option<std::path::PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let candidates = [
+            std::env::var_os("SINUS_NUMPY_PYTHON").map(Into::into),
+            Some(root.join("target/peers-venv-torch/bin/python")),
+            Some("python3".into()),
+        ];
+        candidates.into_iter().flatten().find(|p| {
+            std::process::Command::new(p)
+                .args(["-c", "import numpy"])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    }
+
+    #[test]
+    fn dataset_files_on_record_100() {
+        use crate::dataset::BeatWindowConfig;
+        let Some(db) = sinus_io::datasets::mitdb_for_tests(env!("CARGO_MANIFEST_DIR")) else {
+            return;
+        };
+        let config = BeatWindowConfig {
+            leads: vec![0, 1],
+            baseline: None,
+            ..Default::default()
+        };
+        let ds = Dataset::build(&db, &["100"], &config).unwrap();
+        let n = ds.beats.len();
+        let dir = tempfile::tempdir().unwrap();
+        write_dataset(dir.path(), &ds).unwrap();
+        let read = |f: &str| std::fs::read(dir.path().join(f)).unwrap();
+        for (file, descr, shape, size) in [
+            ("waveforms.npy", "<f4", vec![n, 2, 128], 4),
+            ("rr.npy", "<f4", vec![n, 8], 4),
+            ("labels.npy", "|u1", vec![n], 1),
+            ("record.npy", "<i4", vec![n], 4),
+            ("sample.npy", "<i8", vec![n], 8),
+        ] {
+            let b = read(file);
+            let (d, f, s, off) = parse_header(&b);
+            assert_eq!((d.as_str(), f, &s), (descr, false, &shape), "{file}");
+            assert_eq!(
+                b.len() - off,
+                shape.iter().product::<usize>() * size,
+                "{file}"
+            );
+        }
+        let labels = read("labels.npy");
+        let labels = &labels[labels.len() - n..];
+        assert_eq!(labels.iter().filter(|&&l| l == 1).count(), 33);
+        let w = read("waveforms.npy");
+        let off = w.len() - n * 256 * 4;
+        let second = f32::from_le_bytes(w[off + 4..off + 8].try_into().unwrap());
+        assert_eq!(second, ds.beats[0].waveform[1]);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("records.txt")).unwrap(),
+            "100\n"
+        );
+        // Beats naming a record outside the list are refused.
+        let mut bad = ds.clone();
+        bad.records = vec!["101".into()];
+        assert!(write_dataset(dir.path(), &bad).is_err());
+
+        let Some(python) = numpy_python() else {
+            eprintln!("note: no Python with NumPy; np.load check skipped");
+            return;
+        };
+        let script = format!(
+            "import numpy as np, sys\n\
+             d = sys.argv[1]\n\
+             w = np.load(d + '/waveforms.npy'); r = np.load(d + '/rr.npy')\n\
+             l = np.load(d + '/labels.npy'); s = np.load(d + '/sample.npy')\n\
+             assert w.shape == ({n}, 2, 128) and w.dtype == np.float32, (w.shape, w.dtype)\n\
+             assert r.shape == ({n}, 8) and l.dtype == np.uint8 and s.dtype == np.int64\n\
+             assert int((l == 1).sum()) == 33 and int(s[0]) == {}\n\
+             assert w[0, 0, 1] == np.float32('{:e}')\n",
+            ds.beats[0].sample, ds.beats[0].waveform[1]
+        );
+        let out = std::process::Command::new(python)
+            .args(["-c", &script])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
