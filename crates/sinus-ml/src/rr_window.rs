@@ -98,10 +98,10 @@ pub fn windows_from_beats(
         .map(|w| w[1].0.saturating_sub(w[0].0) as f64 / fs)
         .collect();
     let mean = rr.iter().sum::<f64>() / rr.len().max(1) as f64;
-    let mean_rr = if rr.is_empty() || !(mean > 0.0) {
-        1.0
-    } else {
+    let mean_rr = if mean.is_finite() && mean > 0.0 {
         mean
+    } else {
+        1.0
     };
     let mut windows = Vec::with_capacity(beats.len().saturating_sub(n_rr));
     for end in n_rr..beats.len() {
