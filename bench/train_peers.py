@@ -11,7 +11,9 @@ default; DS1 has only 8 Q beats), Adam lr 1e-3, batch 256, shuffled every epoch.
     python bench/train_peers.py --data target/peers-data/ds1 --epochs 5 --threads 2
 
 Prints the parameter count, MACs per beat, per-epoch time/loss/accuracy, and a closing line
-`RESULT pytorch threads=N epochs=E params=P s_per_epoch_mean=X s_per_epoch_min=Y`.
+`RESULT pytorch threads=N epochs=E params=P macs=M s_per_epoch_mean=X s_per_epoch_median=Y
+s_per_epoch_min=Z`. On a shared machine the mean can be inflated by other processes (two
+spinning worker threads on one free core); the median and minimum are steadier.
 """
 import argparse
 import os
@@ -152,7 +154,8 @@ def main():
         print(f"epoch {epoch}: {dt:.2f} s, loss {total_loss / n:.4f}, "
               f"train accuracy {correct / n:.4f}", flush=True)
     print(f"RESULT pytorch threads={args.threads} epochs={args.epochs} params={params} "
-          f"macs={macs} s_per_epoch_mean={np.mean(times):.2f} s_per_epoch_min={np.min(times):.2f}")
+          f"macs={macs} s_per_epoch_mean={np.mean(times):.2f} s_per_epoch_median={np.median(times):.2f} "
+          f"s_per_epoch_min={np.min(times):.2f}")
     return 0
 
 

@@ -40,7 +40,7 @@ fi
 #   cargo build --release --quiet -p sinus-cli
 #   target/release/sinus train ${db:+--db "$db"} --out target/peers-train --epochs "$epochs" \
 #       --threads "$threads" ...
-#   echo "RESULT sinus threads=$threads epochs=$epochs s_per_epoch_mean=... s_per_epoch_min=..."
+#   echo "RESULT sinus threads=$threads epochs=$epochs s_per_epoch_mean=... s_per_epoch_median=... s_per_epoch_min=..."
 # <<< END RUST SIDE
 # ---------------------------------------------------------------------------------------------
 
