@@ -92,6 +92,9 @@ pub struct TrainArgs {
     /// Random amplitude scale, baseline shift, noise and time warp of training beats.
     #[arg(long)]
     pub augment: bool,
+    /// Add a template-difference channel per lead: the beat minus the record's median beat.
+    #[arg(long)]
+    pub template: bool,
     /// Split.
     #[arg(long, value_enum, default_value = "ds1")]
     pub split: SplitArg,
@@ -121,7 +124,12 @@ fn write(path: &Path, bytes: &[u8]) -> CliResult {
 pub fn run(args: TrainArgs, progress: &Progress) -> CliResult {
     std::fs::create_dir_all(args.out.join("checkpoints"))
         .map_err(|e| sinus_io::Error::io(&args.out, e))?;
+    let window = BeatWindowConfig {
+        template: args.template,
+        ..BeatWindowConfig::default()
+    };
     let mut arch = ArchConfig::beat_default();
+    arch.input_channels = window.channels();
     if args.arch == ArchArg::BeatnetFlatten {
         arch = arch.with_head(Head::Flatten);
         arch.name = "beatnet-flatten".into();
@@ -147,7 +155,7 @@ pub fn run(args: TrainArgs, progress: &Progress) -> CliResult {
                 .clone()
                 .unwrap_or_else(|| args.out.join("..").join("cache")),
         ),
-        window: BeatWindowConfig::default(),
+        window,
         arch,
         train: TrainConfig {
             epochs: args.epochs,

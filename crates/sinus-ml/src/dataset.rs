@@ -79,6 +79,12 @@ pub struct BeatWindowConfig {
     /// Per-beat, per-lead z-normalisation (zero mean, unit standard deviation) of the window:
     /// removes the patient's amplitude scale, which differs between patients.
     pub z_normalise: bool,
+    /// Add, for each lead, a channel holding the beat minus the record's median beat (the
+    /// point-wise median of all the record's windows, which normal beats dominate): how this
+    /// beat differs from the patient's usual beat. Morphology varies far more between
+    /// patients than within one, so the difference generalises to unseen patients better
+    /// than the raw shape. Channels are the leads first, then their differences.
+    pub template: bool,
 }
 
 impl Default for BeatWindowConfig {
@@ -91,6 +97,7 @@ impl Default for BeatWindowConfig {
             leads: vec![0],
             baseline: Some(BaselineMethod::DE_CHAZAL),
             z_normalise: true,
+            template: false,
         }
     }
 }
@@ -117,9 +124,15 @@ impl BeatWindowConfig {
         Ok(())
     }
 
-    /// Values per beat waveform: leads × length.
+    /// Waveform channels: the leads, and as many template-difference channels if
+    /// [`BeatWindowConfig::template`].
+    pub fn channels(&self) -> usize {
+        self.leads.len() * if self.template { 2 } else { 1 }
+    }
+
+    /// Values per beat waveform: channels × length.
     pub fn waveform_len(&self) -> usize {
-        self.leads.len() * self.length
+        self.channels() * self.length
     }
 }
 
@@ -323,11 +336,18 @@ pub fn extract_beats(
         skipped_edge: 0,
         skipped_missing: 0,
     };
-    for (ann, rr) in beats_ann.iter().zip(rr) {
+    // With a template channel the median over all the record's beats (labelled or not) is
+    // needed first: cut every beat, then classify.
+    let windows: Vec<Window> = beats_ann
+        .iter()
+        .map(|ann| cut_window(&leads, fs, ann.sample, config))
+        .collect();
+    let windows = add_template_channels(windows, config);
+    for ((ann, rr), window) in beats_ann.iter().zip(rr).zip(windows) {
         let Some(class) = AamiClass::from_symbol(set.symbol_of(ann.code)) else {
             continue;
         };
-        match cut_window(&leads, fs, ann.sample, config) {
+        match window {
             Window::Edge => out.skipped_edge += 1,
             Window::Missing => out.skipped_missing += 1,
             Window::Ok(waveform) => out.beats.push(Beat {
@@ -423,11 +443,50 @@ pub fn windows_at(
     }
     let leads = prepare_leads(rec, config)?;
     let rr = rr_features(r_peaks, fs);
-    Ok(r_peaks
+    let windows: Vec<Window> = r_peaks
         .iter()
+        .map(|&s| cut_window(&leads, fs, s, config))
+        .collect();
+    Ok(add_template_channels(windows, config)
+        .into_iter()
         .zip(rr)
-        .map(|(&s, rr)| (cut_window(&leads, fs, s, config), rr))
         .collect())
+}
+
+/// Append the template-difference channels (see [`BeatWindowConfig::template`]) to every
+/// cut window; windows are returned unchanged without a template.
+pub fn add_template_channels(mut windows: Vec<Window>, config: &BeatWindowConfig) -> Vec<Window> {
+    if !config.template {
+        return windows;
+    }
+    let n = config.leads.len() * config.length;
+    let ok: Vec<&Vec<f32>> = windows
+        .iter()
+        .filter_map(|w| match w {
+            Window::Ok(v) if v.len() == n => Some(v),
+            _ => None,
+        })
+        .collect();
+    let mut median = vec![0.0f32; n];
+    if !ok.is_empty() {
+        let mut column = Vec::with_capacity(ok.len());
+        for (j, m) in median.iter_mut().enumerate() {
+            column.clear();
+            column.extend(ok.iter().map(|w| w[j]));
+            let mid = column.len() / 2;
+            column.select_nth_unstable_by(mid, f32::total_cmp);
+            *m = column[mid];
+        }
+    }
+    for w in windows.iter_mut() {
+        if let Window::Ok(v) = w {
+            if v.len() == n {
+                let diff: Vec<f32> = v.iter().zip(&median).map(|(x, m)| x - m).collect();
+                v.extend_from_slice(&diff);
+            }
+        }
+    }
+    windows
 }
 
 /// Beat counts per class, indexed by [`AamiClass::index`].

@@ -124,7 +124,7 @@ pub fn write_npy<T: NpyElement>(path: impl AsRef<Path>, shape: &[usize], data: &
 pub fn write_dataset(dir: impl AsRef<Path>, dataset: &Dataset) -> Result<()> {
     let dir = dir.as_ref();
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let leads = dataset.config.leads.len();
+    let leads = dataset.config.channels();
     let length = dataset.config.length;
     let per_beat = dataset.config.waveform_len();
     let n = dataset.beats.len();

@@ -35,6 +35,9 @@ pub struct WindowMeta {
     pub baseline: String,
     /// Per-window z-normalisation.
     pub z_normalise: bool,
+    /// Template-difference channels.
+    #[serde(default)]
+    pub template: bool,
 }
 
 impl WindowMeta {
@@ -53,6 +56,7 @@ impl WindowMeta {
             leads: c.leads.clone(),
             baseline,
             z_normalise: c.z_normalise,
+            template: c.template,
         }
     }
 
@@ -75,6 +79,7 @@ impl WindowMeta {
             leads: self.leads.clone(),
             baseline,
             z_normalise: self.z_normalise,
+            template: self.template,
         };
         c.validate()?;
         Ok(c)

@@ -141,7 +141,7 @@ impl TrainData {
     /// The beats of a [`Dataset`]: channels = its leads, window kept for augmentation and
     /// the model's metadata.
     pub fn from_dataset(ds: &Dataset) -> Result<TrainData> {
-        let mut d = Self::beats_with_channels(&ds.beats, ds.config.leads.len().max(1))?;
+        let mut d = Self::beats_with_channels(&ds.beats, ds.config.channels().max(1))?;
         d.window = Some(ds.config.clone());
         Ok(d)
     }
