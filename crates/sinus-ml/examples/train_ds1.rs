@@ -149,11 +149,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let bytes = spec.to_bytes()?;
     std::fs::write(&out, &bytes)?;
+    // The file's own CRC-32 (its last 4 bytes) identifies the model.
+    let crc = sinus_ml::spec::crc32(&bytes[..bytes.len().saturating_sub(4)]);
     println!(
-        "wrote {} ({} bytes, CRC {:08x})",
+        "wrote {} ({} bytes, CRC {crc:08x})",
         out.display(),
-        bytes.len(),
-        sinus_ml::spec::crc32(&bytes)
+        bytes.len()
     );
     Ok(())
 }
