@@ -1,5 +1,5 @@
 //! Training beat classifiers with burn (CPU, pure-Rust `flex` backend), and export of the
-//! trained network to a [`ModelSpec`](crate::spec::ModelSpec).
+//! trained network to a [`ModelSpec`] (see `crate::spec`).
 //!
 //! burn is used for training only; the exported spec is what runs afterwards.
 //!
