@@ -20,6 +20,31 @@ QRS_FLOORS = [
     ("streaming-250", "se", 99.80), ("streaming-250", "ppv", 99.80),
 ]
 
+# Beat classification with the shipped model on DS2 (inter-patient), reference R-peaks and end
+# to end (offline detector): (mode, class, statistic, floor in %), just under the README's
+# figures. Filled from models/MODEL_CARD.md.
+BEAT_FLOORS = []
+
+
+def check_beats(sinus, db):
+    """Run `sinus eval beats` once (both modes) and compare with BEAT_FLOORS."""
+    if not BEAT_FLOORS:
+        return 0, 0
+    out = subprocess.run([sinus, "--quiet", "eval", "beats", "--db", db, "--json"],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        print(f"FAIL beats: {out.stderr.strip()}")
+        return 0, 1
+    result = json.loads(out.stdout)
+    passed = failed = 0
+    for mode, cls, stat, floor in BEAT_FLOORS:
+        r = result if mode == "reference" else result["end_to_end"]
+        value = r["macro_f1"] if cls == "macro" else r["classes"][cls][stat]
+        ok = value is not None and value >= floor
+        print(f"{'ok  ' if ok else 'FAIL'} beats {mode:<10} {cls} {stat:<4} {value:.2f} (floor {floor})")
+        passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
+    return passed, failed
+
 
 def main():
     sinus = sys.argv[1]
@@ -41,6 +66,8 @@ def main():
         ok = value is not None and value >= floor
         print(f"{'ok  ' if ok else 'FAIL'} qrs {detector:<14} {stat:<4} {value:.3f} (floor {floor})")
         passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
+    p, f = check_beats(sinus, db)
+    passed, failed = passed + p, failed + f
     print(f"accuracy-floors: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
 

@@ -14,17 +14,17 @@ import subprocess
 import sys
 
 CONFIGS = {
-    # name: extra `sinus train` arguments
-    "gap-sqrt-template": ["--template"],
-    "gap-sqrt-template-lr3e-4": ["--template", "--lr", "3e-4"],
-    "gap-none-template": ["--template", "--weights", "none"],
-    "gap-sqrt-template-aug": ["--template", "--augment"],
-    "gap-sqrt": [],
-    "gap-inverse": ["--weights", "inverse"],
-    "gap-sqrt-aug": ["--augment"],
-    "gap-sqrt-focal": ["--loss", "focal"],
-    "flatten-sqrt": ["--arch", "beatnet-flatten"],
-    "gap-none": ["--weights", "none"],
+    # name: `sinus train` arguments (defaults: GAP head, template channel on, no class weights,
+    # cross-entropy, lr 1e-3, no augmentation)
+    "gap-none-template": [],
+    "gap-sqrt-template": ["--weights", "sqrt"],
+    "gap-sqrt-template-lr3e-4": ["--weights", "sqrt", "--lr", "3e-4"],
+    "gap-sqrt-template-aug": ["--weights", "sqrt", "--augment"],
+    "gap-sqrt": ["--weights", "sqrt", "--template", "false"],
+    "gap-inverse": ["--weights", "inverse", "--template", "false"],
+    "gap-sqrt-focal": ["--weights", "sqrt", "--loss", "focal", "--template", "false"],
+    "flatten-sqrt": ["--weights", "sqrt", "--arch", "beatnet-flatten", "--template", "false"],
+    "gap-none": ["--template", "false"],
 }
 
 

@@ -81,7 +81,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 2.0)]
     pub gamma: f32,
     /// Class weights.
-    #[arg(long, value_enum, default_value = "sqrt")]
+    #[arg(long, value_enum, default_value = "none")]
     pub weights: WeightsArg,
     /// Early stopping: epochs without a better validation macro-F1.
     #[arg(long, default_value_t = 6)]
@@ -92,8 +92,8 @@ pub struct TrainArgs {
     /// Random amplitude scale, baseline shift, noise and time warp of training beats.
     #[arg(long)]
     pub augment: bool,
-    /// Add a template-difference channel per lead: the beat minus the record's median beat.
-    #[arg(long)]
+    /// A template-difference channel per lead: the beat minus the median of its neighbours.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub template: bool,
     /// Split.
     #[arg(long, value_enum, default_value = "ds1")]

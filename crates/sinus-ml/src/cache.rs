@@ -27,7 +27,7 @@ use std::time::UNIX_EPOCH;
 /// File magic.
 pub const MAGIC: &[u8; 8] = b"SINUSBT\0";
 /// Format version written and accepted.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;

@@ -79,9 +79,9 @@ pub struct BeatWindowConfig {
     /// Per-beat, per-lead z-normalisation (zero mean, unit standard deviation) of the window:
     /// removes the patient's amplitude scale, which differs between patients.
     pub z_normalise: bool,
-    /// Add, for each lead, a channel holding the beat minus the record's median beat (the
-    /// point-wise median of all the record's windows, which normal beats dominate): how this
-    /// beat differs from the patient's usual beat. Morphology varies far more between
+    /// Add, for each lead, a channel holding the beat minus its local template (the
+    /// point-wise median of the windows of the [`TEMPLATE_NEIGHBOURS`] beats on each side,
+    /// which normal beats dominate): how this beat differs from the patient's usual beat. Morphology varies far more between
     /// patients than within one, so the difference generalises to unseen patients better
     /// than the raw shape. Channels are the leads first, then their differences.
     pub template: bool,
@@ -453,6 +453,9 @@ pub fn windows_at(
         .collect())
 }
 
+/// Neighbouring beats on each side whose median makes a beat's template.
+pub const TEMPLATE_NEIGHBOURS: usize = 32;
+
 /// Append the template-difference channels (see [`BeatWindowConfig::template`]) to every
 /// cut window; windows are returned unchanged without a template.
 pub fn add_template_channels(mut windows: Vec<Window>, config: &BeatWindowConfig) -> Vec<Window> {
@@ -460,30 +463,38 @@ pub fn add_template_channels(mut windows: Vec<Window>, config: &BeatWindowConfig
         return windows;
     }
     let n = config.leads.len() * config.length;
-    let ok: Vec<&Vec<f32>> = windows
-        .iter()
-        .filter_map(|w| match w {
-            Window::Ok(v) if v.len() == n => Some(v),
-            _ => None,
+    // The beats with a full window, and for each the median of its neighbours (up to
+    // TEMPLATE_NEIGHBOURS each side): a local template follows the slow changes of
+    // morphology through a long record (axis shifts, lead changes) that a record-wide median
+    // would mistake for abnormal beats.
+    let ok: Vec<usize> = (0..windows.len())
+        .filter(|&i| matches!(&windows[i], Window::Ok(v) if v.len() == n))
+        .collect();
+    let medians: Vec<Vec<f32>> = ok
+        .par_iter()
+        .enumerate()
+        .map(|(k, _)| {
+            let lo = k.saturating_sub(TEMPLATE_NEIGHBOURS);
+            let hi = (k + TEMPLATE_NEIGHBOURS + 1).min(ok.len());
+            let mut column = Vec::with_capacity(hi - lo);
+            (0..n)
+                .map(|j| {
+                    column.clear();
+                    column.extend(ok[lo..hi].iter().map(|&i| match &windows[i] {
+                        Window::Ok(v) => v[j],
+                        _ => 0.0,
+                    }));
+                    let mid = column.len() / 2;
+                    column.select_nth_unstable_by(mid, f32::total_cmp);
+                    column[mid]
+                })
+                .collect()
         })
         .collect();
-    let mut median = vec![0.0f32; n];
-    if !ok.is_empty() {
-        let mut column = Vec::with_capacity(ok.len());
-        for (j, m) in median.iter_mut().enumerate() {
-            column.clear();
-            column.extend(ok.iter().map(|w| w[j]));
-            let mid = column.len() / 2;
-            column.select_nth_unstable_by(mid, f32::total_cmp);
-            *m = column[mid];
-        }
-    }
-    for w in windows.iter_mut() {
-        if let Window::Ok(v) = w {
-            if v.len() == n {
-                let diff: Vec<f32> = v.iter().zip(&median).map(|(x, m)| x - m).collect();
-                v.extend_from_slice(&diff);
-            }
+    for (&i, median) in ok.iter().zip(medians) {
+        if let Window::Ok(v) = &mut windows[i] {
+            let diff: Vec<f32> = v.iter().zip(&median).map(|(x, m)| x - m).collect();
+            v.extend_from_slice(&diff);
         }
     }
     windows
