@@ -16,6 +16,7 @@ mod info;
 mod model_arg;
 mod progress;
 mod record_arg;
+mod seeds;
 mod train;
 
 /// Sinus: ECG arrhythmia analysis. Not a medical device.
@@ -46,6 +47,9 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Train the beat classifier (DS1, patient-wise validation) in Rust.
     Train(train::TrainArgs),
+    /// The seeds' RR-window and Kaggle-format setups, inter-patient and (leaky) as they ran.
+    #[command(subcommand)]
+    Seeds(seeds::SeedsCommand),
     /// Download a PhysioNet database and verify every file against its SHA256SUMS.txt.
     Fetch(fetch::FetchArgs),
 }
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
         Command::Classify(args) => classify::run(args, &progress),
         Command::Explain(args) => explain::run(args, &progress),
         Command::Train(args) => train::run(args, &progress),
+        Command::Seeds(cmd) => seeds::run(cmd, &progress),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -47,6 +47,7 @@ pub use sinus_signal::rng;
 pub mod quant;
 pub mod recipe;
 pub mod rr_window;
+pub mod seeds;
 pub mod smote;
 pub mod spec;
 pub mod split;

@@ -1,0 +1,442 @@
+//! `sinus seeds rr-window|kaggle`: the seed projects' other two setups (seed 000's RR-window
+//! classifier, the Kaggle 187-value format), trained inter-patient and, labelled leaky, on the
+//! seeds' random split; several `--seed`s give the mean ± sd.
+
+use crate::progress::Progress;
+use crate::CliResult;
+use clap::{Args, Subcommand};
+use serde_json::{json, Map, Value};
+use sinus_ml::evaluate::CONFUSION_LABELS;
+use sinus_ml::seeds::{
+    kaggle_experiment, mean_sd, rr_window_experiment, KaggleConfig, KaggleReport, KaggleRun,
+    RrWindowConfig, RrWindowReport, RrWindowRun,
+};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// How the leaky rows are labelled.
+const LEAKY: &str = "LEAKY (same patients in train and test)";
+
+/// The two setups.
+#[derive(Debug, Subcommand)]
+pub enum SeedsCommand {
+    /// Seed 000: 10 RR intervals → "≥ 2 VEB in the window" or not, tiny dense net.
+    RrWindow(RrWindowArgs),
+    /// The Kaggle 187-value format built from MIT-BIH (Kachuee 2018), through CSV files.
+    Kaggle(KaggleArgs),
+}
+
+/// Arguments both setups share.
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// MIT-BIH directory.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Seeds (comma-separated); each drives the validation records, the leaky split and the
+    /// training. Several seeds add a mean ± sd summary.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    pub seed: Vec<u64>,
+    /// Most epochs.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// Early stopping: epochs without a better validation F1.
+    #[arg(long, default_value_t = 5)]
+    pub patience: usize,
+    /// DS1 records held out for patient-wise validation.
+    #[arg(long, default_value_t = 5)]
+    pub valid_records: usize,
+    /// Print JSON: {"runs": [...], "summary": {...}}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `sinus seeds rr-window`.
+#[derive(Debug, Args)]
+pub struct RrWindowArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Also feed the intervals divided by the record's mean interval (20 features).
+    #[arg(long)]
+    pub relative: bool,
+}
+
+/// Arguments of `sinus seeds kaggle`.
+#[derive(Debug, Args)]
+pub struct KaggleArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Where the Kaggle-layout CSVs are written and read back (mitbih_ds1/ds2/train/test.csv,
+    /// about 1 GB; replaced on every run).
+    #[arg(long)]
+    pub csv_dir: PathBuf,
+}
+
+/// Run `sinus seeds ...`.
+pub fn run(cmd: SeedsCommand, progress: &Progress) -> CliResult {
+    match cmd {
+        SeedsCommand::RrWindow(a) => rr_window(a, progress),
+        SeedsCommand::Kaggle(a) => kaggle(a, progress),
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |x| format!("{x:.2}"))
+}
+
+fn ms((m, sd): (f64, f64)) -> String {
+    if m.is_nan() {
+        "-".into()
+    } else {
+        format!("{m:.1} ± {sd:.1}")
+    }
+}
+
+/// Mean and sd of a figure over runs (missing values count as 0, as a class never found).
+fn stat<T>(runs: &[&T], f: impl Fn(&T) -> Option<f64>) -> (f64, f64) {
+    let v: Vec<f64> = runs.iter().map(|r| f(r).unwrap_or(0.0)).collect();
+    mean_sd(&v)
+}
+
+fn stat_json(s: (f64, f64)) -> Value {
+    json!({"mean": s.0, "sd": s.1})
+}
+
+fn rr_window(args: RrWindowArgs, progress: &Progress) -> CliResult {
+    let c = &args.common;
+    let defaults = RrWindowConfig::default();
+    let cfg = RrWindowConfig {
+        relative: args.relative,
+        valid_records: c.valid_records,
+        train: sinus_ml::train::TrainConfig {
+            epochs: c.epochs,
+            patience: c.patience,
+            ..defaults.train.clone()
+        },
+        ..defaults
+    };
+    let mut reports = Vec::new();
+    for &seed in &c.seed {
+        let spinner = progress.spinner(&format!("seed {seed}"));
+        let r = rr_window_experiment(&c.db, seed, &cfg, &mut |m| {
+            spinner.set_message(format!("seed {seed}: {m}"))
+        })?;
+        spinner.finish_and_clear();
+        if !c.json {
+            print!("{}", format_rr(&r));
+        }
+        reports.push(r);
+    }
+    let runs = |leaky: bool| -> Vec<&RrWindowRun> {
+        reports
+            .iter()
+            .map(|r| if leaky { &r.leaky } else { &r.inter_patient })
+            .collect()
+    };
+    let summary = |leaky: bool| {
+        let r = runs(leaky);
+        [
+            ("se", stat(&r, |x| x.test.se)),
+            ("ppv", stat(&r, |x| x.test.ppv)),
+            ("f1", stat(&r, |x| x.test.f1)),
+            ("accuracy", stat(&r, |x| Some(x.test.accuracy))),
+            ("seconds", stat(&r, |x| Some(x.train_seconds))),
+        ]
+    };
+    if c.json {
+        let mut s = Map::new();
+        for (name, leaky) in [("inter_patient", false), ("leaky", true)] {
+            let m: Map<String, Value> = summary(leaky)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), stat_json(v)))
+                .collect();
+            s.insert(name.into(), Value::Object(m));
+        }
+        let total = mean_sd(&reports.iter().map(|r| r.seconds).collect::<Vec<_>>());
+        s.insert("seconds".into(), stat_json(total));
+        let out = json!({"runs": reports, "summary": s});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    if reports.len() > 1 {
+        let seeds: Vec<String> = c.seed.iter().map(u64::to_string).collect();
+        println!(
+            "\nSummary over seeds {} (mean ± sd; VEB-window class):",
+            seeds.join(", ")
+        );
+        println!(
+            "{:<42}{:>14}{:>14}{:>14}{:>14}{:>14}",
+            "split", "Se %", "+P %", "F1 %", "Acc %", "train s"
+        );
+        for (label, leaky) in [("inter-patient (DS1 → DS2)", false), (LEAKY, true)] {
+            let s = summary(leaky);
+            print!("{label:<42}");
+            for (_, v) in s {
+                print!("{:>14}", ms(v));
+            }
+            println!();
+        }
+        let total = mean_sd(&reports.iter().map(|r| r.seconds).collect::<Vec<_>>());
+        println!("whole run per seed: {} s", ms(total));
+    }
+    Ok(())
+}
+
+fn format_rr(r: &RrWindowReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "RR-window classifier (seed 000), seed {}: {} RR intervals{} → ≥ {} VEB among the \
+         window's {} beats; Dense {:?} ({} parameters, {} MACs)",
+        r.seed,
+        r.n_rr,
+        if r.n_features > r.n_rr {
+            " + relative intervals"
+        } else {
+            ""
+        },
+        r.min_veb,
+        r.n_rr + 1,
+        r.hidden,
+        r.parameters,
+        r.macs
+    );
+    let ip = &r.inter_patient;
+    let _ = writeln!(
+        s,
+        "inter-patient: train {} DS1 records, validation {} ({}), test DS2 ({} records)",
+        ip.train_records.len(),
+        ip.valid_records.len(),
+        ip.valid_records.join(" "),
+        ip.test_records.len()
+    );
+    let _ = writeln!(
+        s,
+        "{:<42}{:>9}{:>7}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}{:>7}",
+        "split",
+        "windows",
+        "pos",
+        "Se %",
+        "+P %",
+        "F1 %",
+        "Acc %",
+        "TP",
+        "FN",
+        "FP",
+        "TN",
+        "epoch",
+        "s"
+    );
+    for (label, run) in [("inter-patient (DS2)", ip), (LEAKY, &r.leaky)] {
+        let t = &run.test;
+        let _ = writeln!(
+            s,
+            "{:<42}{:>9}{:>7}{:>8}{:>8}{:>8}{:>8.2}{:>8}{:>8}{:>8}{:>8}{:>8}{:>7.1}",
+            label,
+            run.windows[2],
+            run.positives[2],
+            opt(t.se),
+            opt(t.ppv),
+            opt(t.f1),
+            t.accuracy,
+            t.tp,
+            t.fn_,
+            t.fp,
+            t.tn,
+            format!("{}/{}", run.best_epoch, run.epochs_run),
+            run.train_seconds
+        );
+    }
+    let _ = writeln!(
+        s,
+        "(epoch: best/trained; validation F1 of the VEB-window class {:.1} % inter-patient, \
+         {:.1} % leaky; whole run {:.1} s)\n",
+        ip.valid_f1, r.leaky.valid_f1, r.seconds
+    );
+    s
+}
+
+fn kaggle(args: KaggleArgs, progress: &Progress) -> CliResult {
+    let c = &args.common;
+    let defaults = KaggleConfig::default();
+    let cfg = KaggleConfig {
+        valid_records: c.valid_records,
+        train: sinus_ml::train::TrainConfig {
+            epochs: c.epochs,
+            patience: c.patience,
+            ..defaults.train.clone()
+        },
+        ..defaults
+    };
+    let mut reports = Vec::new();
+    for &seed in &c.seed {
+        let spinner = progress.spinner(&format!("seed {seed}"));
+        let r = kaggle_experiment(&c.db, &args.csv_dir, seed, &cfg, &mut |m| {
+            spinner.set_message(format!("seed {seed}: {m}"))
+        })?;
+        spinner.finish_and_clear();
+        if !c.json {
+            print!("{}", format_kaggle(&r));
+        }
+        reports.push(r);
+    }
+    let runs = |leaky: bool| -> Vec<&KaggleRun> {
+        reports
+            .iter()
+            .map(|r| if leaky { &r.leaky } else { &r.inter_patient })
+            .collect()
+    };
+    let summary = |leaky: bool| {
+        let r = runs(leaky);
+        let mut v = Vec::new();
+        for class in ["N", "S", "V", "F"] {
+            for (key, f) in [
+                (
+                    "se",
+                    (|s: &sinus_ml::evaluate::ClassScore| s.se) as fn(&_) -> _,
+                ),
+                ("ppv", |s| s.ppv),
+                ("f1", |s| s.f1),
+            ] {
+                v.push((
+                    format!("{class}.{key}"),
+                    stat(&r, |x| x.classes.get(class).and_then(f)),
+                ));
+            }
+        }
+        v.push(("accuracy".into(), stat(&r, |x| Some(x.accuracy))));
+        v.push(("macro_f1".into(), stat(&r, |x| Some(x.macro_f1))));
+        v.push(("seconds".into(), stat(&r, |x| Some(x.train_seconds))));
+        v
+    };
+    if c.json {
+        let mut s = Map::new();
+        for (name, leaky) in [("inter_patient", false), ("leaky", true)] {
+            let m: Map<String, Value> = summary(leaky)
+                .into_iter()
+                .map(|(k, v)| (k, stat_json(v)))
+                .collect();
+            s.insert(name.into(), Value::Object(m));
+        }
+        let total = mean_sd(&reports.iter().map(|r| r.seconds).collect::<Vec<_>>());
+        s.insert("seconds".into(), stat_json(total));
+        let out = json!({"runs": reports, "summary": s});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    if reports.len() > 1 {
+        let seeds: Vec<String> = c.seed.iter().map(u64::to_string).collect();
+        println!("\nSummary over seeds {} (mean ± sd):", seeds.join(", "));
+        for (label, leaky) in [
+            ("inter-patient (mitbih_ds1 → mitbih_ds2)", false),
+            (LEAKY, true),
+        ] {
+            let s = summary(leaky);
+            let get = |k: &str| {
+                s.iter()
+                    .find(|(n, _)| n == k)
+                    .map_or((f64::NAN, 0.0), |x| x.1)
+            };
+            println!("{label}");
+            println!("  {:<6}{:>14}{:>14}{:>14}", "class", "Se %", "+P %", "F1 %");
+            for class in ["N", "S", "V", "F"] {
+                println!(
+                    "  {:<6}{:>14}{:>14}{:>14}",
+                    class,
+                    ms(get(&format!("{class}.se"))),
+                    ms(get(&format!("{class}.ppv"))),
+                    ms(get(&format!("{class}.f1")))
+                );
+            }
+            println!(
+                "  accuracy {} %, macro-F1 (N, S, V, F) {} %, training {} s",
+                ms(get("accuracy")),
+                ms(get("macro_f1")),
+                ms(get("seconds"))
+            );
+        }
+        let total = mean_sd(&reports.iter().map(|r| r.seconds).collect::<Vec<_>>());
+        println!("whole run per seed: {} s", ms(total));
+    }
+    Ok(())
+}
+
+fn format_kaggle_run(s: &mut String, label: &str, run: &KaggleRun) {
+    let _ = writeln!(
+        s,
+        "{label}: {} → {}, rows train/valid/test {}/{}/{}, best epoch {}/{}, \
+         validation macro-F1 {:.1} %, training {:.1} s",
+        run.train_file,
+        run.test_file,
+        run.rows[0],
+        run.rows[1],
+        run.rows[2],
+        run.best_epoch,
+        run.epochs_run,
+        run.valid_macro_f1,
+        run.train_seconds
+    );
+    let _ = writeln!(
+        s,
+        "  {:<6}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}",
+        "class", "Se %", "+P %", "F1 %", "TP", "FN", "FP"
+    );
+    for c in ["N", "S", "V", "F", "Q"] {
+        if let Some(k) = run.classes.get(c) {
+            let _ = writeln!(
+                s,
+                "  {:<6}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}",
+                c,
+                opt(k.se),
+                opt(k.ppv),
+                opt(k.f1),
+                k.tp,
+                k.fn_,
+                k.fp
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  accuracy {:.2} %, macro-F1 (N, S, V, F) {:.2} %",
+        run.accuracy, run.macro_f1
+    );
+    let _ = write!(
+        s,
+        "  confusion (rows reference, columns predicted):\n  {:>6}",
+        ""
+    );
+    for l in &CONFUSION_LABELS[..5] {
+        let _ = write!(s, "{l:>8}");
+    }
+    let _ = writeln!(s);
+    for (r, row) in run.confusion.iter().take(5).enumerate() {
+        let _ = write!(s, "  {:>6}", CONFUSION_LABELS[r]);
+        for v in &row[..5] {
+            let _ = write!(s, "{v:>8}");
+        }
+        let _ = writeln!(s);
+    }
+}
+
+fn format_kaggle(r: &KaggleReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Kaggle 187-value format (Kachuee 2018, built from MIT-BIH), seed {}: CSVs in {} \
+         (cut + written {:.1} s, read back {:.1} s); kaggle187 CNN, {} parameters, {} MACs",
+        r.seed, r.csv_dir, r.build_seconds, r.read_seconds, r.parameters, r.macs
+    );
+    let ip = &r.inter_patient;
+    let _ = writeln!(
+        s,
+        "inter-patient: train {} DS1 records, validation {} ({}), test DS2 ({} records)",
+        ip.train_records.len(),
+        ip.valid_records.len(),
+        ip.valid_records.join(" "),
+        ip.test_records.len()
+    );
+    format_kaggle_run(&mut s, "inter-patient (DS2)", ip);
+    format_kaggle_run(&mut s, LEAKY, &r.leaky);
+    let _ = writeln!(s, "(whole run {:.1} s)\n", r.seconds);
+    s
+}
