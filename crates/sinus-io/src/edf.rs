@@ -1567,7 +1567,7 @@ fn choose_record_duration(ff: f64, frames: u64, frame_bytes: usize) -> Result<(u
             continue;
         }
         let too_big = f > 1 && frame_bytes.saturating_mul(f as usize) > RECOMMENDED_RECORD_BYTES;
-        let ragged = frames % f != 0;
+        let ragged = !frames.is_multiple_of(f);
         // Distance from 1 s, in microseconds (integer so the key is totally ordered).
         let distance = ((d.ln().abs()) * 1e6) as u64;
         let key = (too_big, ragged, distance);

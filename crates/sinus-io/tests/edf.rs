@@ -937,7 +937,7 @@ fn writer_pads_and_marks_missing() {
     assert!(w.iter().any(|m| m.contains("padded")), "{w:?}");
     let e = parse_edf(&bytes).unwrap();
     let s = &e.recording.signals[0];
-    assert!(e.recording.frames > 365 && e.recording.frames % 5 == 0);
+    assert!(e.recording.frames > 365 && e.recording.frames.is_multiple_of(5));
     assert_eq!(s.samples[3], -32768);
     assert_eq!(s.samples[..3], rec.signals[0].samples[..3]);
     assert_eq!(s.samples[4..365], rec.signals[0].samples[4..365]);

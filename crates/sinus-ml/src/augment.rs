@@ -139,7 +139,7 @@ pub fn augment_beat(
     };
     let n_leads = config.leads.len().max(1);
     let len = out.waveform.len();
-    let per_lead = if len % n_leads == 0 {
+    let per_lead = if len.is_multiple_of(n_leads) {
         len / n_leads
     } else {
         len

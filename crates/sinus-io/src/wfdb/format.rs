@@ -303,7 +303,7 @@ impl FrameDecoder {
     pub fn frame_step(&self) -> u64 {
         let group = packing_group(self.format).0;
         let len = self.frame_len as u64;
-        (1..=group).find(|k| k * len % group == 0).unwrap_or(group)
+        (1..=group).find(|k| (k * len).is_multiple_of(group)).unwrap_or(group)
     }
 
     /// Bytes that `frames` frames occupy from a packing-group boundary, rounded up to whole
@@ -823,7 +823,7 @@ pub fn encode(
     initial: &[i32],
 ) -> Result<Vec<u8>> {
     let frame_len = frame_len(spf)?;
-    if samples.len() % frame_len != 0 {
+    if !samples.len().is_multiple_of(frame_len) {
         return Err(Error::invalid(format!(
             "{} samples is not a whole number of {frame_len}-sample frames",
             samples.len()

@@ -512,7 +512,7 @@ fn measure(g: &mut FileGroup, first: &SignalSpec, declared: Option<u64>) -> Resu
     let offset = first.byte_offset;
     if g.format.is_flac() {
         let spf = u64::from(g.spf[0]);
-        if offset % spf != 0 {
+        if !offset.is_multiple_of(spf) {
             return Err(Error::unsupported(format!(
                 "FLAC offset of {offset} samples is not a whole number of frames \
                  ({spf} samples per frame)"
@@ -659,7 +659,7 @@ fn load(
     let start_frame = match packing(g.format) {
         Some((group_samples, _)) => {
             let mut f = lo;
-            while f > 0 && (f * g.frame_len) % group_samples != 0 {
+            while f > 0 && !(f * g.frame_len).is_multiple_of(group_samples) {
                 f -= 1;
             }
             f

@@ -151,7 +151,7 @@ impl TrainData {
         if beats.iter().any(|b| b.waveform.len() != total) {
             return Err(Error::invalid("beats differ in waveform length"));
         }
-        if total % channels != 0 {
+        if !total.is_multiple_of(channels) {
             return Err(Error::invalid(format!(
                 "waveform of {total} values is not {channels} equal leads"
             )));
