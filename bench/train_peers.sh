@@ -52,8 +52,8 @@ load() { awk '{print $1}' /proc/loadavg; }  # 1-minute load average
 note() { echo "$*" | tee -a "$results"; }
 
 data="target/peers-data/ds1"
-cargo build --release --quiet -p sinus-cli
-cargo build --release --quiet -p sinus-ml --example dump_dataset --example infer_speed
+# One build command: separate ones would unify features differently and build burn twice.
+cargo build --release --quiet -p sinus-cli -p sinus-ml --example dump_dataset --example infer_speed
 if [ ! -f "$data/labels.npy" ]; then
   target/release/examples/dump_dataset --db "$db" --set ds1 --out "$data"
 fi

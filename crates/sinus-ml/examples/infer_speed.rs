@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p sinus-ml --example infer_speed -- [--model M.snnm] [--beats 4096]
-//!     [--seconds 1] [--repeats 5]
+//!     [--seconds 1] [--repeats 5] [--save DIR]
 //! ```
 //!
 //! Without `--model` the network is the default "beatnet" with random weights (speed does not
@@ -11,6 +11,9 @@
 //! repeat runs batches of `--beats` beats for about `--seconds`; the median and best repeat
 //! are printed (on a shared machine the best is the least disturbed), closing with lines
 //! `RESULT sinus-infer variant=float32 beats=N beats_per_s_median=X beats_per_s_best=Y`.
+//! `--save DIR` also writes the two models and the beats (`beatnet.snnm`,
+//! `beatnet.int8.snnm`, `waveforms.f32`, `features.f32`, little-endian) for kernel
+//! experiments outside the workspace.
 
 use sinus_ml::infer::Classifier;
 use sinus_ml::quant::quantize;
@@ -21,6 +24,7 @@ mod beatnet;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut model, mut n, mut seconds, mut repeats) = (None, 4096usize, 1.0f64, 5usize);
+    let mut save: Option<std::path::PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -29,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--beats" => n = value()?.parse()?,
             "--seconds" => seconds = value()?.parse()?,
             "--repeats" => repeats = value()?.parse()?,
+            "--save" => save = Some(value()?.into()),
             _ => return Err(format!("unknown option {a}").into()),
         }
     }
@@ -41,8 +46,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|i| (&w[i * 128..(i + 1) * 128], &f[i * 8..(i + 1) * 8]))
         .collect();
     let (w, f) = (&w[..n * 128], &f[..n * 8]);
-    let float = Classifier::from_bytes(&spec.to_bytes()?)?;
-    let int8 = Classifier::from_bytes(&quantize(&spec, &calib)?)?;
+    let (float_bytes, int8_bytes) = (spec.to_bytes()?, quantize(&spec, &calib)?);
+    if let Some(dir) = &save {
+        std::fs::create_dir_all(dir)?;
+        let le = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+        std::fs::write(dir.join("beatnet.snnm"), &float_bytes)?;
+        std::fs::write(dir.join("beatnet.int8.snnm"), &int8_bytes)?;
+        std::fs::write(dir.join("waveforms.f32"), le(w))?;
+        std::fs::write(dir.join("features.f32"), le(f))?;
+    }
+    let float = Classifier::from_bytes(&float_bytes)?;
+    let int8 = Classifier::from_bytes(&int8_bytes)?;
     println!(
         "beatnet{}: {} parameters, {} MACs per beat; batches of {n} beats, 1 thread",
         if model.is_some() {
