@@ -53,7 +53,8 @@ note() { echo "$*" | tee -a "$results"; }
 
 data="target/peers-data/ds1"
 # One build command: separate ones would unify features differently and build burn twice.
-cargo build --release --quiet -p sinus-cli -p sinus-ml --example dump_dataset --example infer_speed
+cargo build --release --quiet -p sinus-cli -p sinus-ml --bin sinus --example dump_dataset \
+  --example infer_speed
 if [ ! -f "$data/labels.npy" ]; then
   target/release/examples/dump_dataset --db "$db" --set ds1 --out "$data"
 fi
