@@ -303,7 +303,9 @@ impl FrameDecoder {
     pub fn frame_step(&self) -> u64 {
         let group = packing_group(self.format).0;
         let len = self.frame_len as u64;
-        (1..=group).find(|k| (k * len).is_multiple_of(group)).unwrap_or(group)
+        (1..=group)
+            .find(|k| (k * len).is_multiple_of(group))
+            .unwrap_or(group)
     }
 
     /// Bytes that `frames` frames occupy from a packing-group boundary, rounded up to whole
