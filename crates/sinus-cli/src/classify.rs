@@ -171,7 +171,7 @@ pub fn run(args: ClassifyArgs, progress: &Progress) -> CliResult {
     };
     match &args.out {
         Some(p) => std::fs::write(p, text).map_err(|e| sinus_io::Error::io(p, e))?,
-        None => print!("{text}"),
+        None => crate::print_out(&text)?,
     }
     Ok(())
 }

@@ -57,6 +57,17 @@ enum Command {
 /// Error type of the CLI: anything displayable; `main` prints it and exits with status 1.
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
+/// Write `text` to standard output; a closed pipe (e.g. `| head`) is the reader's choice, not
+/// an error (and never a panic, which `print!` would give).
+pub fn print_out(text: &str) -> CliResult {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let progress = progress::Progress::new(cli.quiet);

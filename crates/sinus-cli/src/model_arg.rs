@@ -8,7 +8,7 @@ use std::path::Path;
 pub fn load_model(path: Option<&Path>) -> CliResult<Classifier> {
     match path {
         Some(p) => Ok(Classifier::load(p)?),
-        None => Err("--model is required (no shipped model in this build)".into()),
+        None => Ok(sinus_ml::shipped::classifier()?),
     }
 }
 

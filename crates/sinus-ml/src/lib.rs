@@ -48,6 +48,7 @@ pub mod quant;
 pub mod recipe;
 pub mod rr_window;
 pub mod seeds;
+pub mod shipped;
 pub mod smote;
 pub mod spec;
 pub mod split;
