@@ -205,3 +205,93 @@ fn export_wfdb_widens_to_format_32_when_samples_need_it() {
     ]);
     assert_eq!(a["signals"][0]["samples"], b["signals"][0]["samples"]);
 }
+
+#[test]
+fn classify_demo_with_the_shipped_model() {
+    let o = sinus(&["--quiet", "classify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let beats = v["beats"].as_array().unwrap();
+    // The demo has 362 labelled beats (N 338, A 8, V 16): the detector finds them and the
+    // shipped model calls most of them normal and finds ventricular ones.
+    assert!((355..=370).contains(&beats.len()), "{}", beats.len());
+    let n = v["counts"]["N"].as_u64().unwrap();
+    let ve = v["counts"]["V"].as_u64().unwrap();
+    assert!(n >= 320 && (8..=30).contains(&ve), "{}", v["counts"]);
+    for b in beats {
+        let p = b["probability"].as_f64().unwrap();
+        assert!((0.2..=1.0).contains(&p));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("beats.csv");
+    let o = sinus(&[
+        "--quiet",
+        "classify",
+        "-f",
+        "csv",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("sample,time_s,class,probability,p_N,p_S,p_V,p_F,p_Q\n"));
+    assert_eq!(text.lines().count(), beats.len() + 1);
+    let ann = dir.path().join("demo.cls");
+    let o = sinus(&[
+        "--quiet",
+        "classify",
+        "-f",
+        "wfdb",
+        "--out",
+        ann.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let set = sinus_io::wfdb::annotation::read_annotations(&ann, None).unwrap();
+    assert_eq!(set.annotations.len(), beats.len());
+}
+
+#[test]
+fn explain_draws_a_beat_and_rejects_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("beat.png");
+    let o = sinus(&[
+        "--quiet",
+        "explain",
+        "--beat",
+        "5",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000);
+    let o = sinus(&[
+        "--quiet",
+        "explain",
+        "--beat",
+        "100000",
+        "--out",
+        png.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--beat 100000"), "{}", stderr(&o));
+}
+
+#[test]
+fn classifier_commands_name_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("model.snnm");
+    std::fs::write(&bogus, b"SNNM not really a model").unwrap();
+    let o = sinus(&["--quiet", "classify", "--model", bogus.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("model.snnm"), "{}", stderr(&o));
+    let o = sinus(&[
+        "--quiet",
+        "eval",
+        "beats",
+        "--db",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains(".hea"), "{}", stderr(&o));
+}
