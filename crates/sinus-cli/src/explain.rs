@@ -54,7 +54,8 @@ pub fn run(args: ExplainArgs, progress: &Progress) -> CliResult {
     let windows = windows_at(rec, &peaks, &config)?;
     let (window, rr) = windows.get(args.beat).ok_or_else(|| {
         format!(
-            "--beat {}: the record has {} detected beats (0..{})",
+            "{}: --beat {}: the record has {} detected beats (0..{})",
+            rec.name,
             args.beat,
             peaks.len(),
             peaks.len().saturating_sub(1)
@@ -62,8 +63,8 @@ pub fn run(args: ExplainArgs, progress: &Progress) -> CliResult {
     })?;
     let Window::Ok(waveform) = window else {
         return Err(format!(
-            "beat {} is too close to the record's start or end (or has missing samples) to be cut",
-            args.beat
+            "{}: beat {} is too close to the record's start or end (or has missing samples) to be cut",
+            rec.name, args.beat
         )
         .into());
     };
