@@ -3,6 +3,7 @@
 //!
 //! - [`filter`]: IIR biquad cascades designed at start-up for any sampling rate 125–1000 Hz.
 //! - [`qrs`]: a streaming QRS detector fed one sample at a time.
+//! - [`nn`]: float32 and int8 inference of small 1-D CNNs (the beat classifier).
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -1,5 +1,19 @@
-//! `sinus-ml`: data for beat classifiers.
+//! `sinus-ml`: the beat classifier — data, training, export, evaluation, explanations.
 //!
+//! Training uses burn (CPU `flex` backend) only; a trained network is exported to a
+//! [`spec::ModelSpec`] / `.snnm` bytes and from then on runs through `sinus_core::nn`'s float32
+//! or int8 kernels ([`infer::Classifier`]), the same inference code as the device.
+//!
+//! - [`train`]: configurable 1-D CNN + RR features, weighted cross-entropy or focal loss, Adam,
+//!   early stopping on patient-wise validation, deterministic seeds; [`recipe`]: the DS1 recipe
+//!   behind `sinus train`; [`quant`]: int8 post-training quantisation; [`shipped`]: the model
+//!   built into the binary.
+//! - [`evaluate`]: EC57-style evaluation on reference R-peaks or end to end; [`explain`]:
+//!   Grad-CAM and integrated gradients; [`plot`]: training curves, confusion matrices, beat
+//!   relevance (PNG/SVG, embedded font).
+//! - [`kachuee`], [`rr_window`], [`seeds`]: the seed projects' other setups; [`export`]: `.npy`
+//!   for Python peers; [`leaky`]: the (leaky) random beat split; [`metadata`]: what a model file
+//!   says about its input.
 //! - [`split`]: the de Chazal inter-patient split (DS1 train / DS2 test, paced records
 //!   excluded) and a patient-wise validation split inside DS1.
 //! - [`dataset`]: AAMI-labelled beat windows around each reference R-peak with RR features,
