@@ -22,7 +22,7 @@ mod format;
 mod quant;
 
 pub use float::FloatModel;
-pub use format::{Activation, LayerKind, ModelInfo, MAX_CLASSES, MAX_FEATURES, MAX_LAYERS};
+pub use format::{crc32, Activation, LayerKind, ModelInfo, MAX_CLASSES, MAX_FEATURES, MAX_LAYERS};
 pub use quant::{QuantModel, Requant};
 
 /// Why a model cannot be loaded or run.

@@ -7,7 +7,7 @@
 //! accumulator's scale; fixed-point multipliers between layers. The byte layout (kind 1) is
 //! described in `sinus_core::nn`'s format module.
 
-use crate::spec::{Activation, LayerSpec, ModelSpec, FORMAT_VERSION, MAGIC};
+use crate::spec::{Activation, LayerSpec, ModelSpec};
 use crate::{Error, Result};
 use sinus_core::nn::Requant;
 
@@ -89,31 +89,12 @@ pub fn quantize(spec: &ModelSpec, calibration: &[(&[f32], &[f32])]) -> Result<Ve
         (1.0, 0)
     };
 
-    let mut b = Vec::new();
-    b.extend_from_slice(MAGIC);
-    b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    b.push(1);
-    b.push(0);
+    let mut b = spec.header_bytes(1)?;
     let u16s = |b: &mut Vec<u8>, vals: &[usize]| {
         for &v in vals {
             b.extend_from_slice(&(v as u16).to_le_bytes());
         }
     };
-    u16s(
-        &mut b,
-        &[
-            spec.input_channels,
-            spec.input_len,
-            spec.n_features(),
-            spec.classes.len(),
-        ],
-    );
-    b.extend(spec.classes.iter().map(|&c| c as u8));
-    for v in spec.feature_mean.iter().chain(&spec.feature_scale) {
-        b.extend_from_slice(&v.to_le_bytes());
-    }
-    b.extend_from_slice(&(spec.metadata.len() as u32).to_le_bytes());
-    b.extend_from_slice(spec.metadata.as_bytes());
     b.extend_from_slice(&in_scale.to_le_bytes());
     b.extend_from_slice(&(in_zp as i16).to_le_bytes());
     b.extend_from_slice(&f_scale.to_le_bytes());

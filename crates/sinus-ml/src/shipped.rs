@@ -27,5 +27,8 @@ mod tests {
         let q = Classifier::from_bytes(BEATNET_INT8).unwrap();
         assert!(q.is_int8());
         assert_eq!(f.size(), q.size());
+        // The writer reproduces the shipped bytes exactly.
+        let spec = crate::spec::ModelSpec::from_bytes(BEATNET).unwrap();
+        assert_eq!(spec.to_bytes().unwrap(), BEATNET);
     }
 }

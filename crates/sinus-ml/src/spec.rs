@@ -420,38 +420,10 @@ impl ModelSpec {
 
     /// Serialise in the `.snnm` format described in the module documentation.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        self.shapes()?;
         let u16_of = |v: usize, what: &str| {
             u16::try_from(v).map_err(|_| Error::invalid(format!("{what} {v} exceeds 65535")))
         };
-        if self.feature_scale.len() != self.feature_mean.len() {
-            return Err(Error::invalid("feature mean and scale differ in length"));
-        }
-        let mut b = Vec::new();
-        b.extend_from_slice(MAGIC);
-        b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        b.push(0);
-        b.push(0);
-        for (v, what) in [
-            (self.input_channels, "input channels"),
-            (self.input_len, "input length"),
-            (self.n_features(), "features"),
-            (self.classes.len(), "classes"),
-        ] {
-            b.extend_from_slice(&u16_of(v, what)?.to_le_bytes());
-        }
-        for c in &self.classes {
-            if !c.is_ascii() {
-                return Err(Error::invalid(format!("class label {c:?} is not ASCII")));
-            }
-            b.push(*c as u8);
-        }
-        for v in self.feature_mean.iter().chain(&self.feature_scale) {
-            b.extend_from_slice(&v.to_le_bytes());
-        }
-        let meta = self.metadata.as_bytes();
-        b.extend_from_slice(&(meta.len() as u32).to_le_bytes());
-        b.extend_from_slice(meta);
+        let mut b = self.header_bytes(0)?;
         b.extend_from_slice(&u16_of(self.layers.len(), "layers")?.to_le_bytes());
         let floats = |b: &mut Vec<u8>, v: &[f32]| {
             for x in v {
@@ -514,6 +486,47 @@ impl ModelSpec {
         }
         let crc = crc32(&b);
         b.extend_from_slice(&crc.to_le_bytes());
+        Ok(b)
+    }
+
+    /// The bytes every model file starts with, up to and including the metadata: signature,
+    /// version, `kind` (0 float32, 1 int8), input sizes, class labels, feature normalisation.
+    /// Checks the model's shapes and the header's field ranges.
+    pub(crate) fn header_bytes(&self, kind: u8) -> Result<Vec<u8>> {
+        self.shapes()?;
+        let u16_of = |v: usize, what: &str| {
+            u16::try_from(v).map_err(|_| Error::invalid(format!("{what} {v} exceeds 65535")))
+        };
+        if self.feature_scale.len() != self.feature_mean.len() {
+            return Err(Error::invalid("feature mean and scale differ in length"));
+        }
+        let mut b = Vec::new();
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        b.push(kind);
+        b.push(0);
+        for (v, what) in [
+            (self.input_channels, "input channels"),
+            (self.input_len, "input length"),
+            (self.n_features(), "features"),
+            (self.classes.len(), "classes"),
+        ] {
+            b.extend_from_slice(&u16_of(v, what)?.to_le_bytes());
+        }
+        for c in &self.classes {
+            if !c.is_ascii() {
+                return Err(Error::invalid(format!("class label {c:?} is not ASCII")));
+            }
+            b.push(*c as u8);
+        }
+        for v in self.feature_mean.iter().chain(&self.feature_scale) {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        let meta = self.metadata.as_bytes();
+        let meta_len = u32::try_from(meta.len())
+            .map_err(|_| Error::invalid("model metadata longer than 4 GiB"))?;
+        b.extend_from_slice(&meta_len.to_le_bytes());
+        b.extend_from_slice(meta);
         Ok(b)
     }
 
@@ -709,18 +722,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// CRC-32 (IEEE 802.3, reflected, as zlib's `crc32`).
-pub fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in data {
-        crc ^= byte as u32;
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
-}
+pub use sinus_core::nn::crc32;
 
 #[cfg(test)]
 mod tests {

@@ -91,7 +91,7 @@ impl<P: AsRef<[f32]>> FloatModel<P> {
 
     /// Values of scratch space [`FloatModel::logits`] needs.
     pub fn scratch_len(&self) -> usize {
-        2 * self.parsed.info.max_activation + self.parsed.info.n_features
+        self.parsed.info.scratch_len()
     }
 
     /// Run the network on one input: `waveform` is `[channels][len]` channel-major, `features`
@@ -104,20 +104,7 @@ impl<P: AsRef<[f32]>> FloatModel<P> {
         logits: &mut [f32],
     ) -> Result<(), NnError> {
         let info = &self.parsed.info;
-        if waveform.len() != info.input_channels * info.input_len {
-            return Err(NnError::Input(
-                "waveform length differs from the model's input",
-            ));
-        }
-        if features.len() != info.n_features {
-            return Err(NnError::Input("feature count differs from the model's"));
-        }
-        if logits.len() != info.n_classes {
-            return Err(NnError::Input("logits length differs from the class count"));
-        }
-        if scratch.len() < self.scratch_len() {
-            return Err(NnError::BufferTooSmall(self.scratch_len()));
-        }
+        info.check_call(waveform.len(), features.len(), logits.len(), scratch.len())?;
         let params = self.params.as_ref();
         let m = info.max_activation;
         let (a, rest) = scratch.split_at_mut(m);

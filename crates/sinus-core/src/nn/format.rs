@@ -178,6 +178,38 @@ impl<'a> Reader<'a> {
     }
 }
 
+impl ModelInfo {
+    /// Values of scratch space one inference needs (two activation buffers and the features).
+    pub fn scratch_len(&self) -> usize {
+        2 * self.max_activation + self.n_features
+    }
+
+    /// Check the sizes of one inference's arguments.
+    pub(crate) fn check_call(
+        &self,
+        waveform: usize,
+        features: usize,
+        logits: usize,
+        scratch: usize,
+    ) -> Result<(), NnError> {
+        if waveform != self.input_channels * self.input_len {
+            return Err(NnError::Input(
+                "waveform length differs from the model's input",
+            ));
+        }
+        if features != self.n_features {
+            return Err(NnError::Input("feature count differs from the model's"));
+        }
+        if logits != self.n_classes {
+            return Err(NnError::Input("logits length differs from the class count"));
+        }
+        if scratch < self.scratch_len() {
+            return Err(NnError::BufferTooSmall(self.scratch_len()));
+        }
+        Ok(())
+    }
+}
+
 /// Read a little-endian f32 at byte offset `at` (bounds checked by the parser).
 #[inline]
 pub(crate) fn f32_at(b: &[u8], at: usize) -> f32 {
@@ -196,8 +228,8 @@ pub(crate) fn i32_at(b: &[u8], at: usize) -> i32 {
     }
 }
 
-/// CRC-32 (IEEE 802.3, reflected), as zlib's `crc32`.
-pub(crate) fn crc32(data: &[u8]) -> u32 {
+/// CRC-32 (IEEE 802.3, reflected), as zlib's `crc32`: the checksum that ends a model file.
+pub fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for &byte in data {
         crc ^= byte as u32;

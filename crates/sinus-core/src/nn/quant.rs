@@ -98,7 +98,7 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
 
     /// Bytes of scratch space [`QuantModel::logits`] needs.
     pub fn scratch_len(&self) -> usize {
-        2 * self.parsed.info.max_activation + self.parsed.info.n_features
+        self.parsed.info.scratch_len()
     }
 
     /// Run the network: the float input is quantised with the model's input scale, the
@@ -112,20 +112,7 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
     ) -> Result<(), NnError> {
         let info = &self.parsed.info;
         let p = &self.parsed;
-        if waveform.len() != info.input_channels * info.input_len {
-            return Err(NnError::Input(
-                "waveform length differs from the model's input",
-            ));
-        }
-        if features.len() != info.n_features {
-            return Err(NnError::Input("feature count differs from the model's"));
-        }
-        if logits.len() != info.n_classes {
-            return Err(NnError::Input("logits length differs from the class count"));
-        }
-        if scratch.len() < self.scratch_len() {
-            return Err(NnError::BufferTooSmall(self.scratch_len()));
-        }
+        info.check_call(waveform.len(), features.len(), logits.len(), scratch.len())?;
         let m = info.max_activation;
         let (a, rest) = scratch.split_at_mut(m);
         let (b, feats) = rest.split_at_mut(m);
