@@ -90,16 +90,11 @@ pub fn quantize(spec: &ModelSpec, calibration: &[(&[f32], &[f32])]) -> Result<Ve
     };
 
     let mut b = spec.header_bytes(1)?;
-    let u16s = |b: &mut Vec<u8>, vals: &[usize]| {
-        for &v in vals {
-            b.extend_from_slice(&(v as u16).to_le_bytes());
-        }
-    };
     b.extend_from_slice(&in_scale.to_le_bytes());
     b.extend_from_slice(&(in_zp as i16).to_le_bytes());
     b.extend_from_slice(&f_scale.to_le_bytes());
     b.extend_from_slice(&(f_zp as i16).to_le_bytes());
-    u16s(&mut b, &[spec.layers.len()]);
+    b.extend_from_slice(&(spec.layers.len() as u16).to_le_bytes());
 
     let requant = |real: f64, what: &str| {
         Requant::from_real(real).ok_or_else(|| {
@@ -111,68 +106,27 @@ pub fn quantize(spec: &ModelSpec, calibration: &[(&[f32], &[f32])]) -> Result<Ve
     // Scale of the tensor entering the current layer.
     let mut scale = in_scale;
     for (layer, range) in spec.layers.iter().zip(&layer_ranges) {
+        layer.write_geometry(&mut b)?;
         match layer {
             LayerSpec::Conv1d {
-                in_channels,
-                out_channels,
-                kernel,
-                stride,
-                pad_left,
-                pad_right,
-                groups,
+                out_channels: outputs,
                 activation,
                 weight,
                 bias,
-            } => {
-                b.push(1);
-                u16s(
-                    &mut b,
-                    &[
-                        *in_channels,
-                        *out_channels,
-                        *kernel,
-                        *stride,
-                        *pad_left,
-                        *pad_right,
-                        *groups,
-                    ],
-                );
-                b.push(act_code(*activation));
-                let (os, ozp) = out_params(*range, *activation);
-                linear_body(
-                    &mut b,
-                    weight,
-                    bias,
-                    *out_channels,
-                    scale,
-                    os,
-                    ozp,
-                    &requant,
-                )?;
-                scale = os;
+                ..
             }
-            LayerSpec::Dense {
-                inputs,
+            | LayerSpec::Dense {
                 outputs,
                 activation,
                 weight,
                 bias,
+                ..
             } => {
-                b.push(6);
-                u16s(&mut b, &[*inputs, *outputs]);
-                b.push(act_code(*activation));
                 let (os, ozp) = out_params(*range, *activation);
                 linear_body(&mut b, weight, bias, *outputs, scale, os, ozp, &requant)?;
                 scale = os;
             }
-            LayerSpec::MaxPool1d { kernel, stride } => {
-                b.push(2);
-                u16s(&mut b, &[*kernel, *stride]);
-            }
-            LayerSpec::GlobalAvgPool => b.push(3),
-            LayerSpec::Flatten => b.push(4),
             LayerSpec::ConcatFeatures => {
-                b.push(5);
                 // The output's range as measured (the vector part and the features).
                 let (os, ozp) = range.params();
                 b.extend_from_slice(&os.to_le_bytes());
@@ -184,18 +138,12 @@ pub fn quantize(spec: &ModelSpec, calibration: &[(&[f32], &[f32])]) -> Result<Ve
                 }
                 scale = os;
             }
+            LayerSpec::MaxPool1d { .. } | LayerSpec::GlobalAvgPool | LayerSpec::Flatten => {}
         }
     }
     let crc = crate::spec::crc32(&b);
     b.extend_from_slice(&crc.to_le_bytes());
     Ok(b)
-}
-
-fn act_code(a: Activation) -> u8 {
-    match a {
-        Activation::None => 0,
-        Activation::Relu => 1,
-    }
 }
 
 fn out_params(range: Range, activation: Activation) -> (f32, i32) {

@@ -425,62 +425,13 @@ impl ModelSpec {
         };
         let mut b = self.header_bytes(0)?;
         b.extend_from_slice(&u16_of(self.layers.len(), "layers")?.to_le_bytes());
-        let floats = |b: &mut Vec<u8>, v: &[f32]| {
-            for x in v {
-                b.extend_from_slice(&x.to_le_bytes());
-            }
-        };
         for layer in &self.layers {
-            match layer {
-                LayerSpec::Conv1d {
-                    in_channels,
-                    out_channels,
-                    kernel,
-                    stride,
-                    pad_left,
-                    pad_right,
-                    groups,
-                    activation,
-                    weight,
-                    bias,
-                } => {
-                    b.push(1);
-                    for v in [
-                        in_channels,
-                        out_channels,
-                        kernel,
-                        stride,
-                        pad_left,
-                        pad_right,
-                        groups,
-                    ] {
-                        b.extend_from_slice(&u16_of(*v, "convolution size")?.to_le_bytes());
-                    }
-                    b.push(act_code(*activation));
-                    floats(&mut b, weight);
-                    floats(&mut b, bias);
-                }
-                LayerSpec::MaxPool1d { kernel, stride } => {
-                    b.push(2);
-                    b.extend_from_slice(&u16_of(*kernel, "pool kernel")?.to_le_bytes());
-                    b.extend_from_slice(&u16_of(*stride, "pool stride")?.to_le_bytes());
-                }
-                LayerSpec::GlobalAvgPool => b.push(3),
-                LayerSpec::Flatten => b.push(4),
-                LayerSpec::ConcatFeatures => b.push(5),
-                LayerSpec::Dense {
-                    inputs,
-                    outputs,
-                    activation,
-                    weight,
-                    bias,
-                } => {
-                    b.push(6);
-                    b.extend_from_slice(&u16_of(*inputs, "dense inputs")?.to_le_bytes());
-                    b.extend_from_slice(&u16_of(*outputs, "dense outputs")?.to_le_bytes());
-                    b.push(act_code(*activation));
-                    floats(&mut b, weight);
-                    floats(&mut b, bias);
+            layer.write_geometry(&mut b)?;
+            if let LayerSpec::Conv1d { weight, bias, .. } | LayerSpec::Dense { weight, bias, .. } =
+                layer
+            {
+                for x in weight.iter().chain(bias) {
+                    b.extend_from_slice(&x.to_le_bytes());
                 }
             }
         }
@@ -648,6 +599,67 @@ impl ModelSpec {
         spec.shapes()
             .map_err(|e| Error::malformed(format!("inconsistent model: {e}")))?;
         Ok(spec)
+    }
+}
+
+impl LayerSpec {
+    /// Append the layer's tag and geometry fields (everything but its parameters), as both the
+    /// float32 and the int8 formats start each layer.
+    pub(crate) fn write_geometry(&self, b: &mut Vec<u8>) -> Result<()> {
+        let u16s = |b: &mut Vec<u8>, vals: &[usize]| -> Result<()> {
+            for &v in vals {
+                let v = u16::try_from(v)
+                    .map_err(|_| Error::invalid(format!("layer size {v} exceeds 65535")))?;
+                b.extend_from_slice(&v.to_le_bytes());
+            }
+            Ok(())
+        };
+        match self {
+            LayerSpec::Conv1d {
+                in_channels,
+                out_channels,
+                kernel,
+                stride,
+                pad_left,
+                pad_right,
+                groups,
+                activation,
+                ..
+            } => {
+                b.push(1);
+                u16s(
+                    b,
+                    &[
+                        *in_channels,
+                        *out_channels,
+                        *kernel,
+                        *stride,
+                        *pad_left,
+                        *pad_right,
+                        *groups,
+                    ],
+                )?;
+                b.push(act_code(*activation));
+            }
+            LayerSpec::MaxPool1d { kernel, stride } => {
+                b.push(2);
+                u16s(b, &[*kernel, *stride])?;
+            }
+            LayerSpec::GlobalAvgPool => b.push(3),
+            LayerSpec::Flatten => b.push(4),
+            LayerSpec::ConcatFeatures => b.push(5),
+            LayerSpec::Dense {
+                inputs,
+                outputs,
+                activation,
+                ..
+            } => {
+                b.push(6);
+                u16s(b, &[*inputs, *outputs])?;
+                b.push(act_code(*activation));
+            }
+        }
+        Ok(())
     }
 }
 
