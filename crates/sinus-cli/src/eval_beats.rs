@@ -8,8 +8,10 @@ use crate::CliResult;
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use sinus_ml::evaluate::{
-    check_records, evaluate_end_to_end, evaluate_reference, BeatEvaluation, CONFUSION_LABELS,
+    check_records, evaluate_end_to_end, evaluate_reference, BeatEvaluation, ClassScore, Matrix,
+    CONFUSION_LABELS,
 };
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -109,16 +111,46 @@ fn opt(v: Option<f64>) -> String {
 pub fn format_evaluation(e: &BeatEvaluation) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "mode: {}", e.mode);
+    write_class_table(
+        &mut s,
+        "",
+        &e.classes,
+        e.accuracy,
+        e.macro_f1,
+        &e.confusion,
+        CONFUSION_LABELS.len(),
+    );
+    if e.skipped_edge > 0 {
+        let _ = writeln!(
+            s,
+            "({} reference beats too close to a record end to cut a window were left out)",
+            e.skipped_edge
+        );
+    }
+    s
+}
+
+/// Per-class Se/+P/F1 rows, accuracy, macro-F1 and the first `labels` rows and columns of the
+/// confusion matrix, each line starting with `indent`.
+pub fn write_class_table(
+    s: &mut String,
+    indent: &str,
+    classes: &BTreeMap<String, ClassScore>,
+    accuracy: f64,
+    macro_f1: f64,
+    confusion: &Matrix,
+    labels: usize,
+) {
     let _ = writeln!(
         s,
-        "{:<6}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}",
+        "{indent}{:<6}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}",
         "class", "Se %", "+P %", "F1 %", "TP", "FN", "FP"
     );
     for c in ["N", "S", "V", "F", "Q"] {
-        if let Some(k) = e.classes.get(c) {
+        if let Some(k) = classes.get(c) {
             let _ = writeln!(
                 s,
-                "{:<6}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}",
+                "{indent}{:<6}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}",
                 c,
                 opt(k.se),
                 opt(k.ppv),
@@ -131,31 +163,27 @@ pub fn format_evaluation(e: &BeatEvaluation) -> String {
     }
     let _ = writeln!(
         s,
-        "accuracy {:.2} %, macro-F1 (N, S, V, F) {:.2} %",
-        e.accuracy, e.macro_f1
+        "{indent}accuracy {accuracy:.2} %, macro-F1 (N, S, V, F) {macro_f1:.2} %"
     );
-    let _ = writeln!(
+    let _ = write!(
         s,
-        "confusion (rows reference, columns predicted; '-' = none/missed):"
+        "{indent}confusion (rows reference, columns predicted{}):\n{indent}{:>6}",
+        if labels > 5 {
+            "; '-' = none/missed"
+        } else {
+            ""
+        },
+        ""
     );
-    let _ = write!(s, "{:>6}", "");
-    for l in CONFUSION_LABELS {
+    for l in &CONFUSION_LABELS[..labels] {
         let _ = write!(s, "{l:>8}");
     }
     let _ = writeln!(s);
-    for (r, row) in e.confusion.iter().enumerate() {
-        let _ = write!(s, "{:>6}", CONFUSION_LABELS[r]);
-        for v in row {
+    for (r, row) in confusion.iter().take(labels).enumerate() {
+        let _ = write!(s, "{indent}{:>6}", CONFUSION_LABELS[r]);
+        for v in &row[..labels] {
             let _ = write!(s, "{v:>8}");
         }
         let _ = writeln!(s);
     }
-    if e.skipped_edge > 0 {
-        let _ = writeln!(
-            s,
-            "({} reference beats too close to a record end to cut a window were left out)",
-            e.skipped_edge
-        );
-    }
-    s
 }

@@ -6,7 +6,6 @@ use crate::progress::Progress;
 use crate::CliResult;
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
-use sinus_ml::evaluate::CONFUSION_LABELS;
 use sinus_ml::seeds::{
     kaggle_experiment, mean_sd, rr_window_experiment, KaggleConfig, KaggleReport, KaggleRun,
     RrWindowConfig, RrWindowReport, RrWindowRun,
@@ -375,47 +374,15 @@ fn format_kaggle_run(s: &mut String, label: &str, run: &KaggleRun) {
         run.valid_macro_f1,
         run.train_seconds
     );
-    let _ = writeln!(
+    crate::eval_beats::write_class_table(
         s,
-        "  {:<6}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}",
-        "class", "Se %", "+P %", "F1 %", "TP", "FN", "FP"
+        "  ",
+        &run.classes,
+        run.accuracy,
+        run.macro_f1,
+        &run.confusion,
+        5,
     );
-    for c in ["N", "S", "V", "F", "Q"] {
-        if let Some(k) = run.classes.get(c) {
-            let _ = writeln!(
-                s,
-                "  {:<6}{:>8}{:>8}{:>8}{:>8}{:>8}{:>8}",
-                c,
-                opt(k.se),
-                opt(k.ppv),
-                opt(k.f1),
-                k.tp,
-                k.fn_,
-                k.fp
-            );
-        }
-    }
-    let _ = writeln!(
-        s,
-        "  accuracy {:.2} %, macro-F1 (N, S, V, F) {:.2} %",
-        run.accuracy, run.macro_f1
-    );
-    let _ = write!(
-        s,
-        "  confusion (rows reference, columns predicted):\n  {:>6}",
-        ""
-    );
-    for l in &CONFUSION_LABELS[..5] {
-        let _ = write!(s, "{l:>8}");
-    }
-    let _ = writeln!(s);
-    for (r, row) in run.confusion.iter().take(5).enumerate() {
-        let _ = write!(s, "  {:>6}", CONFUSION_LABELS[r]);
-        for v in &row[..5] {
-            let _ = write!(s, "{v:>8}");
-        }
-        let _ = writeln!(s);
-    }
 }
 
 fn format_kaggle(r: &KaggleReport) -> String {
