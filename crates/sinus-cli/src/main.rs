@@ -5,6 +5,7 @@
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod analyze;
 mod classify;
 mod detect;
 mod eval;
@@ -32,6 +33,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job: beats, classes, rhythm episodes, HRV and a report (terminal, JSON, CSV,
+    /// WFDB, HTML) for a recording or a directory of recordings.
+    Analyze(analyze::AnalyzeArgs),
     /// Show a record's header summary and its annotation counts by symbol.
     Info(info::InfoArgs),
     /// Convert a record to CSV, JSON, WFDB (format 16 or 212) or EDF+.
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let progress = progress::Progress::new(cli.quiet);
     let result = match cli.command {
+        Command::Analyze(args) => analyze::run(args, &progress),
         Command::Info(args) => info::run(args, &progress),
         Command::Export(args) => export::run(args, &progress),
         Command::Detect(args) => detect::run(args, &progress),

@@ -71,3 +71,8 @@ pub fn signal_fields(s: &sinus_io::Signal) -> serde_json::Map<String, serde_json
     .map(|(k, v)| (k.to_string(), v))
     .collect()
 }
+
+/// The built-in demo recording of `sinus analyze`: a synthetic two-lead ECG.
+pub fn open_builtin_demo() -> Opened {
+    open_demo(&DemoParams::default())
+}

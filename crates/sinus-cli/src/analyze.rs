@@ -1,0 +1,188 @@
+//! `sinus analyze [REC|DIR] [--out DIR] [--json]`: the main job — beats, classes, rhythm
+//! episodes, HRV and the reports, for one recording or every recording in a directory.
+
+use crate::detect::DetectorArg;
+use crate::model_arg::load_model;
+use crate::progress::Progress;
+use crate::CliResult;
+use clap::Args;
+use sinus_analyze::batch::{analyze_all, recordings_in, write_outputs};
+use sinus_analyze::output::{summary_text, to_json};
+use sinus_analyze::pipeline::clock;
+use sinus_analyze::{analyze, AnalyzeOptions, Input};
+use sinus_io::csv::CsvOptions;
+use sinus_io::open::{open, OpenOptions};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// Arguments of `sinus analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// A recording (WFDB record path, `.hea`, `.edf`, `.csv`) or a directory of recordings.
+    /// Omitted: the built-in demo (a synthetic two-lead recording with every rhythm).
+    pub input: Option<PathBuf>,
+    /// Write NAME.json, NAME.beats.csv, NAME.episodes.csv, NAME.sinus (WFDB annotations) and
+    /// NAME.html here.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Print the JSON analysis on standard output instead of the summary (one recording).
+    #[arg(long)]
+    pub json: bool,
+    /// Beat classifier (`.snnm`); default: the shipped model.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// QRS detector.
+    #[arg(long, short, value_enum, default_value = "offline")]
+    pub detector: DetectorArg,
+    /// WFDB annotator read as the reference (default `atr` when present).
+    #[arg(long, short = 'a')]
+    pub annotator: Option<String>,
+    /// Sampling frequency of a CSV file without a time column.
+    #[arg(long)]
+    pub fs: Option<f64>,
+}
+
+/// Run `sinus analyze`.
+pub fn run(args: AnalyzeArgs, progress: &Progress) -> CliResult {
+    let classifier = load_model(args.model.as_deref())?;
+    let options = AnalyzeOptions {
+        detector: args.detector.kind(),
+    };
+    if let Some(dir) = args.input.as_ref().filter(|p| p.is_dir()) {
+        return run_dir(dir, &args, &classifier, &options, progress);
+    }
+    let opened = match &args.input {
+        None => crate::record_arg::open_builtin_demo(),
+        Some(path) => {
+            let spinner = progress.spinner(&format!("reading {}", path.display()));
+            let o = open(
+                path,
+                &OpenOptions {
+                    annotator: args.annotator.clone(),
+                    csv: CsvOptions {
+                        fs: args.fs,
+                        ..CsvOptions::default()
+                    },
+                    ..OpenOptions::default()
+                },
+            );
+            spinner.finish_and_clear();
+            o?
+        }
+    };
+    for w in &opened.warnings {
+        eprintln!("warning: {w}");
+    }
+    let spinner = progress.spinner("analysing");
+    let (analysis, details) = analyze(Input::of(&opened), &classifier, &options).map_err(|e| {
+        match &opened.path {
+            Some(p) => e.in_file(p),
+            None => e,
+        }
+    })?;
+    spinner.finish_and_clear();
+    if args.json {
+        crate::print_out(&to_json(&analysis))?;
+    } else {
+        crate::print_out(&summary_text(&analysis))?;
+    }
+    if let Some(dir) = &args.out {
+        let files = write_outputs(dir, &analysis, &details, Some(&opened))?;
+        if !args.json {
+            let names: Vec<String> = files
+                .iter()
+                .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect();
+            eprintln!("wrote {} in {}", names.join(", "), dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn run_dir(
+    dir: &std::path::Path,
+    args: &AnalyzeArgs,
+    classifier: &sinus_ml::infer::Classifier,
+    options: &AnalyzeOptions,
+    progress: &Progress,
+) -> CliResult {
+    let paths = recordings_in(dir)?;
+    if paths.is_empty() {
+        return Err(format!(
+            "{}: no recordings (.hea, .edf, .csv) in this directory",
+            dir.display()
+        )
+        .into());
+    }
+    let bar = progress.bar(paths.len() as u64, "analysing");
+    let tick = |p: &std::path::Path| {
+        bar.set_message(
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        bar.inc(1)
+    };
+    let items = analyze_all(&paths, classifier, options, args.out.as_deref(), &tick);
+    bar.finish_and_clear();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<12} {:>9} {:>7} {:>5} {:>5} {:>5} {:>6} {:>7} {:>5} {:>5} {:>6} {:>7}",
+        "record", "duration", "beats", "HR", "min", "max", "V", "S", "VT", "pause", "AF %", "noise"
+    );
+    let mut failed = 0;
+    for item in &items {
+        let name = item
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match &item.result {
+            Ok(a) => {
+                let m = &a.summary;
+                let count = |k: &str| {
+                    m.episode_totals
+                        .iter()
+                        .find(|t| t.kind == k)
+                        .map_or(0, |t| t.count)
+                };
+                let r = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
+                let _ = writeln!(
+                    s,
+                    "{:<12} {:>9} {:>7} {:>5} {:>5} {:>5} {:>6} {:>7} {:>5} {:>5} {:>6.1} {:>7}",
+                    name,
+                    clock(a.record.duration_s),
+                    m.beats,
+                    r(m.heart_rate_mean_bpm),
+                    r(m.heart_rate_min.map(|x| x.bpm)),
+                    r(m.heart_rate_max.map(|x| x.bpm)),
+                    m.classes.V,
+                    m.classes.S,
+                    count("VT"),
+                    count("pause"),
+                    m.af_burden_percent,
+                    clock(m.noisy_s + m.leads_off_s)
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                let _ = writeln!(s, "{name:<12} error: {e}");
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "{} recording(s) analysed, {failed} failed{}",
+        items.len() - failed,
+        args.out
+            .as_ref()
+            .map(|d| format!("; reports in {}", d.display()))
+            .unwrap_or_default()
+    );
+    crate::print_out(&s)?;
+    if failed > 0 {
+        return Err(format!("{failed} of {} recordings could not be analysed", items.len()).into());
+    }
+    Ok(())
+}
