@@ -5,7 +5,9 @@
 //! - [`stats`]: Se, +P and F1 per record, gross and average, serializable as JSON.
 //! - [`confusion`]: a confusion matrix over any classes with per-class Se and +P (EC57's VEB
 //!   and SVEB counts are on [`bxb::BeatMatrix`]).
-//! - [`report`]: the plain-text table of a [`stats::QrsReport`].
+//! - [`rhythm`]: rhythm episodes from `+` annotations, episode and duration Se/+P by WFDB
+//!   `epicmp`'s rules (EC38/EC57), beat-by-beat AF statistics, and their report.
+//! - [`report`]: the plain-text tables of a [`stats::QrsReport`] and a [`rhythm::RhythmReport`].
 //!
 //! ```
 //! use sinus_eval::bxb::{compare_samples, BxbOptions};
@@ -28,4 +30,5 @@
 pub mod bxb;
 pub mod confusion;
 pub mod report;
+pub mod rhythm;
 pub mod stats;

@@ -26,7 +26,7 @@ pub struct QrsCounts {
 }
 
 /// `100 * num / den`, `None` when `den` is 0.
-fn percent(num: u64, den: u64) -> Option<f64> {
+pub(crate) fn percent(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| 100.0 * num as f64 / den as f64)
 }
 
