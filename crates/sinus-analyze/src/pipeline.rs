@@ -287,16 +287,29 @@ fn detect(
     if (DETECTOR_FS.0..=DETECTOR_FS.1).contains(&fs) {
         return Ok((detect_qrs(rec, 0, kind)?, None));
     }
+    let work = resample_leads(rec, leads, WORKING_FS)?;
+    let found = detect_qrs(&work, 0, kind)?;
+    let mut mapped = map_indices(&found, WORKING_FS, fs);
+    let last = rec.frames as i64 - 1;
+    mapped.retain(|&i| (0..=last).contains(&i));
+    mapped.dedup();
+    Ok((mapped, Some(WORKING_FS)))
+}
+
+/// A recording whose first leads (`leads`, physical units, as read from `rec`) are resampled to
+/// `fs_out` (gaps up to 0.5 s bridged, longer ones kept missing), stored at 1 µV resolution.
+pub fn resample_leads(rec: &Recording, leads: &[Vec<f64>], fs_out: f64) -> Result<Recording> {
+    let fs = rec.frame_frequency;
     let mut work = Recording {
         name: rec.name.clone(),
-        frame_frequency: WORKING_FS,
+        frame_frequency: fs_out,
         frames: 0,
         base_datetime: rec.base_datetime,
         signals: Vec::new(),
-        info: Vec::new(),
+        info: rec.info.clone(),
     };
     for (lead, sig) in leads.iter().zip(&rec.signals) {
-        let x = resample_with_gaps(lead, fs, WORKING_FS, 0.5)?;
+        let x = resample_with_gaps(lead, fs, fs_out, 0.5)?;
         let gain = 1000.0;
         work.frames = x.len() as u64;
         work.signals.push(sinus_io::Signal {
@@ -319,12 +332,13 @@ fn detect(
             samples_per_frame: 1,
         });
     }
-    let found = detect_qrs(&work, 0, kind)?;
-    let mut mapped = map_indices(&found, WORKING_FS, fs);
-    let last = rec.frames as i64 - 1;
-    mapped.retain(|&i| (0..=last).contains(&i));
-    mapped.dedup();
-    Ok((mapped, Some(WORKING_FS)))
+    Ok(work)
+}
+
+/// `rec` resampled to `fs_out` (every lead).
+pub fn resample_recording(rec: &Recording, fs_out: f64) -> Result<Recording> {
+    let leads: Vec<Vec<f64>> = rec.signals.iter().map(|s| s.physical_samples()).collect();
+    resample_leads(rec, &leads, fs_out)
 }
 
 /// Whether sample `s` lies in a bad stretch (`bad` sorted).

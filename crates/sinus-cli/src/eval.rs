@@ -24,6 +24,9 @@ pub enum EvalCommand {
     /// Beat classification (AAMI N, S, V, F, Q): Se, +P, F1 per class, accuracy, macro-F1 and
     /// the confusion matrix on the de Chazal DS2 records.
     Beats(crate::eval_beats::BeatsArgs),
+    /// Rhythm episodes (AF, VT, ...): episode and duration Se/+P as WFDB `epicmp`, and AF beat
+    /// by beat (Se, Sp, +P, accuracy); end to end or on an annotator's beats alone.
+    Rhythm(crate::eval_rhythm::RhythmArgs),
 }
 
 /// Arguments of `sinus eval qrs`.
@@ -89,6 +92,7 @@ pub fn run(cmd: EvalCommand, progress: &Progress) -> CliResult {
     match cmd {
         EvalCommand::Qrs(args) => run_qrs(args, progress),
         EvalCommand::Beats(args) => crate::eval_beats::run(args, progress),
+        EvalCommand::Rhythm(args) => crate::eval_rhythm::run(args, progress),
     }
 }
 

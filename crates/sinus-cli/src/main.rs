@@ -10,6 +10,7 @@ mod classify;
 mod detect;
 mod eval;
 mod eval_beats;
+mod eval_rhythm;
 mod explain;
 mod export;
 mod fetch;
