@@ -14,6 +14,7 @@ mod eval_rhythm;
 mod explain;
 mod export;
 mod fetch;
+mod hrv;
 mod info;
 mod model_arg;
 mod progress;
@@ -55,6 +56,8 @@ enum Command {
     /// The seeds' RR-window and Kaggle-format setups, inter-patient and (leaky) as they ran.
     #[command(subcommand)]
     Seeds(seeds::SeedsCommand),
+    /// Heart-rate variability (Task Force 1996) of a record's reference beats or an RR list.
+    Hrv(hrv::HrvArgs),
     /// Download a PhysioNet database and verify every file against its SHA256SUMS.txt.
     Fetch(fetch::FetchArgs),
 }
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
         Command::Detect(args) => detect::run(args, &progress),
         Command::Eval(cmd) => eval::run(cmd, &progress),
         Command::Fetch(args) => fetch::run(args, &progress),
+        Command::Hrv(args) => hrv::run(args, &progress),
         Command::Classify(args) => classify::run(args, &progress),
         Command::Explain(args) => explain::run(args, &progress),
         Command::Train(args) => train::run(args, &progress),

@@ -4,6 +4,7 @@
 //!   `scipy.signal.butter` + `sosfiltfilt`.
 //! - [`resample`]: rational-ratio resampling with exact timing; index mapping between rates.
 //! - [`baseline`]: baseline-wander removal (median of beat-length windows, or 0.5 Hz high-pass).
+//! - [`hrv`]: heart-rate variability (Task Force 1996) from beat times and AAMI classes.
 //! - [`gaps`]: missing samples (NaN) found and bridged.
 //! - [`offline_qrs`]: an offline QRS detector that sees the whole record and both leads.
 //! - [`detect`]: every QRS detector by name (streaming, streaming-250, offline).
@@ -16,6 +17,7 @@ pub mod baseline;
 pub mod detect;
 pub mod filter;
 pub mod gaps;
+pub mod hrv;
 pub mod noise;
 pub mod offline_qrs;
 pub mod resample;
