@@ -407,10 +407,10 @@ fn summarize(
     }
     let c = &rhythm.counts;
     let ectopy = Ectopy {
-        isolated_v: c.isolated_v as u64,
+        isolated_v: c.v_isolated as u64,
         v_couplets: c.v_couplets as u64,
         v_runs: c.v_runs as u64,
-        isolated_s: c.isolated_s as u64,
+        isolated_s: c.s_isolated as u64,
         s_couplets: c.s_couplets as u64,
         s_runs: c.s_runs as u64,
     };
@@ -533,9 +533,11 @@ fn pick_events(episodes: &[EpisodeOut], summary: &Summary, duration_s: f64) -> V
             strip_end_s: end,
         });
     };
-    let of = |k: &str| episodes.iter().filter(move |e| e.kind == k);
+    fn of<'a>(episodes: &'a [EpisodeOut], k: &'a str) -> impl Iterator<Item = &'a EpisodeOut> {
+        episodes.iter().filter(move |e| e.kind == k)
+    }
     // Ventricular tachycardia: the fastest run, the longest breaking ties.
-    if let Some(e) = of("VT").max_by(|a, b| {
+    if let Some(e) = of(episodes, "VT").max_by(|a, b| {
         (a.max_rate_bpm, a.duration_s)
             .partial_cmp(&(b.max_rate_bpm, b.duration_s))
             .unwrap_or(std::cmp::Ordering::Equal)
@@ -551,28 +553,28 @@ fn pick_events(episodes: &[EpisodeOut], summary: &Summary, duration_s: f64) -> V
             e.start_s + (e.duration_s / 2.0).min(STRIP_HALF_S - 1.0),
         );
     }
-    if let Some(e) = of("asystole").max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
+    if let Some(e) = of(episodes, "asystole").max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
         push(
             "longest_asystole",
             format!("Asystole: {:.1} s at {}", e.duration_s, clock(e.start_s)),
             (e.start_s + e.end_s) / 2.0,
         );
     }
-    if let Some(e) = of("pause").max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
+    if let Some(e) = of(episodes, "pause").max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
         push(
             "longest_pause",
             format!("Longest pause: {:.2} s at {}", e.duration_s, clock(e.start_s)),
             (e.start_s + e.end_s) / 2.0,
         );
     }
-    if let Some(e) = of("AF").next() {
+    if let Some(e) = of(episodes, "AF").next() {
         push(
             "af_onset",
             format!("Atrial fibrillation onset at {}", clock(e.start_s)),
             e.start_s,
         );
     }
-    if let Some(e) = of("AF").skip(1).max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
+    if let Some(e) = of(episodes, "AF").skip(1).max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
         push(
             "longest_af",
             format!(
@@ -588,7 +590,7 @@ fn pick_events(episodes: &[EpisodeOut], summary: &Summary, duration_s: f64) -> V
         ("bigeminy", "Ventricular bigeminy"),
         ("trigeminy", "Ventricular trigeminy"),
     ] {
-        if let Some(e) = of(k).max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
+        if let Some(e) = of(episodes, k).max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
             push(
                 &format!("longest_{}", k.to_ascii_lowercase()),
                 format!("{name}: {:.0} s at {}", e.duration_s, clock(e.start_s)),
@@ -622,9 +624,13 @@ pub fn clock(t: f64) -> String {
 fn reference_summary(name: &str, anns: &[Annotation], fs: f64, frames: u64) -> ReferenceSummary {
     let mut classes = ClassCounts::default();
     for a in anns.iter().filter(|a| a.is_beat()) {
+        use sinus_eval::bxb::Label;
         let c = match sinus_eval::bxb::aami_class(a.code) {
-            Some(l) => l.symbol(),
-            None => 'Q',
+            Some(Label::N) => 'N',
+            Some(Label::S) => 'S',
+            Some(Label::V) => 'V',
+            Some(Label::F) => 'F',
+            _ => 'Q',
         };
         classes.add(c);
     }

@@ -269,7 +269,7 @@ pub fn run(args: RhythmArgs, progress: &Progress) -> CliResult {
         None => Some(load_model(args.model.as_deref())?),
     };
     let bar = progress.bar(names.len() as u64, "records");
-    let scored: Vec<CliResult<Scored>> = names
+    let scored: Vec<Result<Scored, String>> = names
         .par_iter()
         .map(|n| {
             let r = match (&args.beats, &classifier) {
@@ -278,11 +278,11 @@ pub fn run(args: RhythmArgs, progress: &Progress) -> CliResult {
                 (None, None) => unreachable!("a classifier is loaded without --beats"),
             };
             bar.inc(1);
-            r.map_err(|e| format!("record {n}: {e}").into())
+            r.map_err(|e| format!("record {n}: {e}"))
         })
         .collect();
     bar.finish_and_clear();
-    let scored: Vec<Scored> = scored.into_iter().collect::<CliResult<_>>()?;
+    let scored: Vec<Scored> = scored.into_iter().collect::<Result<_, String>>()?;
 
     let mut types = Vec::new();
     for (title, categories, kinds) in rhythm_types() {
