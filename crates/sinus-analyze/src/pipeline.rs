@@ -82,6 +82,8 @@ pub struct Details {
     pub lead1: Option<Vec<f64>>,
     /// HRV spectrum (frequencies Hz, power ms²/Hz), when computed.
     pub spectrum: Option<(Vec<f64>, Vec<f64>)>,
+    /// Seconds spent in each stage, in order (for `sinus analyze --timings` and benchmarks).
+    pub timings: Vec<(&'static str, f64)>,
 }
 
 /// Analyse one recording with `classifier`.
@@ -108,6 +110,13 @@ pub fn analyze(
         )));
     }
     let frames = rec.frames;
+    let mut timings = Vec::new();
+    let mut clock_at = std::time::Instant::now();
+    let mut lap = |name: &'static str| {
+        let now = std::time::Instant::now();
+        timings.push((name, (now - clock_at).as_secs_f64()));
+        clock_at = now;
+    };
     let leads: Vec<Vec<f64>> = rec
         .signals
         .iter()
@@ -116,10 +125,13 @@ pub fn analyze(
         .collect();
 
     // 1. Signal quality, on the original samples.
+    lap("physical units");
     let bad = quality::assess(&leads, fs, frames);
+    lap("signal quality");
 
     // 2. Beats: detection (resampled when the rate is outside the detectors' design range).
     let (peaks, resampled_to) = detect(rec, &leads, fs, options.detector)?;
+    lap("beat detection");
 
     // 3. Classes.
     let meta = ModelMetadata::parse(&classifier.metadata)?;
@@ -149,6 +161,7 @@ pub fn analyze(
             ));
         }
     }
+    lap("beat classification");
     let beats: Vec<BeatOut> = peaks
         .iter()
         .enumerate()
@@ -172,9 +185,11 @@ pub fn analyze(
         })
         .collect();
     let rhythm = analyze_rhythm(&core_beats, &bad, fs, frames)?;
+    lap("rhythm");
 
     // 5. HRV.
     let (hrv, spectrum) = crate::hrv::hrv_of(&beats, fs, frames, &mut limitations);
+    lap("HRV");
 
     if beats.is_empty() {
         limitations.push(
@@ -237,6 +252,7 @@ pub fn analyze(
         limitations,
         beats,
     };
+    lap("summary");
     let mut leads = leads;
     let lead1 = (leads.len() > 1).then(|| leads.pop()).flatten();
     let lead0 = leads.pop().unwrap_or_default();
@@ -246,6 +262,7 @@ pub fn analyze(
             lead0,
             lead1,
             spectrum,
+            timings,
         },
     ))
 }

@@ -40,6 +40,9 @@ pub struct AnalyzeArgs {
     /// Sampling frequency of a CSV file without a time column.
     #[arg(long)]
     pub fs: Option<f64>,
+    /// Print the time spent in each stage on standard error.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Run `sinus analyze`.
@@ -51,6 +54,7 @@ pub fn run(args: AnalyzeArgs, progress: &Progress) -> CliResult {
     if let Some(dir) = args.input.as_ref().filter(|p| p.is_dir()) {
         return run_dir(dir, &args, &classifier, &options, progress);
     }
+    let read_start = std::time::Instant::now();
     let opened = match &args.input {
         None => crate::record_arg::open_builtin_demo(),
         Some(path) => {
@@ -70,6 +74,7 @@ pub fn run(args: AnalyzeArgs, progress: &Progress) -> CliResult {
             o?
         }
     };
+    let read_time = read_start.elapsed().as_secs_f64();
     for w in &opened.warnings {
         eprintln!("warning: {w}");
     }
@@ -86,6 +91,7 @@ pub fn run(args: AnalyzeArgs, progress: &Progress) -> CliResult {
     } else {
         crate::print_out(&summary_text(&analysis))?;
     }
+    let write_start = std::time::Instant::now();
     if let Some(dir) = &args.out {
         let files = write_outputs(dir, &analysis, &details, Some(&opened))?;
         if !args.json {
@@ -95,6 +101,17 @@ pub fn run(args: AnalyzeArgs, progress: &Progress) -> CliResult {
                 .collect();
             eprintln!("wrote {} in {}", names.join(", "), dir.display());
         }
+    }
+    if args.timings {
+        eprintln!("{:>20}: {:8.3} s", "reading", read_time);
+        for (stage, secs) in &details.timings {
+            eprintln!("{stage:>20}: {secs:8.3} s");
+        }
+        eprintln!(
+            "{:>20}: {:8.3} s",
+            "reports",
+            write_start.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }
