@@ -20,6 +20,7 @@ mod model_arg;
 mod progress;
 mod record_arg;
 mod seeds;
+mod synth;
 mod train;
 
 /// Sinus: ECG arrhythmia analysis. Not a medical device.
@@ -60,6 +61,8 @@ enum Command {
     Hrv(hrv::HrvArgs),
     /// Download a PhysioNet database and verify every file against its SHA256SUMS.txt.
     Fetch(fetch::FetchArgs),
+    /// Write a synthetic ECG with exact ground truth (beats, rhythms, noise) from a preset.
+    Synth(synth::SynthArgs),
 }
 
 /// Error type of the CLI: anything displayable; `main` prints it and exits with status 1.
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args, &progress),
         Command::Train(args) => train::run(args, &progress),
         Command::Seeds(cmd) => seeds::run(cmd, &progress),
+        Command::Synth(args) => synth::run(args, &progress),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,8 @@
 //! - [`detect`]: every QRS detector by name (streaming, streaming-250, offline).
 //! - [`rng`]: SplitMix64, the project's deterministic pseudo-random generator.
 //! - [`synthetic`]: a sum-of-Gaussians ECG for tests and examples.
+//! - [`synth`]: a physiological synthetic ECG generator with rhythm scripts, presets and exact
+//!   ground truth (beats, rhythms, signal quality) for testing rhythm analysis.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -22,6 +24,7 @@ pub mod noise;
 pub mod offline_qrs;
 pub mod resample;
 pub mod rng;
+pub mod synth;
 pub mod synthetic;
 
 pub use sinus_io::{Error, Result};
