@@ -87,6 +87,9 @@ fn time_ticks(duration: f64) -> Vec<f64> {
 fn time_label(t: f64, duration: f64) -> String {
     if duration < 120.0 {
         format!("{t:.0} s")
+    } else if duration < 3600.0 {
+        let s = t.round() as u64;
+        format!("{}:{:02}", s / 60, s % 60)
     } else {
         let s = t.round() as u64;
         format!("{}:{:02}", s / 3600, (s / 60) % 60)

@@ -466,7 +466,7 @@ fn summarize(
         leads_off_s,
         ectopy,
         af_burden_percent: if analysed_s > 0.0 {
-            (100.0 * af_s / analysed_s).min(100.0)
+            (100.0 * af_s / analysed_s).clamp(0.0, 100.0)
         } else {
             0.0
         },

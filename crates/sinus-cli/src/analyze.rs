@@ -56,7 +56,7 @@ pub fn run(args: AnalyzeArgs, progress: &Progress) -> CliResult {
     }
     let read_start = std::time::Instant::now();
     let opened = match &args.input {
-        None => crate::record_arg::open_builtin_demo(),
+        None => crate::record_arg::open_builtin_demo()?,
         Some(path) => {
             let spinner = progress.spinner(&format!("reading {}", path.display()));
             let o = open(

@@ -72,7 +72,29 @@ pub fn signal_fields(s: &sinus_io::Signal) -> serde_json::Map<String, serde_json
     .collect()
 }
 
-/// The built-in demo recording of `sinus analyze`: a synthetic two-lead ECG.
-pub fn open_builtin_demo() -> Opened {
-    open_demo(&DemoParams::default())
+/// The built-in demo recording of `sinus analyze`: the synthetic `demo` preset of
+/// `sinus synth` (10 minutes, two leads, every rhythm), with its ground truth as the `atr`
+/// reference.
+pub fn open_builtin_demo() -> Result<Opened, sinus_io::Error> {
+    use sinus_io::open::{RecordAnnotations, SourceFormat};
+    use sinus_io::wfdb::annotation::AnnotationSet;
+    let spec = sinus_signal::synth::preset("demo")
+        .ok_or_else(|| sinus_io::Error::invalid("the built-in demo preset is missing"))?;
+    let synthetic = sinus_signal::synth::generate(&spec)?;
+    Ok(Opened {
+        path: None,
+        format: SourceFormat::Demo,
+        recording: synthetic.recording,
+        wfdb_header: None,
+        annotations: Some(RecordAnnotations {
+            annotator: "atr".to_string(),
+            path: None,
+            set: AnnotationSet {
+                annotations: synthetic.annotations,
+                ..AnnotationSet::default()
+            },
+        }),
+        edf_annotations: Vec::new(),
+        warnings: Vec::new(),
+    })
 }
