@@ -1,4 +1,7 @@
-//! `sinus export REC --format csv|json|wfdb|edf [--physical] [--out PATH]`.
+//! `sinus export REC --format csv|json|wfdb|edf [--physical] [--out PATH] [--annotations-only]`.
+//!
+//! With `--annotations-only` (json or wfdb) the samples are not written, and a WFDB record whose
+//! signal files are absent can still be exported: its header fields and annotations.
 
 use crate::progress::Progress;
 use crate::record_arg::{signal_fields, RecordArgs};
@@ -45,11 +48,37 @@ pub struct ExportArgs {
     /// the samples fit, else 16 if they fit, else 32).
     #[arg(long, value_parser = ["16", "212"])]
     pub wfdb_format: Option<String>,
+    /// Export the annotations only, without samples: json writes the header fields and the
+    /// annotations; wfdb writes only `OUT.<annotator>`. Works when the record's signal files
+    /// are absent.
+    #[arg(long)]
+    pub annotations_only: bool,
 }
 
 /// Run `sinus export`.
 pub fn run(args: ExportArgs, progress: &Progress) -> CliResult {
-    let opened = args.record.open(progress)?;
+    // Opened even without its signal files, so that the error below can say what is missing.
+    let opened = args.record.open_with(progress, true)?;
+    if args.annotations_only {
+        for w in &opened.warnings {
+            eprintln!("warning: {w}");
+        }
+        return export_annotations(&opened, &args);
+    }
+    if !opened.has_samples() {
+        let files: Vec<String> = opened
+            .absent_signal_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(format!(
+            "signal file {} absent: this export needs the samples; \
+             to export the header and annotations alone add --annotations-only \
+             (with --format json or wfdb)",
+            files.join(", ")
+        )
+        .into());
+    }
     for w in &opened.warnings {
         eprintln!("warning: {w}");
     }
@@ -75,6 +104,64 @@ pub fn run(args: ExportArgs, progress: &Progress) -> CliResult {
             }
             Ok(())
         }
+    }
+}
+
+/// `--annotations-only`: the annotations (json: with the header fields) without samples.
+fn export_annotations(o: &Opened, args: &ExportArgs) -> CliResult {
+    let Some(a) = &o.annotations else {
+        let name = o
+            .path
+            .as_ref()
+            .map_or_else(|| o.recording.name.clone(), |p| p.display().to_string());
+        return Err(format!(
+            "{name}: no annotations to export (name the annotator with -a, e.g. -a atr)"
+        )
+        .into());
+    };
+    match args.format {
+        ExportFormat::Json => with_output(args.out.as_deref(), |w| {
+            let mut v = to_json(o, args.physical);
+            // The signals are described, their samples left out.
+            if let Some(signals) = v["signals"].as_array_mut() {
+                for s in signals {
+                    if let Some(fields) = s.as_object_mut() {
+                        fields.remove("samples");
+                    }
+                }
+            }
+            v["samples_read"] = json!(false);
+            serde_json::to_writer(&mut *w, &v).map_err(|e| Error::from(std::io::Error::from(e)))?;
+            writeln!(w)?;
+            Ok(())
+        }),
+        ExportFormat::Wfdb => {
+            let out = args
+                .out
+                .as_deref()
+                .ok_or("--format wfdb needs --out DIR/NAME")?;
+            let name = out
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| format!("{}: --out must end in a record name", out.display()))?;
+            let dir = out
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            let path = dir.join(format!("{name}.{}", a.annotator));
+            write_annotations(&path, &a.set.annotations, &EncodeOptions::default())?;
+            Ok(())
+        }
+        ExportFormat::Csv | ExportFormat::Edf => Err(format!(
+            "--annotations-only works with --format json or wfdb: {} holds samples only",
+            if args.format == ExportFormat::Csv {
+                "csv"
+            } else {
+                "edf"
+            }
+        )
+        .into()),
     }
 }
 

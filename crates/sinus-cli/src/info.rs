@@ -1,4 +1,5 @@
-//! `sinus info REC [--json]`: header summary and annotation counts by symbol.
+//! `sinus info REC [--json]`: header summary and annotation counts by symbol. A WFDB record
+//! whose signal files are absent is described from its header and annotations.
 
 use crate::progress::Progress;
 use crate::record_arg::{signal_fields, RecordArgs};
@@ -21,7 +22,9 @@ pub struct InfoArgs {
 
 /// Run `sinus info`.
 pub fn run(args: InfoArgs, progress: &Progress) -> CliResult {
-    let opened = args.record.open(progress)?;
+    // Describing a record needs no samples: a header kept without its signal files (LTAFDB as
+    // often copied) is still described.
+    let opened = args.record.open_with(progress, true)?;
     let summary = summarize(&opened);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -53,13 +56,18 @@ fn summarize(o: &Opened) -> Value {
         .map(|(i, s)| {
             let spec = header_signals.and_then(|v| v.get(i));
             let mut fields = signal_fields(s);
-            let missing = s.samples.iter().filter(|&&v| v == MISSING).count();
+            let missing = o
+                .has_samples()
+                .then(|| s.samples.iter().filter(|&&v| v == MISSING).count());
             fields.insert("index".into(), json!(i));
             fields.insert(
                 "sampling_frequency".into(),
                 json!(rec.sampling_frequency(i)),
             );
-            fields.insert("samples".into(), json!(s.samples.len()));
+            fields.insert(
+                "samples".into(),
+                json!(o.has_samples().then_some(s.samples.len())),
+            );
             fields.insert("missing_samples".into(), json!(missing));
             fields.insert("storage_format".into(), json!(spec.map(|p| p.format)));
             fields.insert("file".into(), json!(spec.map(|p| p.file_name.clone())));
@@ -88,6 +96,12 @@ fn summarize(o: &Opened) -> Value {
         "base_datetime": rec.base_datetime,
         "signals": signals,
         "annotations": annotations,
+        "samples_read": o.has_samples(),
+        "absent_signal_files": o
+            .absent_signal_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>(),
         "edf_annotations": o.edf_annotations.len(),
         "info": rec.info,
         "warnings": o.warnings,
@@ -121,6 +135,12 @@ fn print_table(o: &Opened, summary: &Value) {
             t.unwrap_or_default(),
             d.unwrap_or_default()
         );
+    }
+    if !o.has_samples() {
+        // The same note as the warning, on standard output with the description it qualifies.
+        for w in o.warnings.iter().filter(|w| w.contains(" absent: ")) {
+            println!("note        {w}");
+        }
     }
     println!();
     println!(
@@ -158,7 +178,9 @@ fn print_table(o: &Opened, summary: &Value) {
             s.adc_resolution,
             s.adc_zero,
             rec.sampling_frequency(i),
-            s.samples.iter().filter(|&&v| v == MISSING).count(),
+            summary["signals"][i]["missing_samples"]
+                .as_u64()
+                .map_or_else(|| "-".to_string(), |n| n.to_string()),
         );
     }
     if let Some(a) = &o.annotations {

@@ -25,18 +25,29 @@ impl RecordArgs {
     /// Open the record (or the demo), with a spinner while it loads (long EDF or Holter files
     /// take seconds).
     pub fn open(&self, progress: &Progress) -> Result<Opened, sinus_io::Error> {
+        self.open_with(progress, false)
+    }
+
+    /// [`RecordArgs::open`], and with `allow_absent_signals` a WFDB record whose signal files
+    /// are absent opens as its header and annotations only (see
+    /// [`sinus_io::open::Opened::has_samples`]).
+    pub fn open_with(
+        &self,
+        progress: &Progress,
+        allow_absent_signals: bool,
+    ) -> Result<Opened, sinus_io::Error> {
         let what = self
             .record
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "built-in demo".to_string());
         let spinner = progress.spinner(&format!("reading {what}"));
-        let opened = self.open_quietly();
+        let opened = self.open_quietly(allow_absent_signals);
         spinner.finish_and_clear();
         opened
     }
 
-    fn open_quietly(&self) -> Result<Opened, sinus_io::Error> {
+    fn open_quietly(&self, allow_absent_signals: bool) -> Result<Opened, sinus_io::Error> {
         match &self.record {
             None => Ok(open_demo(&DemoParams::default())),
             Some(path) => {
@@ -46,6 +57,7 @@ impl RecordArgs {
                         fs: self.fs,
                         ..CsvOptions::default()
                     },
+                    allow_absent_signals,
                     ..OpenOptions::default()
                 };
                 open(path, &options)

@@ -1,4 +1,5 @@
-//! Locating reference databases on disk (the project's shared MIT-BIH copy, or a user's).
+//! Locating reference databases on disk (the project's shared MIT-BIH and LTAFDB copies, or a
+//! user's).
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +37,33 @@ pub fn mitdb_for_tests(manifest_dir: &str) -> Option<PathBuf> {
             "MIT-BIH not found (set {MITDB_ENV}); CI must have it"
         );
         eprintln!("note: MIT-BIH not found (set {MITDB_ENV}); skipping");
+    }
+    found
+}
+
+/// Environment variable that overrides where the Long-Term AF Database is read from.
+pub const LTAFDB_ENV: &str = "SINUS_LTAFDB";
+
+/// Find the MIT-BIH Long-Term AF Database directory (headers and annotations; its `.dat` files
+/// may be absent): `$SINUS_LTAFDB` if set, else `shared/data/ltafdb` beside `start` or beside any
+/// of its ancestors.
+pub fn find_ltafdb(start: &Path) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(LTAFDB_ENV) {
+        let p = PathBuf::from(p);
+        return p.join("00.hea").is_file().then_some(p);
+    }
+    start
+        .ancestors()
+        .map(|a| a.join("shared/data/ltafdb"))
+        .find(|p| p.join("00.hea").is_file())
+}
+
+/// For tests: the LTAFDB directory, or `None` with a note on stderr when it is absent. Unlike
+/// MIT-BIH it is not required under CI (the project's CI does not hold it).
+pub fn ltafdb_for_tests(manifest_dir: &str) -> Option<PathBuf> {
+    let found = find_ltafdb(Path::new(manifest_dir));
+    if found.is_none() {
+        eprintln!("note: LTAFDB not found (set {LTAFDB_ENV}); skipping");
     }
     found
 }

@@ -3,6 +3,11 @@
 //! A record argument is a WFDB record path without extension (`.../mitdb/100`), a `.hea` file
 //! (also `.dat`/`.atr`, taken as their record), an `.edf` file or a `.csv`/`.tsv`/`.txt` file.
 //! The beat annotations of a WFDB record (annotator `atr` by default) are read along with it.
+//!
+//! A WFDB record whose signal files are absent (PhysioNet databases such as LTAFDB are often
+//! kept as headers and annotations only) can still be described: [`OpenOptions::allow_absent_signals`]
+//! opens its header and annotations without samples, and [`open_annotations_only`] /
+//! [`open_annotations_with_fs`] read just the annotations.
 
 use crate::csv::{read_csv, CsvOptions};
 use crate::demo::{synthetic_ecg, DemoParams};
@@ -11,7 +16,9 @@ use crate::wfdb::annotation::{
     self, code_from_symbol, read_annotations, Annotation, AnnotationSet,
 };
 use crate::wfdb::header::Header;
-use crate::wfdb::record::{header_path, read_record_with, ReadOptions};
+use crate::wfdb::record::{
+    absent_signal_files, header_path, header_recording, read_header, read_record_with, ReadOptions,
+};
 use crate::{Error, Recording, Result};
 use std::path::{Path, PathBuf};
 
@@ -70,6 +77,16 @@ pub struct Opened {
     pub edf_annotations: Vec<EdfAnnotation>,
     /// Problems that did not stop reading.
     pub warnings: Vec<String>,
+    /// Signal files the WFDB header names that were absent, when opened with
+    /// [`OpenOptions::allow_absent_signals`]: then the signals carry no samples.
+    pub absent_signal_files: Vec<PathBuf>,
+}
+
+impl Opened {
+    /// Whether the samples were read (false when the signal files were absent).
+    pub fn has_samples(&self) -> bool {
+        self.absent_signal_files.is_empty()
+    }
 }
 
 /// How to open a recording.
@@ -81,6 +98,9 @@ pub struct OpenOptions {
     pub csv: CsvOptions,
     /// WFDB frame range and channels.
     pub wfdb: ReadOptions,
+    /// When a WFDB header names signal files that do not exist, open its header and
+    /// annotations without samples (see [`Opened::absent_signal_files`]) instead of failing.
+    pub allow_absent_signals: bool,
 }
 
 /// Name that selects the built-in demo recording instead of a file.
@@ -135,39 +155,57 @@ fn looks_like_edf(path: &Path) -> bool {
         && &head == b"0       "
 }
 
+/// `record.annotator`: the annotation file of a record path (without extension).
+pub fn annotation_path(record: &Path, annotator: &str) -> PathBuf {
+    let mut path = record.as_os_str().to_os_string();
+    path.push(".");
+    path.push(annotator);
+    PathBuf::from(path)
+}
+
+/// The record path without a `.hea` extension.
+fn record_stem(record: &Path) -> PathBuf {
+    if record.extension().is_some_and(|e| e == "hea") {
+        record.with_extension("")
+    } else {
+        record.to_path_buf()
+    }
+}
+
+/// Read a WFDB record's header and the annotations of `annotator`, without its signal files
+/// (which may be absent): annotation times are converted to samples at the header's sampling
+/// frequency. `record` is the record path with or without `.hea`. Annotations past the end
+/// of the signal are kept (LTAFDB record 30 has one).
+pub fn open_annotations_only(record: &Path, annotator: &str) -> Result<(Header, AnnotationSet)> {
+    let record = record_stem(record);
+    let header = read_header(&record)?;
+    let fs = header.record.sampling_frequency_or_default();
+    let set = read_annotations(annotation_path(&record, annotator), Some(fs))?;
+    Ok((header, set))
+}
+
+/// Read the annotations of `annotator` for `record` with no header at all, times converted to
+/// samples at `fs` (the record's sampling frequency) when the file declares another time
+/// resolution.
+pub fn open_annotations_with_fs(record: &Path, annotator: &str, fs: f64) -> Result<AnnotationSet> {
+    read_annotations(annotation_path(&record_stem(record), annotator), Some(fs))
+}
+
 fn open_wfdb(record: &Path, options: &OpenOptions) -> Result<Opened> {
+    if options.allow_absent_signals {
+        let header = read_header(record)?;
+        let absent = absent_signal_files(record, &header);
+        if !absent.is_empty() {
+            return open_wfdb_header_only(record, header, absent, options);
+        }
+    }
     let rec = read_record_with(record, &options.wfdb)?;
     let mut warnings = rec.warnings;
-    let annotator = options
-        .annotator
-        .clone()
-        .unwrap_or_else(|| "atr".to_string());
-    let mut ann_path = record.as_os_str().to_os_string();
-    ann_path.push(".");
-    ann_path.push(&annotator);
-    let ann_path = PathBuf::from(ann_path);
-    let annotations = if ann_path.is_file() || options.annotator.is_some() {
-        let mut set = read_annotations(&ann_path, Some(rec.recording.frame_frequency))?;
-        if options.wfdb.sampfrom > 0 || options.wfdb.sampto.is_some() {
-            let from = options.wfdb.sampfrom as i64;
-            let to = options.wfdb.sampto.map(|t| t as i64).unwrap_or(i64::MAX);
-            set.annotations
-                .retain(|a| a.sample >= from && a.sample < to);
-            for a in &mut set.annotations {
-                a.sample -= from;
-            }
-        }
-        Some(RecordAnnotations {
-            annotator,
-            path: Some(ann_path),
-            set,
-        })
-    } else {
-        None
-    };
+    let annotations = record_annotations(record, options, rec.recording.frame_frequency)?;
     if rec.recording.frames == 0 {
         warnings.push("record has no samples".to_string());
     }
+    warn_past_end(&annotations, rec.recording.frames, &mut warnings);
     Ok(Opened {
         path: Some(header_path(record)),
         format: SourceFormat::Wfdb,
@@ -176,6 +214,95 @@ fn open_wfdb(record: &Path, options: &OpenOptions) -> Result<Opened> {
         annotations,
         edf_annotations: Vec::new(),
         warnings,
+        absent_signal_files: Vec::new(),
+    })
+}
+
+/// The annotations `options` ask for (the default `atr` only when present), times in samples
+/// at `fs`, cut to the frame range `options.wfdb` asks for.
+fn record_annotations(
+    record: &Path,
+    options: &OpenOptions,
+    fs: f64,
+) -> Result<Option<RecordAnnotations>> {
+    let annotator = options
+        .annotator
+        .clone()
+        .unwrap_or_else(|| "atr".to_string());
+    let ann_path = annotation_path(record, &annotator);
+    if !(ann_path.is_file() || options.annotator.is_some()) {
+        return Ok(None);
+    }
+    let mut set = read_annotations(&ann_path, Some(fs))?;
+    if options.wfdb.sampfrom > 0 || options.wfdb.sampto.is_some() {
+        let from = options.wfdb.sampfrom as i64;
+        let to = options.wfdb.sampto.map(|t| t as i64).unwrap_or(i64::MAX);
+        set.annotations
+            .retain(|a| a.sample >= from && a.sample < to);
+        for a in &mut set.annotations {
+            a.sample -= from;
+        }
+    }
+    Ok(Some(RecordAnnotations {
+        annotator,
+        path: Some(ann_path),
+        set,
+    }))
+}
+
+/// Note annotations at or after the last frame: kept, since WFDB keeps them, but worth saying
+/// (LTAFDB record 30 has one).
+fn warn_past_end(annotations: &Option<RecordAnnotations>, frames: u64, warnings: &mut Vec<String>) {
+    let Some(a) = annotations else { return };
+    if frames == 0 {
+        return;
+    }
+    let past = a
+        .set
+        .annotations
+        .iter()
+        .filter(|x| x.sample >= frames as i64)
+        .count();
+    if past > 0 {
+        warnings.push(format!(
+            "{past} {} annotation(s) at or after the end of the signal (sample {frames})",
+            a.annotator
+        ));
+    }
+}
+
+/// The header and annotations of a record whose signal files are absent.
+fn open_wfdb_header_only(
+    record: &Path,
+    header: Header,
+    absent: Vec<PathBuf>,
+    options: &OpenOptions,
+) -> Result<Opened> {
+    let recording = header_recording(&header);
+    let names: Vec<String> = absent
+        .iter()
+        .map(|p| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect();
+    let mut warnings = vec![format!(
+        "signal file {} absent: header and annotations only",
+        names.join(", ")
+    )];
+    let annotations = record_annotations(record, options, recording.frame_frequency)?;
+    warn_past_end(&annotations, recording.frames, &mut warnings);
+    Ok(Opened {
+        path: Some(header_path(record)),
+        format: SourceFormat::Wfdb,
+        recording,
+        wfdb_header: Some(header),
+        annotations,
+        edf_annotations: Vec::new(),
+        warnings,
+        absent_signal_files: absent,
     })
 }
 
@@ -189,6 +316,7 @@ fn open_edf(path: &Path) -> Result<Opened> {
         annotations: None,
         edf_annotations: edf.annotations,
         warnings: edf.warnings,
+        absent_signal_files: Vec::new(),
     })
 }
 
@@ -202,6 +330,7 @@ fn open_csv(path: &Path, options: &OpenOptions) -> Result<Opened> {
         annotations: None,
         edf_annotations: Vec::new(),
         warnings: csv.warnings,
+        absent_signal_files: Vec::new(),
     })
 }
 
@@ -232,5 +361,6 @@ pub fn open_demo(params: &DemoParams) -> Opened {
         }),
         edf_annotations: Vec::new(),
         warnings: Vec::new(),
+        absent_signal_files: Vec::new(),
     }
 }

@@ -102,6 +102,50 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<Header> {
     parse_header(&bytes).in_file(&hea)
 }
 
+/// The signal files a single-segment header names that do not exist beside it (`path` is the
+/// record path with or without `.hea`), each once, in header order. Null signals (format 0)
+/// need no file; multi-segment headers list none here (their segments are checked when read).
+/// PhysioNet databases such as LTAFDB are often copied without their large `.dat` files: this
+/// tells a caller to fall back to the header and annotations.
+pub fn absent_signal_files(path: impl AsRef<Path>, header: &Header) -> Vec<PathBuf> {
+    let hea = header_path(path);
+    let dir = hea.parent().unwrap_or(Path::new(""));
+    let mut absent: Vec<PathBuf> = Vec::new();
+    if header.segments.is_some() {
+        return absent;
+    }
+    for spec in &header.signals {
+        if spec.format == 0 || spec.file_name == "~" {
+            continue;
+        }
+        let file = dir.join(&spec.file_name);
+        if !absent.contains(&file) && !file.is_file() {
+            absent.push(file);
+        }
+    }
+    absent
+}
+
+/// The recording a header describes, without reading any signal file: every signal's
+/// properties from the header and no samples (`samples` empty), `frames` the header's declared
+/// length (0 when it gives none). For describing a record whose signal files are absent.
+pub fn header_recording(header: &Header) -> Recording {
+    let signals = header
+        .signals
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| signal_from_spec(spec, &header.record.name, i, Vec::new()))
+        .collect();
+    Recording {
+        name: header.record.name.clone(),
+        frame_frequency: header.record.sampling_frequency_or_default(),
+        frames: header.record.known_samples().unwrap_or(0),
+        base_datetime: header.record.base_datetime(),
+        signals,
+        info: header.info.clone(),
+    }
+}
+
 /// Read a whole record (`path` is the record path with or without `.hea`).
 pub fn read_record(path: impl AsRef<Path>) -> Result<WfdbRecord> {
     read_record_with(path, &ReadOptions::default())
