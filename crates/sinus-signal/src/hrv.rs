@@ -69,6 +69,7 @@
 
 use realfft::RealFftPlanner;
 use serde::Serialize;
+use std::cmp::Ordering;
 
 /// Band edges in Hz (Task Force 1996).
 const VLF: (f64, f64) = (0.0033, 0.04);
@@ -403,7 +404,7 @@ fn segment_stats(
     end: f64,
 ) -> (Option<f64>, Option<f64>) {
     let full = ((end - start) / SDANN_SEGMENT_S).floor();
-    if !(full >= 1.0) {
+    if full.is_nan() || full < 1.0 {
         return (None, None);
     }
     let full = full as usize;
@@ -463,7 +464,7 @@ fn quadratic_spline(x: &[f64], y: &[f64], grid: &[f64]) -> Option<Vec<f64>> {
     // positive (de Boor), so it is stable; fill-in stays inside the band.
     for i in 0..n {
         let pivot = band[i][KL];
-        if !(pivot.abs() > 1e-300) {
+        if pivot.is_nan() || pivot.abs() <= 1e-300 {
             return None;
         }
         for r in i + 1..(i + KL + 1).min(n) {
@@ -600,17 +601,20 @@ pub fn frequency_domain(nn: &NnSeries, options: &HrvOptions) -> Option<Frequency
     let span_s = end - start;
     let fs = options.resample_hz;
     // 1 Hz at least: the bands reach 0.4 Hz (Nyquist 0.5 Hz needs 1 Hz).
-    if n < 3 || !(span_s >= 60.0) || !(fs >= 1.0 && fs.is_finite()) {
+    if n < 3 || span_s.is_nan() || span_s < 60.0 || !fs.is_finite() || fs < 1.0 {
         return None;
     }
     let (x, y) = (&nn.time_s[..n], &nn.nn_ms[..n]);
-    if x.windows(2).any(|w| !(w[1] > w[0])) || y.iter().any(|v| !v.is_finite()) {
+    if x.windows(2)
+        .any(|w| w[1].partial_cmp(&w[0]) != Some(Ordering::Greater))
+        || y.iter().any(|v| !v.is_finite())
+    {
         return None;
     }
     // Grid t0, t0 + 1/fs, ... up to one step past the last NN (as numpy's arange(t0, tn + dt, dt)).
     let dt = 1.0 / fs;
     let count = (((x[n - 1] + dt) - x[0]) / dt).ceil();
-    if !(count >= 2.0 && count < 1e9) {
+    if !(2.0..1e9).contains(&count) {
         return None;
     }
     let grid: Vec<f64> = (0..count as usize).map(|k| x[0] + k as f64 * dt).collect();
