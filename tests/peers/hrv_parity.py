@@ -55,13 +55,20 @@ def nn_from_atr(db, rec):
     ann = wfdb.rdann(os.path.join(db, rec), "atr")
     fs = ann.fs
     beats = [(s, sym) for s, sym in zip(ann.sample, ann.symbol) if sym in BEATS]
-    times, nn = [], []
+    times, nn, kept = [], [], []
     for (s0, c0), (s1, c1) in zip(beats, beats[1:]):
         rr = (s1 - s0) / fs
         if c0 in NORMAL and c1 in NORMAL and MIN_NN <= rr <= MAX_NN:
             times.append(s1 / fs)
             nn.append(rr * 1000.0)
-    return np.array(times), np.array(nn)
+            kept.append((s0, s1))
+    # NN50 in exact integer arithmetic (sample counts): |d| * 1000 > 50 * fs, no rounding.
+    nn50 = sum(
+        1
+        for (a0, a1), (b0, b1) in zip(kept, kept[1:])
+        if a1 == b0 and abs((b1 - b0) - (a1 - a0)) * 1000 > 50 * fs
+    )
+    return np.array(times), np.array(nn), nn50
 
 
 def neurokit(peaks_or_dict, sampling_rate=1000):
@@ -141,10 +148,12 @@ def main():
 
     for rec in a.records:
         out = sinus_hrv(a.sinus, [os.path.join(db, rec)])
-        times, nn = nn_from_atr(db, rec)
+        times, nn, exact_nn50 = nn_from_atr(db, rec)
         s_times, s_nn = np.array(out["nn"]["time_s"]), np.array(out["nn"]["nn_ms"])
         same = len(nn) == len(s_nn) and np.allclose(nn, s_nn, atol=1e-9) and np.allclose(times, s_times)
         note = "" if same else f"NN series differs: wfdb {len(nn)} vs sinus {len(s_nn)} intervals"
+        if out["hrv"]["time"]["nn50"] != exact_nn50:
+            note += f" NN50 {out['hrv']['time']['nn50']} but {exact_nn50} in exact sample arithmetic"
         cases.append((rec, out, neurokit({"RRI": s_nn, "RRI_Time": s_times}), note))
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,7 +179,8 @@ def main():
     print(f"HRV parity: sinus hrv vs NeuroKit2 {nk.__version__} (Welch, 4 Hz, normalize=False)")
     print("relative difference in %; time domain tolerance 1 %, bands 5 %")
     print("(t: pNN50 differs only by successive differences of exactly 50 ms, which NeuroKit2")
-    print(" counts or not by floating-point rounding; Sinus counts none: not a failure)\n")
+    print(" counts or not by floating-point rounding; Sinus counts none: not a failure. On the")
+    print(" records Sinus's NN50 is also checked against exact integer sample arithmetic)\n")
     print(f"{'case':<13} {'NN':>5} {'excl':>5} " + " ".join(f"{m:>8}" for m in metrics))
     for name, out, peer, note in cases:
         mine = sinus_values(out)
