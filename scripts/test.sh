@@ -40,5 +40,8 @@ cargo build --release --quiet -p sinus-cli
 py="$(bash scripts/peers-venv.sh)"
 "$py" tests/peers/wfdb_parity.py --sinus target/release/sinus
 
+step "peer parity: HRV time and frequency domain against NeuroKit2 (MIT-BIH and synthetic)"
+"$py" tests/peers/hrv_parity.py --sinus target/release/sinus
+
 step "accuracy floors (QRS detection on all 48 MIT-BIH records)"
 python3 scripts/accuracy-floors.py target/release/sinus

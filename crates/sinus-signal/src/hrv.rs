@@ -26,24 +26,35 @@
 //! usual Holter definition, which one long or short interval alone cannot set. SDANN and the
 //! SDNN index use 5-minute segments and need at least 10 minutes of NN series.
 //!
-//! # Frequency domain: cubic spline at 4 Hz, then Welch
+//! # Frequency domain: quadratic spline at 4 Hz, then Welch
 //!
 //! The NN series is unevenly sampled. We resample it at 4 Hz ([`HrvOptions::resample_hz`]) with
-//! a natural cubic spline through the NN values placed at the time of the beat that ends each
-//! interval (excluded intervals are bridged by the spline), subtract the mean, and estimate the
-//! PSD by Welch's method: Hann window, 50 % overlap, segments zero-padded to twice their length,
-//! one-sided density in ms²/Hz. Band powers are the trapezoidal integral over the frequency bins
-//! `lo <= f < hi` of each band (VLF 0.0033–0.04 Hz, LF 0.04–0.15 Hz, HF 0.15–0.4 Hz).
+//! a quadratic interpolating spline through the NN values placed at the time of the beat that
+//! ends each interval (excluded intervals are bridged by the spline), subtract the mean, and
+//! estimate the PSD by Welch's method: Hann window, 50 % overlap, segments zero-padded to twice
+//! their length, no per-segment detrending, one-sided density in ms²/Hz. Band powers are the
+//! trapezoidal integral over the frequency bins `lo <= f < hi` of each band (VLF 0.0033–0.04 Hz,
+//! LF 0.04–0.15 Hz, HF 0.15–0.4 Hz).
 //!
 //! Why not Lomb–Scargle: its common implementations (astropy, used by NeuroKit2) report a
 //! periodogram whose scale is not a density in ms²/Hz, so absolute band powers in ms² would not
 //! be comparable; and resampling + FFT-based Welch is O(n log n), 24 h of beats in milliseconds.
-//! Why these settings: they are what NeuroKit2 0.2.13's `hrv_frequency(psd_method="welch")`
-//! does (with `interpolation_rate=4`, `normalize=False`; its spline is quadratic, ours cubic, the
-//! Kubios and Task Force habit), so the peer check `tests/peers/hrv_parity.py` can hold us within
-//! 5 % per band. By default the segment is half the series (three half-overlapping segments,
-//! NeuroKit2's rule, giving the finest resolution); [`HrvOptions::welch_segment_s`] sets a fixed
-//! length instead (e.g. 300 s for short-term spectra averaged over a 24 h Holter).
+//!
+//! Why these settings: they are NeuroKit2 0.2.13's `hrv_frequency(psd_method="welch")` (its
+//! default method) with `interpolation_rate=4` (its default is 100 Hz; 4 Hz is the usual HRV
+//! rate and ample for a 0.4 Hz band edge) and `normalize=False` (its default divides the PSD by
+//! its maximum, which leaves no ms²), so the peer check `tests/peers/hrv_parity.py` can hold us
+//! within 5 % per band. The spline order matters for that: a natural cubic spline (the Kubios
+//! habit) moves HF by 6.6 % on MIT-BIH 117 and LF by 9 % on 208, so we use the quadratic one
+//! NeuroKit2 gets from scipy. By default the segment is half the series (two or three
+//! half-overlapping segments, NeuroKit2's rule, the finest resolution but a noisy estimate:
+//! see [`frequency_domain`]); [`HrvOptions::welch_segment_s`] sets a fixed length instead (e.g.
+//! 300 s, for short-term spectra averaged over a 24 h Holter or a non-stationary record).
+//!
+//! Long gaps in the NN series (runs of ectopy, noise) are bridged by the spline too, as
+//! NeuroKit2 and Kubios do; across a gap of minutes (MIT-BIH 208 has one of 215 s) the spline
+//! swings and VLF becomes meaningless, so [`FrequencyDomain::longest_gap_s`] reports the longest
+//! stretch bridged for the reader to judge.
 //!
 //! Frequencies below two cycles per segment are not resolved and are dropped from the spectrum
 //! and the powers. A band is reported only when its lower edge is resolved and the NN series is
@@ -58,6 +69,7 @@
 
 use realfft::RealFftPlanner;
 use serde::Serialize;
+use std::cmp::Ordering;
 
 /// Band edges in Hz (Task Force 1996).
 const VLF: (f64, f64) = (0.0033, 0.04);
@@ -197,6 +209,9 @@ pub struct FrequencyDomain {
     pub segments: usize,
     /// Lowest frequency resolved (two cycles per segment), Hz.
     pub min_frequency_hz: f64,
+    /// Longest time between consecutive NN intervals' ending beats, seconds: the longest stretch
+    /// the spline bridges (over a few seconds, excluded beats; over a minute, VLF is unreliable).
+    pub longest_gap_s: f64,
     /// The PSD.
     pub spectrum: Spectrum,
 }
@@ -324,7 +339,10 @@ pub fn time_domain(nn: &NnSeries) -> TimeDomain {
         .map(|i| values[i] - values[i - 1])
         .collect();
     let mean_nn = mean(values);
-    let nn50 = diffs.iter().filter(|d| d.abs() > 50.0).count();
+    // A difference of exactly 50 ms (common with millisecond or 1/360 s beat times) is not
+    // "greater than 50 ms"; beat times in seconds carry rounding of ~1e-13 ms, so compare
+    // with a nanosecond of slack.
+    let nn50 = diffs.iter().filter(|d| d.abs() > 50.0 + 1e-6).count();
     let (hr_min, hr_max) = hr_extremes(nn, n);
     let (start, end) = span(nn).unwrap_or((0.0, 0.0));
     let span_s = end - start;
@@ -386,7 +404,7 @@ fn segment_stats(
     end: f64,
 ) -> (Option<f64>, Option<f64>) {
     let full = ((end - start) / SDANN_SEGMENT_S).floor();
-    if !(full >= 1.0) {
+    if full.is_nan() || full < 1.0 {
         return (None, None);
     }
     let full = full as usize;
@@ -411,54 +429,107 @@ fn segment_stats(
     )
 }
 
-/// Natural cubic spline through `(x, y)` (x strictly increasing, at least 2 points) evaluated at
-/// ascending `grid`; outside `[x0, xn]` the end values are held (no extrapolated swings).
-fn cubic_spline(x: &[f64], y: &[f64], grid: &[f64]) -> Vec<f64> {
+/// Quadratic interpolating spline through `(x, y)` (x strictly increasing, at least 3 points)
+/// evaluated at ascending `grid`; outside `[x0, xn]` the end values are held (no extrapolated
+/// swings). The knots are scipy's for `interp1d(kind="quadratic")` (`make_interp_spline`, k = 2):
+/// x0 and xn triple, inside them the midpoints between data points except the first and the
+/// last, so the spline is the same function NeuroKit2 resamples. `None` when the collocation
+/// system is singular (it cannot be for strictly increasing x, but no panic if it were).
+fn quadratic_spline(x: &[f64], y: &[f64], grid: &[f64]) -> Option<Vec<f64>> {
     let n = x.len();
-    // Second derivatives m[i] with m[0] = m[n-1] = 0 (natural), by the Thomas algorithm.
-    let mut m = vec![0.0; n];
-    if n > 2 {
-        let mut c_prime = vec![0.0; n];
-        let mut d_prime = vec![0.0; n];
-        for i in 1..n - 1 {
-            let h0 = x[i] - x[i - 1];
-            let h1 = x[i + 1] - x[i];
-            let a = h0;
-            let b = 2.0 * (h0 + h1);
-            let c = h1;
-            let d = 6.0 * ((y[i + 1] - y[i]) / h1 - (y[i] - y[i - 1]) / h0);
-            let denom = b - a * c_prime[i - 1];
-            c_prime[i] = c / denom;
-            d_prime[i] = (d - a * d_prime[i - 1]) / denom;
-        }
-        for i in (1..n - 1).rev() {
-            m[i] = d_prime[i] - c_prime[i] * m[i + 1];
+    if n < 3 || y.len() != n {
+        return None;
+    }
+    let mut knots = Vec::with_capacity(n + 3);
+    knots.extend([x[0]; 3]);
+    knots.extend((1..n - 2).map(|j| 0.5 * (x[j] + x[j + 1])));
+    knots.extend([x[n - 1]; 3]);
+    // Collocation matrix: row i holds the 3 non-zero B-splines at x[i], in columns span-2..=span,
+    // which lie within i-2..=i+2; band storage (5 wide) with the diagonal at offset 2.
+    const KL: usize = 2;
+    let mut band = vec![[0.0f64; 5]; n];
+    let mut rhs = y.to_vec();
+    let mut span = 2;
+    for i in 0..n {
+        span = find_span(&knots, n, x[i], span);
+        let basis = bspline2_basis(&knots, span, x[i]);
+        for (r, b) in basis.iter().enumerate() {
+            let col = span + r - 2;
+            // col - i + KL is in 0..5 by the knot layout; checked so bad input cannot panic.
+            let off = (col + KL).checked_sub(i).filter(|&o| o < 5)?;
+            band[i][off] = *b;
         }
     }
+    // Gaussian elimination without pivoting: B-spline collocation matrices are totally
+    // positive (de Boor), so it is stable; fill-in stays inside the band.
+    for i in 0..n {
+        let pivot = band[i][KL];
+        if pivot.is_nan() || pivot.abs() <= 1e-300 {
+            return None;
+        }
+        for r in i + 1..(i + KL + 1).min(n) {
+            let factor = band[r][i + KL - r] / pivot;
+            if factor == 0.0 {
+                continue;
+            }
+            for c in i..(i + 3).min(n) {
+                band[r][c + KL - r] -= factor * band[i][c + KL - i];
+            }
+            rhs[r] -= factor * rhs[i];
+        }
+    }
+    let mut coef = vec![0.0; n];
+    for i in (0..n).rev() {
+        let mut acc = rhs[i];
+        for c in i + 1..(i + 3).min(n) {
+            acc -= band[i][c + KL - i] * coef[c];
+        }
+        coef[i] = acc / band[i][KL];
+    }
     let mut out = Vec::with_capacity(grid.len());
-    let mut k = 0;
+    let mut span = 2;
     for &t in grid {
         if t <= x[0] {
             out.push(y[0]);
-            continue;
-        }
-        if t >= x[n - 1] {
+        } else if t >= x[n - 1] {
             out.push(y[n - 1]);
-            continue;
+        } else {
+            span = find_span(&knots, n, t, span);
+            let b = bspline2_basis(&knots, span, t);
+            out.push(b[0] * coef[span - 2] + b[1] * coef[span - 1] + b[2] * coef[span]);
         }
-        while k + 2 < n && x[k + 1] < t {
-            k += 1;
-        }
-        let h = x[k + 1] - x[k];
-        let a = (x[k + 1] - t) / h;
-        let b = (t - x[k]) / h;
-        out.push(
-            a * y[k]
-                + b * y[k + 1]
-                + ((a * a * a - a) * m[k] + (b * b * b - b) * m[k + 1]) * h * h / 6.0,
-        );
     }
-    out
+    Some(out)
+}
+
+/// The knot span `mu` (2 <= mu <= n-1) with `knots[mu] <= t < knots[mu + 1]`, the last span
+/// closed on the right; searched forward from `from` since the points come in ascending order.
+fn find_span(knots: &[f64], n: usize, t: f64, from: usize) -> usize {
+    let mut mu = from.clamp(2, n - 1);
+    while mu < n - 1 && knots[mu + 1] <= t {
+        mu += 1;
+    }
+    mu
+}
+
+/// The three degree-2 B-splines that are non-zero on span `mu`, at `t` (Cox–de Boor).
+fn bspline2_basis(knots: &[f64], mu: usize, t: f64) -> [f64; 3] {
+    let mut basis = [1.0, 0.0, 0.0];
+    let mut left = [0.0; 3];
+    let mut right = [0.0; 3];
+    for j in 1..=2 {
+        left[j] = t - knots[mu + 1 - j];
+        right[j] = knots[mu + j] - t;
+        let mut saved = 0.0;
+        for r in 0..j {
+            let denom = right[r + 1] + left[j - r];
+            let temp = if denom != 0.0 { basis[r] / denom } else { 0.0 };
+            basis[r] = saved + right[r + 1] * temp;
+            saved = left[j - r] * temp;
+        }
+        basis[j] = saved;
+    }
+    basis
 }
 
 /// Trapezoidal integral of the PSD over the bins with `lo <= f < hi`.
@@ -518,33 +589,51 @@ fn welch(signal: &[f64], fs: f64, nperseg: usize) -> Option<(Vec<f64>, usize)> {
 
 /// Frequency-domain measures of an NN series (see the module docs); `None` when the series
 /// spans less than 1 minute or has fewer than 3 NN intervals.
+///
+/// With the default half-series segment the estimate averages only two or three segments, so
+/// it is noisy, and on a non-stationary record it depends on the segmentation: on MIT-BIH 230
+/// (1 805 s) one sample more or less in the segment length decides between 2 and 3 segments and
+/// moves HF by 28 %. Set [`HrvOptions::welch_segment_s`] (e.g. 300 s) for a steadier estimate
+/// at coarser resolution.
 pub fn frequency_domain(nn: &NnSeries, options: &HrvOptions) -> Option<FrequencyDomain> {
     let n = nn.nn_ms.len().min(nn.time_s.len());
     let (start, end) = span(nn)?;
     let span_s = end - start;
     let fs = options.resample_hz;
     // 1 Hz at least: the bands reach 0.4 Hz (Nyquist 0.5 Hz needs 1 Hz).
-    if n < 3 || !(span_s >= 60.0) || !(fs >= 1.0 && fs.is_finite()) {
+    if n < 3 || span_s.is_nan() || span_s < 60.0 || !fs.is_finite() || fs < 1.0 {
         return None;
     }
     let (x, y) = (&nn.time_s[..n], &nn.nn_ms[..n]);
-    if x.windows(2).any(|w| !(w[1] > w[0])) || y.iter().any(|v| !v.is_finite()) {
+    if x.windows(2)
+        .any(|w| w[1].partial_cmp(&w[0]) != Some(Ordering::Greater))
+        || y.iter().any(|v| !v.is_finite())
+    {
         return None;
     }
     // Grid t0, t0 + 1/fs, ... up to one step past the last NN (as numpy's arange(t0, tn + dt, dt)).
     let dt = 1.0 / fs;
     let count = (((x[n - 1] + dt) - x[0]) / dt).ceil();
-    if !(count >= 2.0 && count < 1e9) {
+    if !(2.0..1e9).contains(&count) {
         return None;
     }
     let grid: Vec<f64> = (0..count as usize).map(|k| x[0] + k as f64 * dt).collect();
-    let mut resampled = cubic_spline(x, y, &grid);
+    let mut resampled = quadratic_spline(x, y, &grid)?;
     let m = mean(&resampled)?;
     resampled.iter_mut().for_each(|v| *v -= m);
     let len = resampled.len();
+    let half = len as f64 / 2.0;
     let nperseg = match options.welch_segment_s {
-        Some(seg) if seg.is_finite() && seg > 0.0 => ((seg * fs).round() as usize).min(len / 2),
-        _ => len / 2,
+        Some(seg) if seg.is_finite() && seg > 0.0 => (seg * fs).round().min(half) as usize,
+        // NeuroKit2's rule in its own floating-point steps: two cycles of the lowest frequency
+        // (2·fs / (len/2)) per segment. This is len/2 give or take one sample, and that sample
+        // matters: whether 2 or 3 half-overlapping segments fit can move a band by 30 % on a
+        // non-stationary record (MIT-BIH 230), so parity needs the very same integer.
+        _ => {
+            let min_frequency = (2.0 * fs) / half;
+            let n = (2.0 / min_frequency) * fs;
+            (if n > half { half } else { n }) as usize
+        }
     };
     let (psd, segments) = welch(&resampled, fs, nperseg)?;
     let nfft = 2 * nperseg;
@@ -584,6 +673,7 @@ pub fn frequency_domain(nn: &NnSeries, options: &HrvOptions) -> Option<Frequency
         segment_s: nperseg as f64 / fs,
         segments,
         min_frequency_hz,
+        longest_gap_s: x.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max),
         spectrum: Spectrum {
             frequency_hz: freqs,
             psd_ms2_per_hz: power,
