@@ -224,10 +224,10 @@ fn mitdb_100_matches_neurokit2() {
     assert!(rel(f.hf_ms2, 535.5) < 2e-3, "{:?}", f.hf_ms2);
 }
 
-/// 24 h of beats (~100 k): time domain well under 100 ms, the spectrum well under a second
-/// (release build; the bounds are loose for a loaded machine, the measured times are printed).
+/// 24 h of beats (~100 k) go through: SDANN and the spectrum exist. Its speed is a benchmark's
+/// business (`bench/analyze.sh`), not a test's: the times are printed, never asserted.
 #[test]
-fn a_day_of_beats_is_fast() {
+fn a_day_of_beats() {
     let t = beats_of(86_400.0, |t| {
         850.0 + 60.0 * (2.0 * PI * t / 86_400.0).sin() + 25.0 * (2.0 * PI * 0.25 * t).sin()
     });
@@ -249,9 +249,6 @@ fn a_day_of_beats_is_fast() {
         1e3 * freq_s
     );
     assert!(t.len() > 100_000 && td.sdann_ms.is_some() && fd.is_some());
-    if !cfg!(debug_assertions) {
-        assert!(time_domain_s < 0.5 && freq_s < 3.0);
-    }
 }
 
 proptest! {
