@@ -309,7 +309,7 @@ fn synth_writes_a_record_that_reads_back() {
         "--preset",
         "af",
         "--seconds",
-        "120",
+        "400",
         "--fs",
         "250",
         "--seed",
@@ -323,7 +323,7 @@ fn synth_writes_a_record_that_reads_back() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["frame_frequency"], 250.0);
-    assert_eq!(v["frames"], 30000);
+    assert_eq!(v["frames"], 100000);
     assert!(v["annotations"]["beats"].as_u64().unwrap() > 100);
 
     // Errors: bad rate, unknown preset, a file in the way of the directory.
