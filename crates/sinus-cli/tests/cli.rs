@@ -295,3 +295,53 @@ fn classifier_commands_name_bad_files() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains(".hea"), "{}", stderr(&o));
 }
+
+#[test]
+fn synth_writes_a_record_that_reads_back() {
+    let o = sinus(&["synth", "--list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("holter-24h"));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("new");
+    let o = sinus(&[
+        "-q",
+        "synth",
+        "--preset",
+        "af",
+        "--seconds",
+        "400",
+        "--fs",
+        "250",
+        "--seed",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("(AFIB"), "{}", stdout(&o));
+    let o = sinus(&["info", out.join("af").to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["frame_frequency"], 250.0);
+    assert_eq!(v["frames"], 100000);
+    assert!(v["annotations"]["beats"].as_u64().unwrap() > 100);
+
+    // Errors: bad rate, unknown preset, a file in the way of the directory.
+    let o = sinus(&["synth", "--fs", "50", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("sampling rate"), "{}", stderr(&o));
+    let o = sinus(&["synth", "--preset", "nope", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unknown preset"), "{}", stderr(&o));
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    let o = sinus(&[
+        "synth",
+        "--seconds",
+        "5",
+        "--out",
+        file.join("sub").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot create"), "{}", stderr(&o));
+}

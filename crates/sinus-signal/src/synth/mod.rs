@@ -498,23 +498,19 @@ pub fn validate(spec: &SynthSpec) -> Result<()> {
         }
     }
     let level_ok = |v: f64| v.is_finite() && (0.0..=20.0).contains(&v);
-    if !(spec.amplitude.is_finite() && (0.0..=20.0).contains(&spec.amplitude))
-        || !level_ok(spec.f_wave_mv)
-    {
-        return bad("amplitude must be in 0..=20".to_string());
+    let scale_ok = |v: f64| v.is_finite() && (0.0..=20.0).contains(&v);
+    if !(scale_ok(spec.amplitude) && level_ok(spec.f_wave_mv)) {
+        return bad("amplitude and f-wave level must be in 0..=20".to_string());
     }
     let n = &spec.noise;
-    if ![
+    let levels = [
         n.baseline_mv,
         n.muscle_mv,
         n.electrode_mv,
         n.white_mv,
         n.mains_mv,
-    ]
-    .into_iter()
-    .all(level_ok)
-        || !(n.mains_hz.is_finite() && n.mains_hz > 0.0)
-    {
+    ];
+    if !(levels.into_iter().all(level_ok) && n.mains_hz.is_finite() && n.mains_hz > 0.0) {
         return bad(format!("noise levels {n:?} must be in 0..=20 mV"));
     }
     let e = &spec.ectopy;
@@ -526,10 +522,7 @@ pub fn validate(spec: &SynthSpec) -> Result<()> {
     }
     let time_ok = |t: f64, d: f64| t.is_finite() && d.is_finite() && d >= 0.0;
     for s in &spec.segments {
-        if !time_ok(s.start_s, s.duration_s)
-            || !(s.amplitude.is_finite() && (0.0..=20.0).contains(&s.amplitude))
-            || !(s.t_wave.is_finite() && (0.0..=20.0).contains(&s.t_wave))
-        {
+        if !(time_ok(s.start_s, s.duration_s) && scale_ok(s.amplitude) && scale_ok(s.t_wave)) {
             return bad(format!("segment {s:?} has a bad time or scale"));
         }
         let ok = match s.rhythm {
@@ -596,9 +589,9 @@ pub fn generate(spec: &SynthSpec) -> Result<Synthetic> {
         }),
         signals,
         info: vec![format!(
-            "synthetic ECG (sinus synth), seed {}, {} beats",
+            "synthetic ECG (sinus synth), seed {}, {} beats annotated",
             spec.seed,
-            timeline.beats.len()
+            annotations.iter().filter(|a| a.is_beat()).count()
         )],
     };
     Ok(Synthetic {

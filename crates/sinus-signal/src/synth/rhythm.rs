@@ -364,7 +364,7 @@ pub(super) fn timeline(spec: &SynthSpec, n: usize) -> Timeline {
                     // What follows this sinus beat.
                     let event = match seg.rhythm {
                         Rhythm::Bigeminy => Ectopic::Pvc,
-                        Rhythm::Trigeminy if pattern % 2 == 0 => Ectopic::Pvc,
+                        Rhythm::Trigeminy if pattern.is_multiple_of(2) => Ectopic::Pvc,
                         Rhythm::Trigeminy => Ectopic::None,
                         _ if since_ectopic < MIN_SINUS_BETWEEN_ECTOPY => Ectopic::None,
                         _ => {

@@ -172,7 +172,10 @@ fn demo_has_every_rhythm_long_enough() {
     let summary = s.episode_summary();
     let total = |label: &str| summary.get(label).map_or(0.0, |e| e.1);
     assert!(total("(AFIB") >= 60.0, "{summary:?}");
-    assert!(total("(SBR") >= 60.0 && total("(STACH") >= 60.0, "{summary:?}");
+    assert!(
+        total("(SBR") >= 60.0 && total("(STACH") >= 60.0,
+        "{summary:?}"
+    );
     assert!(total("(AFL") >= 30.0, "{summary:?}");
     assert!(total("(B") >= 30.0 && total("(T") >= 30.0, "{summary:?}");
     assert!(
