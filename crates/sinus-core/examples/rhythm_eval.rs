@@ -67,7 +67,7 @@ fn main() {
                 let rec = load(&db, &name, qrs);
                 let eps = run(&rec.beats, cfg_for(rec.fs));
                 let t = truth(&rec, |a| is_af(a, false));
-                let s = score(&rec.beats, rec.fs, &t, &eps, RhythmKind::AtrialFibrillation);
+                let s = score(&rec.beats, rec.fs, &t, &eps, RhythmKind::AtrialFibrillation, rec.scored_from());
                 if !quiet {
                     println!("ltafdb {name:>4}: {}", s.line());
                 }
@@ -103,9 +103,9 @@ fn main() {
             n += 1;
             let eps = run(&rec.beats, cfg_for(rec.fs));
             let t = truth(&rec, |a| is_af(a, true));
-            let s = score(&rec.beats, rec.fs, &t, &eps, RhythmKind::AtrialFibrillation);
+            let s = score(&rec.beats, rec.fs, &t, &eps, RhythmKind::AtrialFibrillation, rec.scored_from());
             let tv = truth(&rec, |a| a.starts_with("(VT"));
-            let v = score(&rec.beats, rec.fs, &tv, &eps, RhythmKind::VentricularTachycardia);
+            let v = score(&rec.beats, rec.fs, &tv, &eps, RhythmKind::VentricularTachycardia, rec.scored_from());
             if !quiet && (s.tp + s.fp + s.fn_ > 0 || v.ep_truth > 0 || v.ep_pred > 0) {
                 println!("mitdb {name}: AF {}", s.line());
                 if v.ep_truth > 0 || v.ep_pred > 0 {

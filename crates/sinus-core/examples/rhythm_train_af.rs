@@ -35,7 +35,7 @@ fn rows_of(rec: &Rec, stride: u64) -> Vec<([f64; K], f64)> {
         let p = an.af_evidence().pushes();
         if p != last_push {
             last_push = p;
-            if p % stride == 0 && i >= back {
+            if p % stride == 0 && i >= back && rec.beats[i - back].sample >= rec.scored_from() {
                 if let Some(f) = an.af_features() {
                     let s = rec.beats[i - back].sample;
                     let t = truth_iv.iter().any(|&(a, e)| a <= s && s <= e);
@@ -185,7 +185,7 @@ fn main() {
             cfg.af_weights = w;
             let eps = run(&rec.beats, cfg);
             let t = truth(rec, |a| is_af(a, false));
-            fold += score(&rec.beats, rec.fs, &t, &eps, RhythmKind::AtrialFibrillation);
+            fold += score(&rec.beats, rec.fs, &t, &eps, RhythmKind::AtrialFibrillation, rec.scored_from());
         }
         println!("fold {f} weights {w:?}\n  {}", fold.line());
         cv += fold;

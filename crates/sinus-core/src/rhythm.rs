@@ -537,6 +537,8 @@ pub struct RhythmAnalyzer {
     nn_head: usize,
     sinus: Option<Acc>,
     // AF.
+    /// One bit per recent beat (bit 0 = latest): set when the beat was labelled S.
+    s_mask: u64,
     af: AfEvidence,
     af_smooth: Option<f32>,
     af_open: Option<Acc>,
@@ -572,6 +574,7 @@ impl RhythmAnalyzer {
             nn_len: 0,
             nn_head: 0,
             sinus: None,
+            s_mask: 0,
             af: AfEvidence::new(cfg.af_weights),
             af_smooth: None,
             af_open: None,
@@ -1038,9 +1041,11 @@ impl RhythmAnalyzer {
         let class = beat.effective_class();
         let doubtful = beat.labelled && beat.probability < self.cfg.min_probability;
         let ectopic = (class.is_ectopic() && !doubtful) || prev_class.is_ectopic();
+        self.s_mask = (self.s_mask << 1) | u64::from(class == BeatClass::Supraventricular);
+        let s_fraction = self.s_mask.count_ones() as f32 / 64.0;
         match rr {
             Some(rr) if !ectopic => {
-                if let Some(x) = self.af.push(rr as f32 / self.cfg.fs) {
+                if let Some(x) = self.af.push(rr as f32 / self.cfg.fs, s_fraction) {
                     let a = 1.0 / self.cfg.af_smooth_beats;
                     let v = match self.af_smooth {
                         Some(old) => old + a * (x - old),

@@ -267,11 +267,13 @@ impl Score {
     }
     pub fn line(&self) -> String {
         format!(
-            "beats Se {:6.2} Sp {:6.2} +P {:6.2} acc {:6.2} | dur Se {:6.2} +P {:6.2} (truth {:8.0} s pred {:8.0} s) | ep Se50 {}/{} any {}/{} pred {} (+P {:.1})",
+            "beats Se {:6.2} Sp {:6.2} +P {:6.2} acc {:6.2} (FN {} FP {}) | dur Se {:6.2} +P {:6.2} (truth {:8.0} s pred {:8.0} s) | ep Se50 {}/{} any {}/{} pred {} (+P {:.1})",
             self.se(),
             self.sp(),
             self.ppv(),
             self.acc(),
+            self.fn_,
+            self.fp,
             self.dur_se(),
             self.dur_ppv(),
             self.dur_truth,
@@ -293,15 +295,23 @@ pub fn score(
     truth_iv: &[(u64, u64)],
     eps: &[sinus_core::rhythm::Episode],
     kind: RhythmKind,
+    scored_from: u64,
 ) -> Score {
+    let from = if std::env::var_os("SCORE_ALL").is_some() {
+        0
+    } else {
+        scored_from
+    };
     let pred = merge(
         eps.iter()
-            .filter(|e| e.kind == kind)
-            .map(|e| (e.start, e.end))
+            .filter(|e| e.kind == kind && e.end >= from)
+            .map(|e| (e.start.max(from), e.end))
             .collect(),
     );
     let mut s = Score::default();
-    for b in beats {
+    // Beats before the first rhythm annotation have no reference rhythm (LTAFDB 64 starts
+    // 19 h into the record): not scored unless SCORE_ALL is set.
+    for b in beats.iter().filter(|b| b.sample >= from) {
         let t = inside(b.sample, truth_iv);
         let p = inside(b.sample, &pred);
         match (t, p) {
@@ -333,4 +343,11 @@ pub fn score(
         .filter(|&&p| overlap(&[p], truth_iv) > 0)
         .count() as u64;
     s
+}
+
+impl Rec {
+    /// First sample with a reference rhythm.
+    pub fn scored_from(&self) -> u64 {
+        self.rhythm.first().map(|r| r.0).unwrap_or(0)
+    }
 }

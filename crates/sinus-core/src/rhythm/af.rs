@@ -31,7 +31,7 @@ pub const HIST_BINS: usize = 16;
 /// dRR / median RR is clamped to ±this (beyond it every interval change is "very large").
 pub const HIST_RANGE: f32 = 0.5;
 /// Number of features.
-pub const AF_FEATURES: usize = 4;
+pub const AF_FEATURES: usize = 5;
 
 /// Logistic-regression weights: `score = sigmoid(w0 + Σ w[i+1]·feature[i])`, features in the
 /// order of the module documentation.
@@ -41,7 +41,7 @@ pub const AF_FEATURES: usize = 4;
 /// record-wise 4-fold cross-validation of the same procedure is what the crate reports.
 /// Reproduce with
 /// `cargo run --release -p sinus-core --example rhythm_train_af -- --db ../shared/data/ltafdb`.
-pub const AF_WEIGHTS: [f32; AF_FEATURES + 1] = [0.0, 1.0, 0.0, 0.0, 0.0];
+pub const AF_WEIGHTS: [f32; AF_FEATURES + 1] = [-4.297596, 0.9213702, -1.302079, 4.140783, -3.5963507, -24.249039];
 
 /// A fixed-size ring of the most recent `N` values (`N` a power of two).
 #[derive(Debug, Clone, Copy)]
@@ -147,9 +147,10 @@ impl AfEvidence {
         self.prev_drr = None;
     }
 
-    /// Add one clean RR interval (seconds, finite and positive); returns the new score when the
-    /// window is full enough.
-    pub fn push(&mut self, rr_s: f32) -> Option<f32> {
+    /// Add one clean RR interval (seconds, finite and positive) and the current fraction of S
+    /// beats among recent beats (0..1, feature 5); returns the new score when the window is
+    /// full enough.
+    pub fn push(&mut self, rr_s: f32, s_fraction: f32) -> Option<f32> {
         if !(rr_s.is_finite() && rr_s > 0.0) {
             self.interrupt();
             return self.score;
@@ -166,7 +167,12 @@ impl AfEvidence {
         }
         self.prev_rr = Some(rr_s);
         if self.drr.len >= AF_MIN_DRR {
-            let f = self.compute_features();
+            let mut f = self.compute_features();
+            f[4] = if s_fraction.is_finite() {
+                s_fraction.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
             self.features = Some(f);
             self.score = Some(score_of(&self.weights, &f));
         }
@@ -228,7 +234,7 @@ impl AfEvidence {
             }
         }
         let f4 = libm::logf(med_rr);
-        [f1, f2, f3, f4]
+        [f1, f2, f3, f4, 0.0]
     }
 }
 
