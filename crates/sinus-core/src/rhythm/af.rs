@@ -31,7 +31,7 @@ pub const HIST_BINS: usize = 16;
 /// dRR / median RR is clamped to ±this (beyond it every interval change is "very large").
 pub const HIST_RANGE: f32 = 0.5;
 /// Number of features.
-pub const AF_FEATURES: usize = 5;
+pub const AF_FEATURES: usize = 6;
 
 /// Logistic-regression weights: `score = sigmoid(w0 + Σ w[i+1]·feature[i])`, features in the
 /// order of the module documentation.
@@ -41,7 +41,9 @@ pub const AF_FEATURES: usize = 5;
 /// record-wise 4-fold cross-validation of the same procedure is what the crate reports.
 /// Reproduce with
 /// `cargo run --release -p sinus-core --example rhythm_train_af -- --db ../shared/data/ltafdb`.
-pub const AF_WEIGHTS: [f32; AF_FEATURES + 1] = [-4.297596, 0.9213702, -1.302079, 4.140783, -3.5963507, -24.249039];
+pub const AF_WEIGHTS: [f32; AF_FEATURES + 1] = [
+    -4.0639563, 0.95301485, -1.5169389, 4.169086, -3.6509469, -23.92696, -7.8872085,
+];
 
 /// A fixed-size ring of the most recent `N` values (`N` a power of two).
 #[derive(Debug, Clone, Copy)]
@@ -147,10 +149,10 @@ impl AfEvidence {
         self.prev_drr = None;
     }
 
-    /// Add one clean RR interval (seconds, finite and positive) and the current fraction of S
-    /// beats among recent beats (0..1, feature 5); returns the new score when the window is
-    /// full enough.
-    pub fn push(&mut self, rr_s: f32, s_fraction: f32) -> Option<f32> {
+    /// Add one clean RR interval (seconds, finite and positive) and the current fractions of S
+    /// and V beats among recent beats (0..1, features 5 and 6); returns the new score when the
+    /// window is full enough.
+    pub fn push(&mut self, rr_s: f32, s_fraction: f32, v_fraction: f32) -> Option<f32> {
         if !(rr_s.is_finite() && rr_s > 0.0) {
             self.interrupt();
             return self.score;
@@ -168,11 +170,9 @@ impl AfEvidence {
         self.prev_rr = Some(rr_s);
         if self.drr.len >= AF_MIN_DRR {
             let mut f = self.compute_features();
-            f[4] = if s_fraction.is_finite() {
-                s_fraction.clamp(0.0, 1.0)
-            } else {
-                0.0
-            };
+            let unit = |x: f32| if x.is_finite() { x.clamp(0.0, 1.0) } else { 0.0 };
+            f[4] = unit(s_fraction);
+            f[5] = unit(v_fraction);
             self.features = Some(f);
             self.score = Some(score_of(&self.weights, &f));
         }
@@ -234,7 +234,7 @@ impl AfEvidence {
             }
         }
         let f4 = libm::logf(med_rr);
-        [f1, f2, f3, f4, 0.0]
+        [f1, f2, f3, f4, 0.0, 0.0]
     }
 }
 
