@@ -4,6 +4,7 @@
 //! - [`filter`]: IIR biquad cascades designed at start-up for any sampling rate 125–1000 Hz.
 //! - [`qrs`]: a streaming QRS detector fed one sample at a time.
 //! - [`nn`]: float32 and int8 inference of small 1-D CNNs (the beat classifier).
+//! - [`rhythm`]: streaming rhythm analysis (AF, VT, bigeminy, pauses...) from classified beats.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -11,3 +12,4 @@
 pub mod filter;
 pub mod nn;
 pub mod qrs;
+pub mod rhythm;
