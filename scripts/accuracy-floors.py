@@ -34,6 +34,76 @@ BEAT_FLOORS = [
 ]
 
 
+# Rhythm analysis (`sinus eval rhythm`, whole records, epicmp rules): (name, extra arguments,
+# database, path into the JSON, floor in %), just under the README's rhythm table. Databases:
+# "mitdb" (all 48 records) or "ltafdb" (84 records, annotations only; skipped when absent).
+RHYTHM_FLOORS = [
+    # MIT-BIH end to end at 360 Hz (the record's rate), 250 Hz and 128 Hz.
+    ("mitdb-360", [], "mitdb", "AF/duration_se", 0.0),
+    ("mitdb-360", [], "mitdb", "AF/duration_ppv", 0.0),
+    ("mitdb-360", [], "mitdb", "AF/se", 0.0),
+    ("mitdb-360", [], "mitdb", "VT/se", 0.0),
+    ("mitdb-250", ["--fs", "250"], "mitdb", "AF/duration_se", 0.0),
+    ("mitdb-250", ["--fs", "250"], "mitdb", "AF/duration_ppv", 0.0),
+    ("mitdb-128", ["--fs", "128"], "mitdb", "AF/duration_se", 0.0),
+    ("mitdb-128", ["--fs", "128"], "mitdb", "AF/duration_ppv", 0.0),
+    # LTAFDB from the reference beats (labels used) and from the unlabelled `qrs` beats.
+    ("ltafdb-atr", ["--beats", "atr"], "ltafdb", "af_beats/se", 0.0),
+    ("ltafdb-atr", ["--beats", "atr"], "ltafdb", "af_beats/sp", 0.0),
+    ("ltafdb-qrs", ["--beats", "qrs"], "ltafdb", "af_beats/se", 0.0),
+    ("ltafdb-qrs", ["--beats", "qrs"], "ltafdb", "af_beats/sp", 0.0),
+]
+
+
+def find_ltafdb(mitdb):
+    """LTAFDB beside MIT-BIH (shared/data/ltafdb), or $SINUS_LTAFDB."""
+    env = os.environ.get("SINUS_LTAFDB")
+    if env:
+        return env
+    candidate = os.path.join(os.path.dirname(os.path.abspath(mitdb)), "ltafdb")
+    return candidate if os.path.isdir(candidate) else None
+
+
+def rhythm_value(result, path):
+    """A figure of `sinus eval rhythm --json`: TYPE/STAT from the gross episode table, or
+    af_beats/STAT from the beat-by-beat AF table."""
+    head, stat = path.split("/")
+    if head == "af_beats":
+        return result["af_beats"]["gross"][stat]
+    for t in result["types"]:
+        if t["rhythm"] == head:
+            return t["gross"][stat]
+    return None
+
+
+def check_rhythm(sinus, mitdb):
+    """Run each rhythm evaluation once and compare with RHYTHM_FLOORS."""
+    dbs = {"mitdb": mitdb, "ltafdb": find_ltafdb(mitdb)}
+    runs = {}
+    passed = failed = 0
+    for name, extra, db, path, floor in RHYTHM_FLOORS:
+        if dbs[db] is None:
+            print(f"skip rhythm {name}: {db} not found (set SINUS_LTAFDB)")
+            continue
+        if name not in runs:
+            out = subprocess.run([sinus, "--quiet", "eval", "rhythm", "--db", dbs[db], "--json"]
+                                 + extra, capture_output=True, text=True)
+            if out.returncode != 0:
+                print(f"FAIL rhythm {name}: {out.stderr.strip()}")
+                runs[name] = None
+            else:
+                runs[name] = json.loads(out.stdout)
+        if runs[name] is None:
+            failed += 1
+            continue
+        value = rhythm_value(runs[name], path)
+        ok = value is not None and value >= floor
+        shown = "-" if value is None else f"{value:.2f}"
+        print(f"{'ok  ' if ok else 'FAIL'} rhythm {name:<10} {path:<18} {shown} (floor {floor})")
+        passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
+    return passed, failed
+
+
 def check_beats(sinus, db):
     """Run `sinus eval beats` once (both modes) and compare with BEAT_FLOORS."""
     if not BEAT_FLOORS:
@@ -75,6 +145,8 @@ def main():
         print(f"{'ok  ' if ok else 'FAIL'} qrs {detector:<14} {stat:<4} {value:.3f} (floor {floor})")
         passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
     p, f = check_beats(sinus, db)
+    passed, failed = passed + p, failed + f
+    p, f = check_rhythm(sinus, db)
     passed, failed = passed + p, failed + f
     print(f"accuracy-floors: {passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
