@@ -42,7 +42,7 @@ pub const AF_FEATURES: usize = 6;
 /// Reproduce with
 /// `cargo run --release -p sinus-core --example rhythm_train_af -- --db ../shared/data/ltafdb`.
 pub const AF_WEIGHTS: [f32; AF_FEATURES + 1] = [
-    -4.0639563, 0.95301485, -1.5169389, 4.169086, -3.6509469, -23.92696, -7.8872085,
+    -4.0475245, 0.9559683, -1.5205505, 4.165744, -3.6566546, -24.210903, -7.8511887,
 ];
 
 /// A fixed-size ring of the most recent `N` values (`N` a power of two).
@@ -170,7 +170,13 @@ impl AfEvidence {
         self.prev_rr = Some(rr_s);
         if self.drr.len >= AF_MIN_DRR {
             let mut f = self.compute_features();
-            let unit = |x: f32| if x.is_finite() { x.clamp(0.0, 1.0) } else { 0.0 };
+            let unit = |x: f32| {
+                if x.is_finite() {
+                    x.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            };
             f[4] = unit(s_fraction);
             f[5] = unit(v_fraction);
             self.features = Some(f);
@@ -246,4 +252,3 @@ pub fn score_of(weights: &[f32; AF_FEATURES + 1], f: &[f32; AF_FEATURES]) -> f32
     }
     1.0 / (1.0 + libm::expf(-z.clamp(-30.0, 30.0)))
 }
-
