@@ -35,7 +35,10 @@ fn rows_of(rec: &Rec, stride: u64) -> Vec<([f64; K], f64)> {
         let p = an.af_evidence().pushes();
         if p != last_push {
             last_push = p;
-            if p % stride == 0 && i >= back && rec.beats[i - back].sample >= rec.scored_from() {
+            if p.is_multiple_of(stride)
+                && i >= back
+                && rec.beats[i - back].sample >= rec.scored_from()
+            {
                 if let Some(f) = an.af_features() {
                     let s = rec.beats[i - back].sample;
                     let t = truth_iv.iter().any(|&(a, e)| a <= s && s <= e);
@@ -52,6 +55,7 @@ fn rows_of(rec: &Rec, stride: u64) -> Vec<([f64; K], f64)> {
 }
 
 /// Solve a K×K system by Gaussian elimination with partial pivoting.
+#[allow(clippy::needless_range_loop)]
 fn solve(mut a: [[f64; K]; K], mut b: [f64; K]) -> [f64; K] {
     for c in 0..K {
         let p = (c..K)
