@@ -18,9 +18,9 @@ fn kind_colour(kind: &str) -> &'static str {
         "VT" => "#D55E00",
         "bigeminy" => "#CC79A7",
         "trigeminy" => "#AA4499",
-        "SVTA" => "#0072B2",
-        "sinus_brady" => "#56B4E9",
-        "sinus_tachy" => "#009E73",
+        "SVT" => "#0072B2",
+        "brady" => "#56B4E9",
+        "tachy" => "#009E73",
         "pause" => "#882255",
         "asystole" => "#000000",
         "noise" => "#999999",
@@ -162,7 +162,12 @@ fn trend_svg(a: &Analysis) -> String {
         return "<p class=\"muted\">No heart rate: no usable beat intervals.</p>".into();
     }
     let duration = a.record.duration_s.max(60.0);
-    let ymax = pts.iter().map(|p| p.max_bpm).fold(60.0, f64::max).min(300.0) * 1.05;
+    let ymax = pts
+        .iter()
+        .map(|p| p.max_bpm)
+        .fold(60.0, f64::max)
+        .min(300.0)
+        * 1.05;
     let ymin = pts.iter().map(|p| p.min_bpm).fold(200.0, f64::min).max(0.0) * 0.9;
     let f = Frame {
         x0: 50.0,
@@ -186,7 +191,7 @@ fn trend_svg(a: &Analysis) -> String {
     f.axes(&mut s, &xt, &yt, "bpm");
     // Episodes shaded behind the trend.
     for e in &a.episodes {
-        if matches!(e.kind.as_str(), "AF" | "VT" | "SVTA" | "noise" | "asystole") {
+        if matches!(e.kind.as_str(), "AF" | "VT" | "SVT" | "noise" | "asystole") {
             let x1 = f.x(e.start_s);
             let x2 = f.x(e.end_s).max(x1 + 1.0);
             let _ = write!(
@@ -202,10 +207,20 @@ fn trend_svg(a: &Analysis) -> String {
     // Min–max band, then the mean line.
     let mut band = String::new();
     for p in pts {
-        let _ = write!(band, "{:.1},{:.1} ", f.x(p.time_s + 30.0), f.y(p.max_bpm.min(ymax)));
+        let _ = write!(
+            band,
+            "{:.1},{:.1} ",
+            f.x(p.time_s + 30.0),
+            f.y(p.max_bpm.min(ymax))
+        );
     }
     for p in pts.iter().rev() {
-        let _ = write!(band, "{:.1},{:.1} ", f.x(p.time_s + 30.0), f.y(p.min_bpm.max(ymin)));
+        let _ = write!(
+            band,
+            "{:.1},{:.1} ",
+            f.x(p.time_s + 30.0),
+            f.y(p.min_bpm.max(ymin))
+        );
     }
     let _ = write!(
         s,
@@ -216,7 +231,12 @@ fn trend_svg(a: &Analysis) -> String {
     for p in pts {
         // A gap of more than one minute breaks the line.
         let sep = if p.time_s - last_t > 90.0 { "M" } else { "L" };
-        let _ = write!(line, "{sep}{:.1},{:.1} ", f.x(p.time_s + 30.0), f.y(p.mean_bpm));
+        let _ = write!(
+            line,
+            "{sep}{:.1},{:.1} ",
+            f.x(p.time_s + 30.0),
+            f.y(p.mean_bpm)
+        );
         last_t = p.time_s;
     }
     let _ = write!(
@@ -232,11 +252,11 @@ fn timeline_svg(a: &Analysis) -> String {
     let order = [
         "AF",
         "VT",
-        "SVTA",
+        "SVT",
         "bigeminy",
         "trigeminy",
-        "sinus_tachy",
-        "sinus_brady",
+        "tachy",
+        "brady",
         "pause",
         "asystole",
         "noise",
@@ -304,10 +324,10 @@ fn timeline_svg(a: &Analysis) -> String {
                 match k.as_str() {
                     "(AFIB" | "(AFL" => kind_colour("AF"),
                     "(VT" => kind_colour("VT"),
-                    "(SVTA" => kind_colour("SVTA"),
+                    "(SVTA" => kind_colour("SVT"),
                     "(B" => kind_colour("bigeminy"),
                     "(T" => kind_colour("trigeminy"),
-                    "(SBR" => kind_colour("sinus_brady"),
+                    "(SBR" => kind_colour("brady"),
                     _ => "#777777",
                 }
             } else {
@@ -542,7 +562,9 @@ fn strip_svg(
         let mut c = 0usize;
         while (c as f64) * per_col < seg.len() as f64 {
             let a0 = (c as f64 * per_col) as usize;
-            let a1 = (((c + 1) as f64 * per_col) as usize).min(seg.len()).max(a0 + 1);
+            let a1 = (((c + 1) as f64 * per_col) as usize)
+                .min(seg.len())
+                .max(a0 + 1);
             let chunk = &seg[a0..a1];
             let xx = gx0 + (a0 as f64 / fs) * px_per_s;
             let vals: Vec<f64> = chunk.iter().copied().filter(|v| v.is_finite()).collect();
@@ -553,8 +575,13 @@ fn strip_svg(
             }
             let (lo, hi) = vals
                 .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
-            let clampy = |v: f64| (mid - (v - centre) * px_per_mv).clamp(gy0 + row_h * row as f64, gy0 + row_h * (row as f64 + 1.0));
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v), h.max(v))
+                });
+            let clampy = |v: f64| {
+                (mid - (v - centre) * px_per_mv)
+                    .clamp(gy0 + row_h * row as f64, gy0 + row_h * (row as f64 + 1.0))
+            };
             let _ = write!(
                 path,
                 "{}{xx:.1},{:.1}",
@@ -677,7 +704,9 @@ pub fn report(a: &Analysis, d: &Details, reference: Option<&[Annotation]>) -> St
         e.s_runs
     );
     if !m.episode_totals.is_empty() {
-        h.push_str("<table><tr><th>rhythm</th><th>episodes</th><th>total</th><th>longest</th></tr>");
+        h.push_str(
+            "<table><tr><th>rhythm</th><th>episodes</th><th>total</th><th>longest</th></tr>",
+        );
         for t in &m.episode_totals {
             let _ = write!(
                 h,
@@ -714,7 +743,8 @@ pub fn report(a: &Analysis, d: &Details, reference: Option<&[Annotation]>) -> St
     match &a.hrv {
         Some(v) => {
             let g = |k: &str| v.pointer(k).and_then(|x| x.as_f64());
-            let cell = |x: Option<f64>, dp: usize| x.map_or("–".to_string(), |x| format!("{x:.dp$}"));
+            let cell =
+                |x: Option<f64>, dp: usize| x.map_or("–".to_string(), |x| format!("{x:.dp$}"));
             let _ = write!(
                 h,
                 r#"<div><table><tr><th>time domain</th><th></th></tr><tr><td>mean NN</td><td>{} ms</td></tr><tr><td>SDNN</td><td>{} ms</td></tr><tr><td>RMSSD</td><td>{} ms</td></tr><tr><td>pNN50</td><td>{} %</td></tr><tr><td>SDANN</td><td>{} ms</td></tr><tr><td>SDNN index</td><td>{} ms</td></tr><tr><th>frequency domain</th><th></th></tr><tr><td>VLF</td><td>{} ms²</td></tr><tr><td>LF</td><td>{} ms²</td></tr><tr><td>HF</td><td>{} ms²</td></tr><tr><td>LF/HF</td><td>{}</td></tr><tr><td>N–N intervals used / excluded</td><td>{} / {}</td></tr></table></div>"#,
@@ -732,7 +762,9 @@ pub fn report(a: &Analysis, d: &Details, reference: Option<&[Annotation]>) -> St
                 cell(g("/counts/excluded"), 0),
             );
         }
-        None => h.push_str("<div class=\"muted\">HRV could not be computed (see the notes above).</div>"),
+        None => h.push_str(
+            "<div class=\"muted\">HRV could not be computed (see the notes above).</div>",
+        ),
     }
     h.push_str("</div><div class=\"row\">");
     if let Some(sp) = &d.spectrum {
@@ -743,8 +775,18 @@ pub fn report(a: &Analysis, d: &Details, reference: Option<&[Annotation]>) -> St
     // Strips.
     if !a.events.is_empty() {
         h.push_str("<section><h2>ECG strips</h2><p class=\"legend\">");
-        for (c, n) in [('N', "normal"), ('S', "supraventricular"), ('V', "ventricular"), ('F', "fusion"), ('Q', "unclassified")] {
-            let _ = write!(h, r#"<span><i style="background:{}"></i>{c} {n}</span>"#, class_colour(c));
+        for (c, n) in [
+            ('N', "normal"),
+            ('S', "supraventricular"),
+            ('V', "ventricular"),
+            ('F', "fusion"),
+            ('Q', "unclassified"),
+        ] {
+            let _ = write!(
+                h,
+                r#"<span><i style="background:{}"></i>{c} {n}</span>"#,
+                class_colour(c)
+            );
         }
         h.push_str("<span>our labels above the trace; the record's reference labels, when present, below · 25 mm/s, 10 mm/mV</span></p>");
         for ev in &a.events {

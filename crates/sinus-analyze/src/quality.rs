@@ -233,7 +233,9 @@ mod tests {
             .map(|&v| {
                 let mut g = 0.0;
                 for _ in 0..12 {
-                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    s = s
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     g += (s >> 11) as f64 / (1u64 << 53) as f64;
                 }
                 v + (g - 6.0)
