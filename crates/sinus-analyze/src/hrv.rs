@@ -8,6 +8,9 @@
 use crate::model::BeatOut;
 use sinus_signal::hrv::{hrv_from_samples, HrvOptions};
 
+/// A power spectrum: frequencies (Hz) and power density (ms²/Hz).
+pub type Spectrum = (Vec<f64>, Vec<f64>);
+
 /// HRV as JSON (None with a note in `limitations` when there are too few normal beats) and the
 /// spectrum (frequencies, ms²/Hz) when the frequency domain could be computed.
 pub fn hrv_of(
@@ -15,7 +18,7 @@ pub fn hrv_of(
     fs: f64,
     _frames: u64,
     limitations: &mut Vec<String>,
-) -> (Option<serde_json::Value>, Option<(Vec<f64>, Vec<f64>)>) {
+) -> (Option<serde_json::Value>, Option<Spectrum>) {
     let samples: Vec<i64> = beats.iter().map(|b| b.sample as i64).collect();
     let classes: Vec<char> = beats.iter().map(|b| b.class).collect();
     let hrv = hrv_from_samples(&samples, fs, &classes, &HrvOptions::default());

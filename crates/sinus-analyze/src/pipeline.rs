@@ -81,7 +81,7 @@ pub struct Details {
     /// Second lead, when there is one.
     pub lead1: Option<Vec<f64>>,
     /// HRV spectrum (frequencies Hz, power ms²/Hz), when computed.
-    pub spectrum: Option<(Vec<f64>, Vec<f64>)>,
+    pub spectrum: Option<crate::hrv::Spectrum>,
     /// Seconds spent in each stage, in order (for `sinus analyze --timings` and benchmarks).
     pub timings: Vec<(&'static str, f64)>,
 }
