@@ -210,7 +210,7 @@ fn trend_svg(a: &Analysis) -> String {
         let _ = write!(
             band,
             "{:.1},{:.1} ",
-            f.x(p.time_s + 30.0),
+            f.x(p.time_s + p.bin_s / 2.0),
             f.y(p.max_bpm.min(ymax))
         );
     }
@@ -218,7 +218,7 @@ fn trend_svg(a: &Analysis) -> String {
         let _ = write!(
             band,
             "{:.1},{:.1} ",
-            f.x(p.time_s + 30.0),
+            f.x(p.time_s + p.bin_s / 2.0),
             f.y(p.min_bpm.max(ymin))
         );
     }
@@ -230,11 +230,15 @@ fn trend_svg(a: &Analysis) -> String {
     let mut last_t = f64::NEG_INFINITY;
     for p in pts {
         // A gap of more than one minute breaks the line.
-        let sep = if p.time_s - last_t > 90.0 { "M" } else { "L" };
+        let sep = if p.time_s - last_t > 1.5 * p.bin_s {
+            "M"
+        } else {
+            "L"
+        };
         let _ = write!(
             line,
             "{sep}{:.1},{:.1} ",
-            f.x(p.time_s + 30.0),
+            f.x(p.time_s + p.bin_s / 2.0),
             f.y(p.mean_bpm)
         );
         last_t = p.time_s;
@@ -467,7 +471,7 @@ fn poincare_svg(a: &Analysis) -> String {
         ymin: lo,
         ymax: hi,
     };
-    let mut s = String::from(r#"<svg viewBox="0 0 260 230" class="chart small">"#);
+    let mut s = String::from(r#"<svg viewBox="0 0 260 230" class="chart tiny">"#);
     let t: Vec<_> = ticks(lo, hi, 3)
         .into_iter()
         .map(|v| (v, format!("{v:.0}")))
@@ -646,7 +650,7 @@ h2{font-size:16px;margin:0 0 10px}
 table{border-collapse:collapse;font-size:13px;width:100%}
 th,td{border-bottom:1px solid #eaecef;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}
-.chart{width:100%;height:auto} .small{max-width:460px}
+.chart{width:100%;height:auto} .small{max-width:460px} .tiny{max-width:300px}
 .row{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start}
 .tick{font-size:10px;fill:#57606a} .lbl{font-size:13px;font-weight:600}
 .strip{width:100%;height:auto;background:#fff} .beat{font-size:11px;font-weight:700} .ref{font-size:10px;fill:#57606a}
@@ -729,8 +733,9 @@ pub fn report(a: &Analysis, d: &Details, reference: Option<&[Annotation]>) -> St
     h.push_str("</section>");
     let _ = write!(
         h,
-        "<section><h2>Heart rate</h2>{}<p class=\"muted\">Per minute: mean (line) and beat-to-beat range (band); AF, VT, SVTA, asystole and noise shaded.</p></section>",
-        trend_svg(a)
+        "<section><h2>Heart rate</h2>{}<p class=\"muted\">Mean rate per {} (line) and beat-to-beat range (band); AF, VT, SVT, asystole and noise shaded.</p></section>",
+        trend_svg(a),
+        if a.record.duration_s <= 3600.0 { "10 s" } else { "minute" }
     );
     let _ = write!(
         h,

@@ -511,12 +511,23 @@ fn episodes_out(episodes: &[Episode], fs: f64) -> Vec<EpisodeOut> {
         .collect()
 }
 
-/// Heart rate per minute of recording (minutes without usable intervals are left out).
+/// Width of a heart-rate trend bin (s): 10 s up to an hour of recording (a 30-minute record gets
+/// 180 points), a minute beyond (a day gets 1440).
+pub fn trend_bin_s(duration_s: f64) -> f64 {
+    if duration_s <= 3600.0 {
+        10.0
+    } else {
+        60.0
+    }
+}
+
+/// Heart rate per trend bin (bins without usable intervals are left out).
 fn trend(beats: &[BeatOut], bad: &[QualitySegment], fs: f64, frames: u64) -> Vec<TrendPoint> {
-    let minutes = ((frames as f64 / fs) / 60.0).ceil() as usize;
+    let bin = trend_bin_s(frames as f64 / fs);
+    let minutes = ((frames as f64 / fs) / bin).ceil() as usize;
     let mut acc = vec![(0.0f64, 0u32, f64::INFINITY, 0.0f64); minutes];
     for (t, rr) in usable_rr(beats, bad, fs) {
-        let m = ((t / 60.0) as usize).min(minutes.saturating_sub(1));
+        let m = ((t / bin) as usize).min(minutes.saturating_sub(1));
         if let Some(a) = acc.get_mut(m) {
             a.0 += rr;
             a.1 += 1;
@@ -528,7 +539,8 @@ fn trend(beats: &[BeatOut], bad: &[QualitySegment], fs: f64, frames: u64) -> Vec
         .enumerate()
         .filter(|(_, a)| a.1 > 0)
         .map(|(m, a)| TrendPoint {
-            time_s: m as f64 * 60.0,
+            time_s: m as f64 * bin,
+            bin_s: bin,
             mean_bpm: 60.0 * a.1 as f64 / a.0,
             min_bpm: a.2,
             max_bpm: a.3,
