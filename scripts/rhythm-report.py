@@ -51,16 +51,18 @@ def main():
             ("LTAFDB 84, unlabelled sqrs beats (`--beats qrs`)", ltafdb, ["--beats", "qrs"]),
         ]
     print("| data, beats | AF episode Se / +P | AF duration Se / +P | AF beats Se / Sp / +P / acc "
-          "| VT episode Se / +P |")
-    print("|---|---|---|---|---|")
+          "| AF+AFL duration Se / +P | VT episode Se / +P |")
+    print("|---|---|---|---|---|---|")
     for title, db, extra in rows:
         r = run(sinus, db, extra)
         af = gross(r, "AF") or {}
         vt = gross(r, "VT") or {}
+        afl = gross(r, "AF+AFL") or {}
         b = r["af_beats"]["gross"]
         print(f"| {title} | {pct(af.get('se'))} / {pct(af.get('ppv'))} | "
               f"{pct(af.get('duration_se'))} / {pct(af.get('duration_ppv'))} | "
               f"{pct(b['se'])} / {pct(b['sp'])} / {pct(b['ppv'])} / {pct(b['accuracy'])} | "
+              f"{pct(afl.get('duration_se'))} / {pct(afl.get('duration_ppv'))} | "
               f"{pct(vt.get('se'))} / {pct(vt.get('ppv'))} |")
         sys.stdout.flush()
 
