@@ -188,7 +188,13 @@ pub fn analyze(
     lap("rhythm");
 
     // 5. HRV.
-    let (hrv, spectrum) = crate::hrv::hrv_of(&beats, fs, frames, &mut limitations);
+    let af: Vec<(u64, u64)> = rhythm
+        .episodes
+        .iter()
+        .filter(|e| e.kind == RhythmKind::AtrialFibrillation)
+        .map(|e| (e.start, e.end))
+        .collect();
+    let (hrv, spectrum) = crate::hrv::hrv_of(&beats, fs, &af, &mut limitations);
     lap("HRV");
 
     if beats.is_empty() {
