@@ -97,48 +97,7 @@ fn class_letter(label: Option<Label>) -> char {
 /// Parse an RR list (see [`HrvArgs::rr`]) into beat times from 0 s and beat classes.
 fn read_rr_file(path: &Path) -> CliResult<(Vec<f64>, Vec<char>)> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    parse_rr(&text).map_err(|e| format!("{}: {e}", path.display()).into())
-}
-
-fn parse_rr(text: &str) -> Result<(Vec<f64>, Vec<char>), String> {
-    let mut times = vec![0.0];
-    let mut classes = vec!['N'];
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let fields: Vec<&str> = line
-            .split(|c: char| c.is_whitespace() || c == ',')
-            .filter(|f| !f.is_empty())
-            .collect();
-        let first = fields.first().copied().unwrap_or("");
-        let rr: f64 = first
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-            .ok_or_else(|| format!("line {}: {first:?} is not an interval in seconds", i + 1))?;
-        let class = match fields.get(1) {
-            None => 'N',
-            Some(&c) if ["N", "S", "V", "F", "Q"].contains(&c) => c.chars().next().unwrap_or('N'),
-            Some(c) => {
-                return Err(format!(
-                    "line {}: class {c:?} is not one of N S V F Q",
-                    i + 1
-                ))
-            }
-        };
-        if fields.len() > 2 {
-            return Err(format!(
-                "line {}: expected an interval and an optional class",
-                i + 1
-            ));
-        }
-        let last = times.last().copied().unwrap_or(0.0);
-        times.push(last + rr);
-        classes.push(class);
-    }
-    Ok((times, classes))
+    sinus_signal::hrv::parse_rr_list(&text).map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
 fn opt(v: Option<f64>, decimals: usize) -> String {
@@ -218,7 +177,7 @@ mod tests {
 
     /// The NN series of an RR list.
     fn nn_of(text: &str) -> NnSeries {
-        let (t, c) = parse_rr(text).expect("parses");
+        let (t, c) = sinus_signal::hrv::parse_rr_list(text).expect("parses");
         nn_series(&t, &c, &HrvOptions::default()).0
     }
 
@@ -232,10 +191,10 @@ mod tests {
 
     #[test]
     fn rr_list_errors_name_the_line() {
-        assert!(parse_rr("0.8\nabc\n").unwrap_err().contains("line 2"));
-        assert!(parse_rr("0.8 X\n").unwrap_err().contains("line 1"));
-        assert!(parse_rr("-1\n").is_err());
-        assert!(parse_rr("NaN\n").is_err());
-        assert!(parse_rr(",\n").is_err());
+        assert!(sinus_signal::hrv::parse_rr_list("0.8\nabc\n").unwrap_err().contains("line 2"));
+        assert!(sinus_signal::hrv::parse_rr_list("0.8 X\n").unwrap_err().contains("line 1"));
+        assert!(sinus_signal::hrv::parse_rr_list("-1\n").is_err());
+        assert!(sinus_signal::hrv::parse_rr_list("NaN\n").is_err());
+        assert!(sinus_signal::hrv::parse_rr_list(",\n").is_err());
     }
 }

@@ -680,3 +680,48 @@ pub fn frequency_domain(nn: &NnSeries, options: &HrvOptions) -> Option<Frequency
         },
     })
 }
+
+/// Parse a plain-text RR list — one interval in seconds per line, optionally followed (after
+/// blanks or a comma) by the AAMI class N, S, V, F or Q of the beat that ends it; blank lines
+/// and `#` comments skipped — into beat times from 0 s and beat classes (the first beat, at 0 s,
+/// counts as N). Errors name the line.
+pub fn parse_rr_list(text: &str) -> Result<(Vec<f64>, Vec<char>), String> {
+    let mut times = vec![0.0];
+    let mut classes = vec!['N'];
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|f| !f.is_empty())
+            .collect();
+        let first = fields.first().copied().unwrap_or("");
+        let rr: f64 = first
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| format!("line {}: {first:?} is not an interval in seconds", i + 1))?;
+        let class = match fields.get(1) {
+            None => 'N',
+            Some(&c) if ["N", "S", "V", "F", "Q"].contains(&c) => c.chars().next().unwrap_or('N'),
+            Some(c) => {
+                return Err(format!(
+                    "line {}: class {c:?} is not one of N S V F Q",
+                    i + 1
+                ))
+            }
+        };
+        if fields.len() > 2 {
+            return Err(format!(
+                "line {}: expected an interval and an optional class",
+                i + 1
+            ));
+        }
+        let last = times.last().copied().unwrap_or(0.0);
+        times.push(last + rr);
+        classes.push(class);
+    }
+    Ok((times, classes))
+}
