@@ -108,5 +108,6 @@ pub fn open_builtin_demo() -> Result<Opened, sinus_io::Error> {
         }),
         edf_annotations: Vec::new(),
         warnings: Vec::new(),
+        absent_signal_files: Vec::new(),
     })
 }
