@@ -13,6 +13,8 @@
 use sci_rs::signal::filter::design::{
     butter_dyn, DigitalFilter, FilterBandType, FilterOutputType, Sos,
 };
+use sci_rs::signal::filter::sosfilt_zi_dyn;
+#[cfg(test)]
 use sci_rs::signal::filter::sosfiltfilt_dyn;
 use sinus_io::{Error, Result};
 
@@ -192,7 +194,50 @@ impl SosFilter {
                 "sample {i} is not a finite number; fill missing samples before filtering"
             )));
         }
-        Ok(sosfiltfilt_dyn(x.iter(), &self.sci_sections()))
+        Ok(self.filtfilt_unchecked(x))
+    }
+
+    /// [`SosFilter::filtfilt`] without the checks: the same arithmetic as sci-rs's
+    /// `sosfiltfilt_dyn` (so the same result to the bit), in one buffer instead of five.
+    fn filtfilt_unchecked(&self, x: &[f64]) -> Vec<f64> {
+        let mut init = self.sci_sections();
+        sosfilt_zi_dyn::<_, _, Sos<f64>>(init.iter_mut());
+        let edge = self.padlen();
+        let n = x.len();
+        let last = n - 1;
+        // Odd extension: 2·x[0] − x[edge..1], x, 2·x[last] − x[last−1..last−edge].
+        let mut buf = Vec::with_capacity(n + 2 * edge);
+        let two = 1.0f64 + 1.0;
+        buf.extend((0..edge).map(|i| two * x[0] - x[edge - i]));
+        buf.extend_from_slice(x);
+        buf.extend((0..edge).map(|k| two * x[last] - x[last - 1 - k]));
+        let coefs: Vec<[f64; 5]> = init
+            .iter()
+            .map(|s| [s.b[0], s.b[1], s.b[2], s.a[1], s.a[2]])
+            .collect();
+        let run = |v: f64, state: &mut [[f64; 2]]| {
+            let mut x_curr = v;
+            for (c, z) in coefs.iter().zip(state.iter_mut()) {
+                let x_new = c[0] * x_curr + z[0];
+                z[0] = c[1] * x_curr - c[3] * x_new + z[1];
+                z[1] = c[2] * x_curr - c[4] * x_new;
+                x_curr = x_new;
+            }
+            x_curr
+        };
+        let x0 = buf[0];
+        let mut state: Vec<[f64; 2]> = init.iter().map(|s| [s.zi0 * x0, s.zi1 * x0]).collect();
+        for v in buf.iter_mut() {
+            *v = run(*v, &mut state);
+        }
+        let y0 = buf[buf.len() - 1];
+        let mut state: Vec<[f64; 2]> = init.iter().map(|s| [s.zi0 * y0, s.zi1 * y0]).collect();
+        for v in buf.iter_mut().rev() {
+            *v = run(*v, &mut state);
+        }
+        buf.copy_within(edge..edge + n, 0);
+        buf.truncate(n);
+        buf
     }
 
     /// Causal (forward-only) filtering from a zero initial state, as `scipy.signal.sosfilt`.
@@ -236,4 +281,38 @@ impl SosFilter {
 /// [`SosFilter::filtfilt`].
 pub fn butterworth_filtfilt(x: &[f64], order: usize, band: Band, fs: f64) -> Result<Vec<f64>> {
     SosFilter::butterworth(order, band, fs)?.filtfilt(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filtfilt_equals_sci_rs_to_the_bit() {
+        let mut state = 0x0123_4567_89AB_CDEFu64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let filters = [
+            SosFilter::butterworth(2, Band::BandPass(5.0, 25.0), 250.0).unwrap(),
+            SosFilter::butterworth(2, Band::BandPass(5.0, 25.0), 360.0).unwrap(),
+            SosFilter::butterworth(2, Band::HighPass(0.5), 360.0).unwrap(),
+            SosFilter::butterworth(3, Band::LowPass(40.0), 250.0).unwrap(),
+            SosFilter::butterworth(5, Band::BandStop(45.0, 55.0), 500.0).unwrap(),
+        ];
+        for f in &filters {
+            for n in [f.padlen() + 1, f.padlen() + 2, 100, 1000, 5001] {
+                let x: Vec<f64> = (0..n).map(|_| next() * 3.0).collect();
+                let want = sosfiltfilt_dyn(x.iter(), &f.sci_sections());
+                let got = f.filtfilt(&x).unwrap();
+                assert_eq!(want.len(), got.len());
+                for (i, (a, b)) in want.iter().zip(&got).enumerate() {
+                    assert_eq!(a.to_bits(), b.to_bits(), "n {n} at {i}: {a} vs {b}");
+                }
+            }
+        }
+    }
 }
