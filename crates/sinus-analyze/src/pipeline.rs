@@ -12,6 +12,7 @@ use sinus_ml::dataset::{windows_at, Window};
 use sinus_ml::infer::Classifier;
 use sinus_ml::metadata::ModelMetadata;
 use sinus_signal::detect::{detect_qrs, QrsDetectorKind};
+use sinus_signal::offline_qrs::{detect_qrs_signals, OfflineQrsOptions};
 use sinus_signal::resample::{map_indices, resample_with_gaps};
 
 /// Lowest and highest sampling rates the detectors are designed for; other recordings are
@@ -192,9 +193,8 @@ pub fn analyze(
     lap("HRV");
 
     if beats.is_empty() {
-        limitations.push(
-            "no beats were found: no heart rate, rhythm or HRV can be given".to_string(),
-        );
+        limitations
+            .push("no beats were found: no heart rate, rhythm or HRV can be given".to_string());
     } else if beats.len() < MIN_BEATS {
         limitations.push(format!(
             "only {} beat(s) found: too few for a rhythm statement",
@@ -214,7 +214,9 @@ pub fn analyze(
     let episodes = episodes_out(&rhythm.episodes, fs);
     let heart_rate_trend = trend(&beats, &bad, fs, frames);
     let events = pick_events(&episodes, &summary, duration_s);
-    let reference = input.reference.map(|(name, anns)| reference_summary(name, anns, fs, frames));
+    let reference = input
+        .reference
+        .map(|(name, anns)| reference_summary(name, anns, fs, frames));
     let signal_quality = bad
         .iter()
         .map(|&segment| QualityOut {
@@ -302,6 +304,12 @@ fn detect(
         return Ok((Vec::new(), None));
     }
     if (DETECTOR_FS.0..=DETECTOR_FS.1).contains(&fs) {
+        if kind == QrsDetectorKind::Offline {
+            // What `detect_qrs` does for this recording (every lead one sample per frame: the
+            // first two leads), on the physical samples already at hand.
+            let beats = detect_qrs_signals(leads, fs, &OfflineQrsOptions::default())?;
+            return Ok((beats.into_iter().map(|b| b as i64).collect(), None));
+        }
         return Ok((detect_qrs(rec, 0, kind)?, None));
     }
     let work = resample_leads(rec, leads, WORKING_FS)?;
@@ -396,8 +404,8 @@ fn summarize(
     let leads_off_s = secs(Quality::LeadsOff);
     let analysed_s = (frames as f64 / fs - noisy_s - leads_off_s).max(0.0);
     let rr = usable_rr(beats, bad, fs);
-    let heart_rate_mean_bpm = (!rr.is_empty())
-        .then(|| 60.0 * rr.len() as f64 / rr.iter().map(|r| r.1).sum::<f64>());
+    let heart_rate_mean_bpm =
+        (!rr.is_empty()).then(|| 60.0 * rr.len() as f64 / rr.iter().map(|r| r.1).sum::<f64>());
     let (mut lo, mut hi): (Option<RateAt>, Option<RateAt>) = (None, None);
     if rr.len() >= RATE_AVERAGE_BEATS {
         let mut sum: f64 = rr[..RATE_AVERAGE_BEATS].iter().map(|r| r.1).sum();
@@ -406,7 +414,8 @@ fn summarize(
                 sum += rr[i].1 - rr[i - RATE_AVERAGE_BEATS].1;
             }
             // Only runs of contiguous intervals (no gap between them) make an average.
-            let span = rr[i].0 - rr[i + 1 - RATE_AVERAGE_BEATS].0 + rr[i + 1 - RATE_AVERAGE_BEATS].1;
+            let span =
+                rr[i].0 - rr[i + 1 - RATE_AVERAGE_BEATS].0 + rr[i + 1 - RATE_AVERAGE_BEATS].1;
             if (span - sum).abs() > 0.05 {
                 continue;
             }
@@ -580,7 +589,11 @@ fn pick_events(episodes: &[EpisodeOut], summary: &Summary, duration_s: f64) -> V
     if let Some(e) = of(episodes, "pause").max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
         push(
             "longest_pause",
-            format!("Longest pause: {:.2} s at {}", e.duration_s, clock(e.start_s)),
+            format!(
+                "Longest pause: {:.2} s at {}",
+                e.duration_s,
+                clock(e.start_s)
+            ),
             (e.start_s + e.end_s) / 2.0,
         );
     }
@@ -591,7 +604,10 @@ fn pick_events(episodes: &[EpisodeOut], summary: &Summary, duration_s: f64) -> V
             e.start_s,
         );
     }
-    if let Some(e) = of(episodes, "AF").skip(1).max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
+    if let Some(e) = of(episodes, "AF")
+        .skip(1)
+        .max_by(|a, b| a.duration_s.total_cmp(&b.duration_s))
+    {
         push(
             "longest_af",
             format!(
@@ -618,14 +634,22 @@ fn pick_events(episodes: &[EpisodeOut], summary: &Summary, duration_s: f64) -> V
     if let Some(r) = summary.heart_rate_max {
         push(
             "max_rate",
-            format!("Fastest heart rate: {:.0} bpm at {}", r.bpm, clock(r.time_s)),
+            format!(
+                "Fastest heart rate: {:.0} bpm at {}",
+                r.bpm,
+                clock(r.time_s)
+            ),
             r.time_s,
         );
     }
     if let Some(r) = summary.heart_rate_min {
         push(
             "min_rate",
-            format!("Slowest heart rate: {:.0} bpm at {}", r.bpm, clock(r.time_s)),
+            format!(
+                "Slowest heart rate: {:.0} bpm at {}",
+                r.bpm,
+                clock(r.time_s)
+            ),
             r.time_s,
         );
     }
