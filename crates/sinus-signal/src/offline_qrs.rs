@@ -246,19 +246,40 @@ fn unusable_spans(x: &[f64], fs: f64, margin: usize) -> Vec<std::ops::Range<usiz
     out
 }
 
-fn lead_features(x: &[f64], fs: f64, o: &OfflineQrsOptions) -> Result<Lead> {
-    let unusable = unusable_spans(x, fs, samples(0.25, fs));
+/// The [`Lead`] signals of each of `xs` (physical, NaN = missing, all of one length).
+fn leads_features(xs: &[&[f64]], fs: f64, o: &OfflineQrsOptions) -> Result<Vec<Lead>> {
     let f = SosFilter::butterworth(2, Band::BandPass(o.band_low_hz, o.band_high_hz), fs)?;
-    let bp = if x.iter().all(|v| v.is_finite()) {
-        f.filtfilt(x)?
-    } else {
-        f.filtfilt(&gaps::filled(x).0)?
-    };
-    let mut feat = rms_slope(&bp, fs, samples(o.feature_window_s, fs));
-    for s in &unusable {
-        feat[s.clone()].iter_mut().for_each(|v| *v = 0.0);
+    let filled: Vec<std::borrow::Cow<[f64]>> = xs
+        .iter()
+        .map(|&x| {
+            if x.iter().all(|v| v.is_finite()) {
+                std::borrow::Cow::Borrowed(x)
+            } else {
+                std::borrow::Cow::Owned(gaps::filled(x).0)
+            }
+        })
+        .collect();
+    let mut bps: Vec<Vec<f64>> = Vec::with_capacity(xs.len());
+    for pair in filled.chunks(2) {
+        if let [a, b] = pair {
+            let (a, b) = f.filtfilt_pair(a, b)?;
+            bps.push(a);
+            bps.push(b);
+        } else {
+            bps.push(f.filtfilt(&pair[0])?);
+        }
     }
-    Ok(Lead { bp, feat, unusable })
+    drop(filled);
+    let mut out = Vec::with_capacity(xs.len());
+    for (&x, bp) in xs.iter().zip(bps) {
+        let unusable = unusable_spans(x, fs, samples(0.25, fs));
+        let mut feat = rms_slope(&bp, fs, samples(o.feature_window_s, fs));
+        for s in &unusable {
+            feat[s.clone()].iter_mut().for_each(|v| *v = 0.0);
+        }
+        out.push(Lead { bp, feat, unusable });
+    }
+    Ok(out)
 }
 
 /// Local maxima of `f` that are the largest within ±`radius` samples (ties: the first).
@@ -434,10 +455,8 @@ pub fn detect_qrs_signals(
     if n <= f.padlen() {
         return Ok(Vec::new());
     }
-    let mut ls = Vec::with_capacity(leads.len());
-    for x in leads {
-        ls.push(lead_features(&x[..n], fs, opts)?);
-    }
+    let cut: Vec<&[f64]> = leads.iter().map(|x| &x[..n]).collect();
+    let mut ls = leads_features(&cut, fs, opts)?;
     let combined = if ls.len() == 1 {
         std::mem::take(&mut ls[0].feat)
     } else {
@@ -823,10 +842,8 @@ pub fn detection_function(
     if leads.is_empty() || n <= f.padlen() {
         return Ok(vec![0.0; n]);
     }
-    let mut ls = Vec::with_capacity(leads.len());
-    for x in leads {
-        ls.push(lead_features(&x[..n], fs, opts)?);
-    }
+    let cut: Vec<&[f64]> = leads.iter().map(|x| &x[..n]).collect();
+    let mut ls = leads_features(&cut, fs, opts)?;
     Ok(if ls.len() == 1 {
         ls.swap_remove(0).feat
     } else {
