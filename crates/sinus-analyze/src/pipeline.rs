@@ -12,6 +12,7 @@ use sinus_ml::dataset::{windows_at, Window};
 use sinus_ml::infer::Classifier;
 use sinus_ml::metadata::ModelMetadata;
 use sinus_signal::detect::{detect_qrs, QrsDetectorKind};
+use sinus_signal::offline_qrs::{detect_qrs_signals, OfflineQrsOptions};
 use sinus_signal::resample::{map_indices, resample_with_gaps};
 
 /// Lowest and highest sampling rates the detectors are designed for; other recordings are
@@ -309,6 +310,12 @@ fn detect(
         return Ok((Vec::new(), None));
     }
     if (DETECTOR_FS.0..=DETECTOR_FS.1).contains(&fs) {
+        if kind == QrsDetectorKind::Offline {
+            // What `detect_qrs` does for this recording (every lead one sample per frame: the
+            // first two leads), on the physical samples already at hand.
+            let beats = detect_qrs_signals(leads, fs, &OfflineQrsOptions::default())?;
+            return Ok((beats.into_iter().map(|b| b as i64).collect(), None));
+        }
         return Ok((detect_qrs(rec, 0, kind)?, None));
     }
     let work = resample_leads(rec, leads, WORKING_FS)?;

@@ -165,24 +165,37 @@ fn samples(seconds: f64, fs: f64) -> usize {
     }
 }
 
-/// Centred moving average of `x` over `w` samples (truncated at the ends).
-fn moving_average(x: &[f64], w: usize) -> Vec<f64> {
-    let n = x.len();
+/// The RMS slope of `bp` at `fs`: the square root of the centred moving average over `w`
+/// samples (truncated at the ends) of the squared central difference (0 at the first and last
+/// sample). The average is a difference of running prefix sums, kept in a ring of `w + 1`
+/// values rather than a whole-record array (the same sums, in the same order).
+fn rms_slope(bp: &[f64], fs: f64, w: usize) -> Vec<f64> {
+    let n = bp.len();
     let half = w / 2;
-    let mut prefix = Vec::with_capacity(n + 1);
-    prefix.push(0.0);
-    let mut acc = 0.0;
-    for &v in x {
-        acc += v;
-        prefix.push(acc);
+    let ring_len = 2 * half + 2;
+    let mut ring = vec![0.0f64; ring_len];
+    let sq = |i: usize| {
+        if i >= 1 && i + 1 < n {
+            let d = (bp[i + 1] - bp[i - 1]) * 0.5 * fs;
+            d * d
+        } else {
+            0.0
+        }
+    };
+    let mut out = Vec::with_capacity(n);
+    // ring[k % ring_len] = sq[0] + … + sq[k − 1], for the last ring_len values of k.
+    let (mut acc, mut done) = (0.0f64, 0usize);
+    for i in 0..n {
+        let lo = i.saturating_sub(half);
+        let hi = (i + half + 1).min(n);
+        while done < hi {
+            acc += sq(done);
+            done += 1;
+            ring[done % ring_len] = acc;
+        }
+        out.push(((ring[hi % ring_len] - ring[lo % ring_len]) / (hi - lo) as f64).sqrt());
     }
-    (0..n)
-        .map(|i| {
-            let lo = i.saturating_sub(half);
-            let hi = (i + half + 1).min(n);
-            (prefix[hi] - prefix[lo]) / (hi - lo) as f64
-        })
-        .collect()
+    out
 }
 
 /// Spans of `x` (physical, NaN = missing) without usable ECG: gaps longer than 0.1 s, runs of
@@ -233,25 +246,40 @@ fn unusable_spans(x: &[f64], fs: f64, margin: usize) -> Vec<std::ops::Range<usiz
     out
 }
 
-fn lead_features(x: &[f64], fs: f64, o: &OfflineQrsOptions) -> Result<Lead> {
-    let unusable = unusable_spans(x, fs, samples(0.25, fs));
-    let (filled, _) = gaps::filled(x);
+/// The [`Lead`] signals of each of `xs` (physical, NaN = missing, all of one length).
+fn leads_features(xs: &[&[f64]], fs: f64, o: &OfflineQrsOptions) -> Result<Vec<Lead>> {
     let f = SosFilter::butterworth(2, Band::BandPass(o.band_low_hz, o.band_high_hz), fs)?;
-    let bp = f.filtfilt(&filled)?;
-    let n = bp.len();
-    let mut sq = vec![0.0; n];
-    for i in 1..n.saturating_sub(1) {
-        let d = (bp[i + 1] - bp[i - 1]) * 0.5 * fs;
-        sq[i] = d * d;
-    }
-    let mut feat: Vec<f64> = moving_average(&sq, samples(o.feature_window_s, fs))
-        .into_iter()
-        .map(f64::sqrt)
+    let filled: Vec<std::borrow::Cow<[f64]>> = xs
+        .iter()
+        .map(|&x| {
+            if x.iter().all(|v| v.is_finite()) {
+                std::borrow::Cow::Borrowed(x)
+            } else {
+                std::borrow::Cow::Owned(gaps::filled(x).0)
+            }
+        })
         .collect();
-    for s in &unusable {
-        feat[s.clone()].iter_mut().for_each(|v| *v = 0.0);
+    let mut bps: Vec<Vec<f64>> = Vec::with_capacity(xs.len());
+    for pair in filled.chunks(2) {
+        if let [a, b] = pair {
+            let (a, b) = f.filtfilt_pair(a, b)?;
+            bps.push(a);
+            bps.push(b);
+        } else {
+            bps.push(f.filtfilt(&pair[0])?);
+        }
     }
-    Ok(Lead { bp, feat, unusable })
+    drop(filled);
+    let mut out = Vec::with_capacity(xs.len());
+    for (&x, bp) in xs.iter().zip(bps) {
+        let unusable = unusable_spans(x, fs, samples(0.25, fs));
+        let mut feat = rms_slope(&bp, fs, samples(o.feature_window_s, fs));
+        for s in &unusable {
+            feat[s.clone()].iter_mut().for_each(|v| *v = 0.0);
+        }
+        out.push(Lead { bp, feat, unusable });
+    }
+    Ok(out)
 }
 
 /// Local maxima of `f` that are the largest within ±`radius` samples (ties: the first).
@@ -427,15 +455,17 @@ pub fn detect_qrs_signals(
     if n <= f.padlen() {
         return Ok(Vec::new());
     }
-    let mut ls = Vec::with_capacity(leads.len());
-    for x in leads {
-        ls.push(lead_features(&x[..n], fs, opts)?);
-    }
+    let cut: Vec<&[f64]> = leads.iter().map(|x| &x[..n]).collect();
+    let mut ls = leads_features(&cut, fs, opts)?;
     let combined = if ls.len() == 1 {
-        ls[0].feat.clone()
+        std::mem::take(&mut ls[0].feat)
     } else {
         fuse(&ls, fs, opts)
     };
+    // The features are in `combined` now; the rest needs the band-passed leads only.
+    for l in &mut ls {
+        l.feat = Vec::new();
+    }
     let beats_f = decide(&combined, fs, opts);
     let placed = place_r_peaks(&beats_f, &ls, fs);
     let beats = resolve_rivals(&beats_f, &placed, &combined, &ls, fs, opts);
@@ -688,20 +718,26 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
     // Noise: a quantile of the detection function over the samples outside the first-pass
     // QRS complexes, near each time. (Over all samples it would rise in a tachycardia, where
     // the complexes fill most of the time.)
-    let mut outside: Vec<f64> = f.to_vec();
+    // (Only the samples the quantiles read, every `decim`-th, are kept.)
+    let decim = samples(LEVEL_DECIMATION_S, fs);
+    let mut outside: Vec<f64> = f.iter().step_by(decim).copied().collect();
     let qrs_half = samples(QRS_HALF_S, fs);
     for b in d.beats() {
         let lo = b.saturating_sub(qrs_half);
         let hi = (b + qrs_half + 1).min(n);
-        outside[lo..hi].iter_mut().for_each(|v| *v = f64::NAN);
+        outside[lo.div_ceil(decim)..hi.div_ceil(decim)]
+            .iter_mut()
+            .for_each(|v| *v = f64::NAN);
     }
-    let noise = sample_level_curve(
+    let [noise] = sample_level_curves(
         &outside,
+        n,
         step,
         samples(NOISE_WINDOW_S, fs),
-        NOISE_Q,
-        samples(LEVEL_DECIMATION_S, fs),
+        [NOISE_Q],
+        decim,
     );
+    drop(outside);
     let mut beats = d.beats();
     let mut height = vec![0.0; d.cands.len()];
     for _pass in 0..2 {
@@ -709,29 +745,33 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
         let level = level_curve(&beats, &bv, n, step, win, 0.5, 0.0);
         let mut strong = vec![false; d.cands.len()];
         for (k, &c) in d.cands.iter().enumerate() {
-            let span = (level[c] - noise[c]).max(1e-12);
-            height[k] = (d.amp[k] - noise[c]) / span;
+            let (level_c, noise_c) = (level.at(c), noise.at(c));
+            let span = (level_c - noise_c).max(1e-12);
+            height[k] = (d.amp[k] - noise_c) / span;
             strong[k] = height[k] >= o.strong_fraction
-                || (height[k] >= CLEAN_FRACTION && d.amp[k] >= CLEAN_SNR * noise[c]);
+                || (height[k] >= CLEAN_FRACTION && d.amp[k] >= CLEAN_SNR * noise_c);
         }
         // Strong candidates, largest first, each keeping others out of its refractory period.
         let mut order: Vec<usize> = (0..d.cands.len()).filter(|&k| strong[k]).collect();
         order.sort_by(|&a, &b| d.amp[b].total_cmp(&d.amp[a]));
+        // (Candidates are in time order: the taken ones nearest before and after a candidate
+        // are within the refractory period exactly when some taken candidate is.)
         let mut taken = vec![false; d.cands.len()];
-        let mut acc: Vec<usize> = Vec::new(); // candidate indices, kept sorted by time
         for k in order {
             let c = d.cands[k];
-            let pos = acc.partition_point(|&j| d.cands[j] < c);
-            let prev = pos.checked_sub(1).map(|p| acc[p]);
-            let next = acc.get(pos).copied();
-            if prev.is_some_and(|p| c - d.cands[p] < min_rr)
-                || next.is_some_and(|q| d.cands[q] - c < min_rr)
-            {
-                continue;
+            let before = (0..k)
+                .rev()
+                .take_while(|&j| c - d.cands[j] < min_rr)
+                .any(|j| taken[j]);
+            let after = (k + 1..d.cands.len())
+                .take_while(|&j| d.cands[j] - c < min_rr)
+                .any(|j| taken[j]);
+            if !(before || after) {
+                taken[k] = true;
             }
-            acc.insert(pos, k);
-            taken[k] = true;
         }
+        // Candidate indices taken, in time order.
+        let acc: Vec<usize> = (0..d.cands.len()).filter(|&k| taken[k]).collect();
         // T waves: a smaller candidate shortly after a beat.
         let mut kept: Vec<usize> = Vec::with_capacity(acc.len());
         for &k in &acc {
@@ -757,7 +797,7 @@ fn decide(f: &[f64], fs: f64, o: &OfflineQrsOptions) -> Vec<usize> {
         let mut added: Vec<usize> = Vec::new();
         while let Some((a, b)) = stack.pop() {
             let (ca, cb) = (d.cands[a], d.cands[b]);
-            let local = rr[ca];
+            let local = rr.at(ca);
             if ((cb - ca) as f64) <= o.searchback_rr_factor * local {
                 continue;
             }
@@ -802,10 +842,8 @@ pub fn detection_function(
     if leads.is_empty() || n <= f.padlen() {
         return Ok(vec![0.0; n]);
     }
-    let mut ls = Vec::with_capacity(leads.len());
-    for x in leads {
-        ls.push(lead_features(&x[..n], fs, opts)?);
-    }
+    let cut: Vec<&[f64]> = leads.iter().map(|x| &x[..n]).collect();
+    let mut ls = leads_features(&cut, fs, opts)?;
     Ok(if ls.len() == 1 {
         ls.swap_remove(0).feat
     } else {
@@ -831,27 +869,78 @@ impl Decision {
     }
 }
 
-/// The `q` quantile of `x` over ±`win` samples around every `step`-th sample (reading every
-/// `decim`-th sample, skipping NaN), linearly interpolated in between; where a window holds
-/// only NaN, the nearest known level.
-fn sample_level_curve(x: &[f64], step: usize, win: usize, q: f64, decim: usize) -> Vec<f64> {
-    let [c] = sample_level_curves(x, step, win, [q], decim);
-    c
+/// A level known every `step` samples, linearly interpolated in between: what
+/// `interpolate_grid` used to spell out for every sample, evaluated only where it is read (the
+/// same value at every sample: `a + (b − a) / step · j`, computed as before).
+struct Curve {
+    grid: Vec<f64>,
+    step: usize,
+    inv: f64,
 }
 
-/// [`sample_level_curve`] for several quantiles at once (one pass over the windows). The
-/// samples read are those at multiples of `decim`.
+impl Curve {
+    fn new(grid: Vec<f64>, step: usize) -> Curve {
+        Curve {
+            grid,
+            step,
+            inv: 1.0 / step as f64,
+        }
+    }
+
+    /// Start value and slope of grid segment `k` (the last one is flat).
+    #[inline]
+    fn segment(&self, k: usize) -> (f64, f64) {
+        let a = self.grid[k];
+        let b = self.grid.get(k + 1).copied().unwrap_or(a);
+        (a, (b - a) * self.inv)
+    }
+
+    /// The level at sample `i`.
+    #[inline]
+    fn at(&self, i: usize) -> f64 {
+        let k = i / self.step;
+        let (a, d) = self.segment(k);
+        a + d * (i - k * self.step) as f64
+    }
+}
+
+/// Sorted window of values under `total_cmp`, for sliding quantiles.
+struct SortedWindow(Vec<f64>);
+
+impl SortedWindow {
+    fn insert(&mut self, v: f64) {
+        let p = self.0.partition_point(|x| x.total_cmp(&v).is_le());
+        self.0.insert(p, v);
+    }
+
+    fn remove(&mut self, v: f64) {
+        let p = self.0.partition_point(|x| x.total_cmp(&v).is_lt());
+        self.0.remove(p);
+    }
+
+    /// What [`quantile`] gives for these values.
+    fn quantile(&self, q: f64) -> f64 {
+        let v = &self.0;
+        if v.is_empty() {
+            return 0.0;
+        }
+        v[((v.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize]
+    }
+}
+
+/// The `q` quantile of `xs`, the samples at multiples of `decim` of a signal of `n` samples
+/// (NaN skipped), over ±`win` samples around every `step`-th sample, as [`Curve`]s; where a
+/// window holds only NaN, the nearest known level.
 fn sample_level_curves<const K: usize>(
-    x: &[f64],
+    xs: &[f64],
+    n: usize,
     step: usize,
     win: usize,
     q: [f64; K],
     decim: usize,
-) -> [Vec<f64>; K] {
-    let n = x.len();
+) -> [Curve; K] {
     let step = step.max(1);
     let decim = decim.max(1);
-    let xs: Vec<f64> = x.iter().step_by(decim).copied().collect();
     let mut buf = Vec::new();
     let mut lv: [Vec<f64>; K] = std::array::from_fn(|_| Vec::with_capacity(n / step + 1));
     for g in (0..n).step_by(step) {
@@ -867,7 +956,7 @@ fn sample_level_curves<const K: usize>(
             });
         }
     }
-    lv.map(|l| interpolate_grid(&fill_from_nearest(l), step, n))
+    lv.map(|l| Curve::new(fill_from_nearest(l), step))
 }
 
 /// Replace NaN entries by the nearest finite one (all zero if there is none).
@@ -895,40 +984,31 @@ fn fill_from_nearest(mut lv: Vec<f64>) -> Vec<f64> {
     lv
 }
 
-/// Linear interpolation of values on a grid of every `step`-th sample to all `n` samples.
-fn interpolate_grid(lv: &[f64], step: usize, n: usize) -> Vec<f64> {
-    let mut out = Vec::with_capacity(n);
-    let inv = 1.0 / step as f64;
-    for (k, &a) in lv.iter().enumerate() {
-        let b = lv.get(k + 1).copied().unwrap_or(a);
-        let d = (b - a) * inv;
-        let len = step.min(n - out.len());
-        out.extend((0..len).map(|j| a + d * j as f64));
-    }
-    out.resize(n, lv.last().copied().unwrap_or(0.0));
-    out
-}
-
 /// The `q` quantile of `vals` (at increasing positions `pos`) within ±`win` samples of every
-/// `step`-th sample; NaN where there is none.
+/// `step`-th sample; NaN where there is none. The window slides, so its values are kept
+/// sorted (each enters and leaves once) rather than selected again at every grid point.
 fn grid_levels(pos: &[usize], vals: &[f64], n: usize, step: usize, win: usize, q: f64) -> Vec<f64> {
     let step = step.max(1);
     let mut lv = Vec::with_capacity(n / step + 1);
     let (mut lo, mut hi) = (0usize, 0usize);
-    let mut buf = Vec::new();
+    let mut window = SortedWindow(Vec::new());
     for g in (0..n).step_by(step) {
-        while lo < pos.len() && pos[lo] + win < g {
-            lo += 1;
-        }
         while hi < pos.len() && pos[hi] <= g + win {
+            if hi >= lo {
+                window.insert(vals[hi]);
+            }
             hi += 1;
         }
-        buf.clear();
-        buf.extend_from_slice(&vals[lo..hi.max(lo)]);
-        lv.push(if buf.is_empty() {
+        while lo < pos.len() && pos[lo] + win < g {
+            if lo < hi {
+                window.remove(vals[lo]);
+            }
+            lo += 1;
+        }
+        lv.push(if window.0.is_empty() {
             f64::NAN
         } else {
-            quantile(&mut buf, q)
+            window.quantile(q)
         });
     }
     lv
@@ -960,13 +1040,14 @@ fn level_curve(
     win: usize,
     q: f64,
     fallback: f64,
-) -> Vec<f64> {
+) -> Curve {
     let step = step.max(1);
     let lv = grid_levels(pos, vals, n, step, win, q);
     if lv.iter().all(|v| v.is_nan()) {
-        return vec![fallback; n];
+        let len = lv.len();
+        return Curve::new(vec![fallback; len], step);
     }
-    interpolate_grid(&fill_from_nearest(lv), step, n)
+    Curve::new(fill_from_nearest(lv), step)
 }
 
 /// Combine the leads' features into one detection function on which a typical beat scores
@@ -988,12 +1069,15 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
     let win = samples(o.level_window_s, fs);
     let noise_win = samples(NOISE_WINDOW_S, fs);
     let decim = samples(LEVEL_DECIMATION_S, fs);
-    let mut num = vec![0.0; n];
-    let mut den = vec![0.0; n];
-    // Per lead: usable mask and record-wide typical beat level.
-    let mut usable_all = Vec::with_capacity(leads.len());
-    let mut typical_all = Vec::with_capacity(leads.len());
-    let mut noise_all: Vec<Vec<f64>> = Vec::with_capacity(leads.len());
+    /// What stage 1 keeps of a lead: usable mask, record-wide typical beat, noise and beat
+    /// levels.
+    struct Judged {
+        usable: Vec<bool>,
+        typical: f64,
+        noise: Curve,
+        beat: Curve,
+    }
+    let mut judged: Vec<Option<Judged>> = Vec::with_capacity(leads.len());
     for lead in leads {
         let d = classify(&lead.feat, fs, o);
         let (mut bp, mut bv) = (Vec::new(), Vec::new());
@@ -1003,16 +1087,14 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
                 bv.push(d.amp[k]);
             }
         }
+        let typical = median(&mut bv.clone());
+        if bp.is_empty() || typical.is_nan() || typical <= 0.0 {
+            judged.push(None);
+            continue;
+        }
         let mut usable = vec![true; n];
         for s in &lead.unusable {
             usable[s.clone()].iter_mut().for_each(|u| *u = false);
-        }
-        let typical = median(&mut bv.clone());
-        if bp.is_empty() || typical.is_nan() || typical <= 0.0 {
-            usable_all.push(vec![false; n]);
-            typical_all.push(0.0);
-            noise_all.push(Vec::new());
-            continue;
         }
         // Artefacts: a deflection far steeper than this lead's typical beat (over the whole
         // record) is a step, a saturation or an electrode pop, not a QRS complex; the lead is
@@ -1036,63 +1118,102 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
         // Dead stretches: nothing near a beat's steepness for seconds (an amplifier recovering
         // from saturation, an electrode off) although the record's beats go on: the lead
         // shows no beats there, and its quiet would otherwise count as a clean signal.
+        let xs: Vec<f64> = lead.feat.iter().step_by(decim.max(1)).copied().collect();
         let [noise, activity] =
-            sample_level_curves(&lead.feat, step, noise_win, [NOISE_Q, ACTIVITY_Q], decim);
-        for (u, a) in usable.iter_mut().zip(&activity) {
-            if *a < DEAD_FRACTION * typical {
-                *u = false;
+            sample_level_curves(&xs, n, step, noise_win, [NOISE_Q, ACTIVITY_Q], decim);
+        drop(xs);
+        let dead = DEAD_FRACTION * typical;
+        for (k, chunk) in usable.chunks_mut(step.max(1)).enumerate() {
+            let (a, dv) = activity.segment(k);
+            for (j, u) in chunk.iter_mut().enumerate() {
+                if a + dv * (j as f64) < dead {
+                    *u = false;
+                }
             }
         }
         let beat = level_curve(&bp, &bv, n, step, win, 0.5, 0.0);
-        for i in 0..n {
-            let (l, z) = (beat[i], noise[i]);
-            if !usable[i] || l.is_nan() || l <= 0.0 {
-                continue;
-            }
-            let w = l / z.max(0.05 * l);
-            num[i] += w * lead.feat[i] / l;
-            den[i] += w;
-        }
-        usable_all.push(usable);
-        typical_all.push(typical);
-        noise_all.push(noise);
+        judged.push(Some(Judged {
+            usable,
+            typical,
+            noise,
+            beat,
+        }));
     }
-    let stage1: Vec<f64> = num
-        .iter()
-        .zip(&den)
-        .map(|(&a, &b)| if b > 0.0 { a / b } else { 0.0 })
-        .collect();
-    let consensus = classify(&stage1, fs, o).beats();
+    // Stage 1: each lead in units of its local beat, weighted by its beat-to-noise ratio (the
+    // leads added in order at each sample).
+    let mut out = vec![0.0f64; n];
+    for (k, chunk) in out.chunks_mut(step.max(1)).enumerate() {
+        let base = k * step.max(1);
+        let segs: Vec<Option<((f64, f64), (f64, f64))>> = judged
+            .iter()
+            .map(|j| j.as_ref().map(|j| (j.beat.segment(k), j.noise.segment(k))))
+            .collect();
+        for (j, v) in chunk.iter_mut().enumerate() {
+            let i = base + j;
+            let (mut num, mut den) = (0.0f64, 0.0f64);
+            for ((lead, jd), seg) in leads.iter().zip(&judged).zip(&segs) {
+                let (Some(jd), Some(((la, ld), (za, zd)))) = (jd, seg) else {
+                    continue;
+                };
+                let (l, z) = (la + ld * j as f64, za + zd * j as f64);
+                if !jd.usable[i] || l.is_nan() || l <= 0.0 {
+                    continue;
+                }
+                let w = l / z.max(0.05 * l);
+                num += w * lead.feat[i] / l;
+                den += w;
+            }
+            *v = if den > 0.0 { num / den } else { 0.0 };
+        }
+    }
+    let consensus = classify(&out, fs, o).beats();
     if consensus.is_empty() {
-        return stage1;
+        return out;
     }
-    num.iter_mut().for_each(|v| *v = 0.0);
-    den.iter_mut().for_each(|v| *v = 0.0);
-    for (((lead, usable), &typical), noise) in leads
+    // Stage 2: each lead judged against the consensus beats.
+    let visibility: Vec<Option<Curve>> = leads
         .iter()
-        .zip(&usable_all)
-        .zip(&typical_all)
-        .zip(&noise_all)
-    {
-        if typical.is_nan() || typical <= 0.0 {
-            continue;
-        }
-        let vis_v: Vec<f64> = consensus.iter().map(|&b| lead.feat[b] / typical).collect();
-        let visibility = level_curve(&consensus, &vis_v, n, step, win, 0.5, 0.0);
-        for i in 0..n {
-            let (v, z) = (visibility[i], noise[i] / typical);
-            if !usable[i] || v.is_nan() || v <= MIN_VISIBILITY {
-                continue;
+        .zip(&judged)
+        .map(|(lead, jd)| {
+            jd.as_ref().map(|jd| {
+                let vis_v: Vec<f64> = consensus
+                    .iter()
+                    .map(|&b| lead.feat[b] / jd.typical)
+                    .collect();
+                level_curve(&consensus, &vis_v, n, step, win, 0.5, 0.0)
+            })
+        })
+        .collect();
+    for (k, chunk) in out.chunks_mut(step.max(1)).enumerate() {
+        let base = k * step.max(1);
+        let segs: Vec<Option<((f64, f64), (f64, f64))>> = judged
+            .iter()
+            .zip(&visibility)
+            .map(|(j, v)| match (j, v) {
+                (Some(j), Some(v)) => Some((v.segment(k), j.noise.segment(k))),
+                _ => None,
+            })
+            .collect();
+        for (j, out_v) in chunk.iter_mut().enumerate() {
+            let i = base + j;
+            let (mut num, mut den) = (0.0f64, 0.0f64);
+            for ((lead, jd), seg) in leads.iter().zip(&judged).zip(&segs) {
+                let (Some(jd), Some(((va, vd), (za, zd)))) = (jd, seg) else {
+                    continue;
+                };
+                let typical = jd.typical;
+                let (v, z) = (va + vd * j as f64, (za + zd * j as f64) / typical);
+                if !jd.usable[i] || v.is_nan() || v <= MIN_VISIBILITY {
+                    continue;
+                }
+                let w = v / z.max(0.01);
+                num += w * (lead.feat[i] / typical) / v;
+                den += w;
             }
-            let w = v / z.max(0.01);
-            num[i] += w * (lead.feat[i] / typical) / v;
-            den[i] += w;
+            *out_v = if den > 0.0 { num / den } else { 0.0 };
         }
     }
-    num.iter()
-        .zip(&den)
-        .map(|(&a, &b)| if b > 0.0 { a / b } else { 0.0 })
-        .collect()
+    out
 }
 
 /// The record-adaptive decision on one feature signal.
