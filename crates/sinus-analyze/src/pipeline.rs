@@ -404,7 +404,8 @@ fn summarize(
         bad.iter()
             .filter(|s| s.quality == q)
             .map(|s| (s.end - s.start) as f64 / fs)
-            .sum()
+            .sum::<f64>()
+            .max(0.0) // an empty sum is -0.0
     };
     let noisy_s = secs(Quality::Noisy);
     let leads_off_s = secs(Quality::LeadsOff);
