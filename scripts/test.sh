@@ -38,7 +38,10 @@ cargo test --workspace --release --quiet 2>&1 | tee target/cargo-test.log
 grep -q "test result: ok" target/cargo-test.log
 
 step "peer parity: wfdb-python reads what we read and what we write (48 MIT-BIH records)"
-cargo build --release --quiet -p sinus-cli
+# `cargo test` above already built target/release/sinus (the integration tests run it); a
+# separate `cargo build -p sinus-cli` would resolve features without the dev-dependencies and
+# rebuild half the dependency tree for nothing.
+test -x target/release/sinus || cargo build --release --quiet -p sinus-cli
 py="$(bash scripts/peers-venv.sh)"
 "$py" tests/peers/wfdb_parity.py --sinus target/release/sinus
 
