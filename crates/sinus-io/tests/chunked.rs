@@ -50,7 +50,7 @@ fn recording(frames: u64, spf: &[u32], range: (i32, i32), with_missing: bool) ->
         .map(|(k, &n)| {
             let samples = (0..frames * u64::from(n))
                 .map(|i| {
-                    if with_missing && (i + 17 * k as u64) % 997 == 0 {
+                    if with_missing && (i + 17 * k as u64).is_multiple_of(997) {
                         MISSING
                     } else {
                         // A triangle wave with small steps (format 8 stores differences).
