@@ -24,7 +24,7 @@
 
 use crate::csv::{read_csv, CsvOptions};
 use crate::edf::{parse_edf, read_edf, EdfAnnotation, EdfKind};
-use crate::open::SourceFormat;
+use crate::open::{record_annotations, warn_past_end, OpenOptions, Opened, SourceFormat};
 use crate::wfdb::format::SignalFormat;
 use crate::wfdb::header::Header;
 use crate::wfdb::record::{header_path, read_header, read_record_with, ReadOptions};
@@ -47,6 +47,8 @@ pub struct ChunkedReader {
     /// The WFDB header (the master header of a multi-segment record).
     wfdb_header: Option<Header>,
     warnings: Vec<String>,
+    /// The WFDB record path (without `.hea`), for its annotations.
+    record: Option<PathBuf>,
     source: Source,
 }
 
@@ -218,8 +220,39 @@ impl ChunkedReader {
         }
     }
 
-    /// Missing samples of each signal over the whole recording, and for EDF+ files every
-    /// annotation, reading [`SCAN_FRAMES`] frames at a time.
+    /// The recording as [`crate::open::open`] gives it but without samples (every signal's
+    /// `samples` empty, `frames` the whole length), with the reference annotations of a WFDB
+    /// record (`annotator`, default `atr` when present) and the warnings of opening.
+    pub fn opened(&self, annotator: Option<&str>) -> Result<Opened> {
+        let annotations = match &self.record {
+            Some(record) => {
+                let options = OpenOptions {
+                    annotator: annotator.map(str::to_string),
+                    ..OpenOptions::default()
+                };
+                record_annotations(record, &options, self.frame_frequency())?
+            }
+            None => None,
+        };
+        let mut warnings = self.warnings.clone();
+        warn_past_end(&annotations, self.frames(), &mut warnings);
+        Ok(Opened {
+            path: Some(self.path.clone()),
+            format: self.format,
+            recording: self.metadata_only(),
+            wfdb_header: self.wfdb_header.clone(),
+            annotations,
+            edf_annotations: match &self.source {
+                Source::Whole(_, anns) => anns.clone(),
+                _ => Vec::new(),
+            },
+            warnings,
+            absent_signal_files: Vec::new(),
+        })
+    }
+
+    /// Missing samples of each signal over the whole recording, checksums where they can be
+    /// verified, and for EDF+ files every annotation, reading [`SCAN_FRAMES`] frames at a time.
     pub fn scan(&self) -> Result<Scan> {
         let mut missing = vec![0u64; self.meta.signals.len()];
         let mut annotations: Vec<EdfAnnotation> = Vec::new();
@@ -231,12 +264,35 @@ impl ChunkedReader {
             }
             _ => SCAN_FRAMES,
         };
+        // Checksums, as a whole read verifies them, where the samples read are the samples
+        // stored: a single-segment WFDB record of declared length without skew.
+        let mut sums: Vec<(i32, i32, Option<i32>)> = match (&self.source, &self.wfdb_header) {
+            (Source::Wfdb(_), Some(h))
+                if h.segments.is_none()
+                    && h.record.known_samples().is_some()
+                    && h.signals.iter().all(|s| s.skew == 0) =>
+            {
+                h.signals
+                    .iter()
+                    .map(|s| {
+                        let f = SignalFormat::from_code(s.format);
+                        (0, f.map_or(MISSING, |f| f.invalid_value()), s.checksum)
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
         let mut start = 0;
         while start < self.frames() {
             let len = step.min(self.frames() - start);
             let (rec, anns) = self.read_with_annotations(start, len)?;
-            for (m, s) in missing.iter_mut().zip(&rec.signals) {
-                *m += s.samples.iter().filter(|&&v| v == MISSING).count() as u64;
+            for (k, s) in rec.signals.iter().enumerate() {
+                missing[k] += s.samples.iter().filter(|&&v| v == MISSING).count() as u64;
+                if let Some((sum, invalid, _)) = sums.get_mut(k) {
+                    *sum = s.samples.iter().fold(*sum, |a, &v| {
+                        a.wrapping_add(if v == MISSING { *invalid } else { v })
+                    });
+                }
             }
             annotations.extend(anns);
             start += len;
@@ -244,9 +300,31 @@ impl ChunkedReader {
         if let Source::Whole(_, anns) = &self.source {
             annotations = anns.clone();
         }
+        let mut warnings = Vec::new();
+        if let Some(h) = &self.wfdb_header {
+            for (k, &(sum, _, expected)) in sums.iter().enumerate() {
+                let spec = &h.signals[k];
+                let Some(expected) = expected.filter(|_| spec.format != 0) else {
+                    continue;
+                };
+                if sum as i16 != expected as i16 {
+                    warnings.push(format!(
+                        "{}: checksum mismatch: signal {k}{}: header checksum {expected}, \
+                         samples sum to {}",
+                        spec.file_name,
+                        spec.description
+                            .as_ref()
+                            .map(|d| format!(" ({d})"))
+                            .unwrap_or_default(),
+                        sum as i16
+                    ));
+                }
+            }
+        }
         Ok(Scan {
             missing,
             edf_annotations: annotations,
+            warnings,
         })
     }
 
@@ -293,6 +371,7 @@ impl ChunkedReader {
                 meta,
                 wfdb_header: Some(rec.header),
                 warnings: rec.warnings,
+                record: Some(record.to_path_buf()),
                 source: Source::Whole(Box::new(rec.recording), Vec::new()),
             });
         }
@@ -313,6 +392,7 @@ impl ChunkedReader {
             meta,
             wfdb_header: Some(header),
             warnings: probe.warnings,
+            record: Some(record.to_path_buf()),
             source: Source::Wfdb(record.to_path_buf()),
         })
     }
@@ -325,6 +405,7 @@ impl ChunkedReader {
             meta: strip_samples(&csv.recording),
             wfdb_header: None,
             warnings: csv.warnings,
+            record: None,
             source: Source::Whole(Box::new(csv.recording), Vec::new()),
         })
     }
@@ -346,6 +427,7 @@ impl ChunkedReader {
                 meta: strip_samples(&edf.recording),
                 wfdb_header: None,
                 warnings: edf.warnings,
+                record: None,
                 source: Source::Whole(Box::new(edf.recording), edf.annotations),
             });
         }
@@ -464,6 +546,7 @@ impl ChunkedReader {
             meta,
             wfdb_header: None,
             warnings,
+            record: None,
             source: Source::Edf(EdfLayout {
                 header,
                 record_bytes,
@@ -544,6 +627,9 @@ pub struct Scan {
     pub missing: Vec<u64>,
     /// EDF+ annotations (time-keeping entries excluded), in file order.
     pub edf_annotations: Vec<EdfAnnotation>,
+    /// Checksum mismatches (verified for single-segment WFDB records of declared length
+    /// without skew), worded as a whole read words them.
+    pub warnings: Vec<String>,
 }
 
 /// `rec` without its samples.

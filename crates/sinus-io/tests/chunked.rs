@@ -249,6 +249,23 @@ fn scan_counts_missing_samples() {
         .map(|s| s.samples.iter().filter(|&&v| v == MISSING).count() as u64)
         .collect();
     assert_eq!(scan.missing, want);
+    assert!(scan.warnings.is_empty(), "{:?}", scan.warnings);
+    // A wrong checksum is reported as a whole read reports it.
+    let hea = dir.path().join("c.hea");
+    let text = std::fs::read_to_string(&hea).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut fields: Vec<String> = lines[2].split(' ').map(String::from).collect();
+    let right: i16 = fields[6].parse().unwrap();
+    fields[6] = right.wrapping_add(1).to_string();
+    lines[2] = fields.join(" ");
+    std::fs::write(&hea, lines.join("\n") + "\n").unwrap();
+    let whole = read_record(dir.path().join("c")).unwrap();
+    let scan = ChunkedReader::open(dir.path().join("c"))
+        .unwrap()
+        .scan()
+        .unwrap();
+    assert_eq!(scan.warnings, whole.warnings);
+    assert_eq!(scan.warnings.len(), 1);
 }
 
 #[test]
