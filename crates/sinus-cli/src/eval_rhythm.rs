@@ -77,10 +77,10 @@ fn rhythm_types() -> Vec<(&'static str, Vec<Rhythm>, &'static [&'static str])> {
         ("AF", vec![Rhythm::Af], &["AF"]),
         ("AF+AFL", vec![Rhythm::Af, Rhythm::Afl], &["AF"]),
         ("VT", vec![Rhythm::Vt], &["VT"]),
-        ("SVTA", vec![Rhythm::parse("SVTA")], &["SVTA"]),
+        ("SVTA", vec![Rhythm::parse("SVTA")], &["SVT"]),
         ("B", vec![Rhythm::parse("B")], &["bigeminy"]),
         ("T", vec![Rhythm::parse("T")], &["trigeminy"]),
-        ("SBR", vec![Rhythm::parse("SBR")], &["sinus_brady"]),
+        ("SBR", vec![Rhythm::parse("SBR")], &["brady"]),
     ]
 }
 
