@@ -21,7 +21,12 @@ fn main() {
         let fs = rec.frame_frequency;
         let w = (5.0 * fs) as usize;
         let lag = ((0.010 * fs).round() as usize).max(1);
-        let leads: Vec<Vec<f64>> = rec.signals.iter().take(2).map(|s| s.physical_samples()).collect();
+        let leads: Vec<Vec<f64>> = rec
+            .signals
+            .iter()
+            .take(2)
+            .map(|s| s.physical_samples())
+            .collect();
         let mut flagged = 0;
         let mut n = 0;
         let mut k = 0;
@@ -34,7 +39,10 @@ fn main() {
             n += 1;
             if best < NOISE_KURTOSIS {
                 flagged += 1;
-                println!("{arg} window at {:>7.0} s: best-lead kurtosis {best:.2}", (k * w) as f64 / fs);
+                println!(
+                    "{arg} window at {:>7.0} s: best-lead kurtosis {best:.2}",
+                    (k * w) as f64 / fs
+                );
             }
             k += 1;
         }

@@ -57,7 +57,10 @@ pub fn write_outputs(
     };
     put(format!("{name}.json"), output::to_json(analysis))?;
     put(format!("{name}.beats.csv"), output::beats_csv(analysis))?;
-    put(format!("{name}.episodes.csv"), output::episodes_csv(analysis))?;
+    put(
+        format!("{name}.episodes.csv"),
+        output::episodes_csv(analysis),
+    )?;
     let reference = opened
         .and_then(|o| o.annotations.as_ref())
         .map(|a| a.set.annotations.as_slice());
@@ -66,8 +69,12 @@ pub fn write_outputs(
         html::report(analysis, details, reference),
     )?;
     let ann = dir.join(format!("{name}.{ANNOTATOR}"));
-    write_annotations(&ann, &output::annotations(analysis), &EncodeOptions::default())
-        .map_err(|e| e.in_file(&ann))?;
+    write_annotations(
+        &ann,
+        &output::annotations(analysis),
+        &EncodeOptions::default(),
+    )
+    .map_err(|e| e.in_file(&ann))?;
     written.push(ann);
     Ok(written)
 }
@@ -95,8 +102,8 @@ pub fn analyze_all(
         .map(|p| {
             let result = (|| {
                 let opened = open(p, &OpenOptions::default())?;
-                let (a, d) = analyze(Input::of(&opened), classifier, options)
-                    .map_err(|e| e.in_file(p))?;
+                let (a, d) =
+                    analyze(Input::of(&opened), classifier, options).map_err(|e| e.in_file(p))?;
                 if let Some(dir) = out {
                     write_outputs(dir, &a, &d, Some(&opened))?;
                 }

@@ -8,16 +8,43 @@
 use crate::model::BeatOut;
 use sinus_signal::hrv::{hrv_from_samples, HrvOptions};
 
+/// A power spectrum: frequencies (Hz) and power density (ms²/Hz).
+pub type Spectrum = (Vec<f64>, Vec<f64>);
+
 /// HRV as JSON (None with a note in `limitations` when there are too few normal beats) and the
 /// spectrum (frequencies, ms²/Hz) when the frequency domain could be computed.
+///
+/// Beats inside atrial fibrillation (`af`: episode bounds in samples, sorted) are left out like
+/// ectopic beats: HRV measures the autonomic modulation of the sinus node, and during AF the
+/// intervals come from chaotic atrioventricular conduction instead (Task Force 1996).
 pub fn hrv_of(
     beats: &[BeatOut],
     fs: f64,
-    _frames: u64,
+    af: &[(u64, u64)],
     limitations: &mut Vec<String>,
-) -> (Option<serde_json::Value>, Option<(Vec<f64>, Vec<f64>)>) {
+) -> (Option<serde_json::Value>, Option<Spectrum>) {
     let samples: Vec<i64> = beats.iter().map(|b| b.sample as i64).collect();
-    let classes: Vec<char> = beats.iter().map(|b| b.class).collect();
+    let in_af = |s: u64| {
+        let i = af.partition_point(|e| e.1 < s);
+        af.get(i).is_some_and(|e| e.0 <= s)
+    };
+    let mut af_beats = 0usize;
+    let classes: Vec<char> = beats
+        .iter()
+        .map(|b| {
+            if in_af(b.sample) {
+                af_beats += 1;
+                'Q'
+            } else {
+                b.class
+            }
+        })
+        .collect();
+    if af_beats > 0 {
+        limitations.push(format!(
+            "HRV leaves out the {af_beats} beat(s) in atrial fibrillation (not sinus rhythm)"
+        ));
+    }
     let hrv = hrv_from_samples(&samples, fs, &classes, &HrvOptions::default());
     if hrv.counts.nn < 2 {
         limitations.push(format!(

@@ -18,9 +18,9 @@ fn kind_colour(kind: &str) -> &'static str {
         "VT" => "#D55E00",
         "bigeminy" => "#CC79A7",
         "trigeminy" => "#AA4499",
-        "SVTA" => "#0072B2",
-        "sinus_brady" => "#56B4E9",
-        "sinus_tachy" => "#009E73",
+        "SVT" => "#0072B2",
+        "brady" => "#56B4E9",
+        "tachy" => "#009E73",
         "pause" => "#882255",
         "asystole" => "#000000",
         "noise" => "#999999",
@@ -47,7 +47,7 @@ fn esc(s: &str) -> String {
 
 /// Tick positions for an axis from `lo` to `hi`: about `n` round steps.
 fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    if !(hi > lo) {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         return vec![lo];
     }
     let raw = (hi - lo) / n.max(1) as f64;
@@ -162,7 +162,12 @@ fn trend_svg(a: &Analysis) -> String {
         return "<p class=\"muted\">No heart rate: no usable beat intervals.</p>".into();
     }
     let duration = a.record.duration_s.max(60.0);
-    let ymax = pts.iter().map(|p| p.max_bpm).fold(60.0, f64::max).min(300.0) * 1.05;
+    let ymax = pts
+        .iter()
+        .map(|p| p.max_bpm)
+        .fold(60.0, f64::max)
+        .min(300.0)
+        * 1.05;
     let ymin = pts.iter().map(|p| p.min_bpm).fold(200.0, f64::min).max(0.0) * 0.9;
     let f = Frame {
         x0: 50.0,
@@ -186,7 +191,7 @@ fn trend_svg(a: &Analysis) -> String {
     f.axes(&mut s, &xt, &yt, "bpm");
     // Episodes shaded behind the trend.
     for e in &a.episodes {
-        if matches!(e.kind.as_str(), "AF" | "VT" | "SVTA" | "noise" | "asystole") {
+        if matches!(e.kind.as_str(), "AF" | "VT" | "SVT" | "noise" | "asystole") {
             let x1 = f.x(e.start_s);
             let x2 = f.x(e.end_s).max(x1 + 1.0);
             let _ = write!(
@@ -202,10 +207,20 @@ fn trend_svg(a: &Analysis) -> String {
     // Min–max band, then the mean line.
     let mut band = String::new();
     for p in pts {
-        let _ = write!(band, "{:.1},{:.1} ", f.x(p.time_s + 30.0), f.y(p.max_bpm.min(ymax)));
+        let _ = write!(
+            band,
+            "{:.1},{:.1} ",
+            f.x(p.time_s + p.bin_s / 2.0),
+            f.y(p.max_bpm.min(ymax))
+        );
     }
     for p in pts.iter().rev() {
-        let _ = write!(band, "{:.1},{:.1} ", f.x(p.time_s + 30.0), f.y(p.min_bpm.max(ymin)));
+        let _ = write!(
+            band,
+            "{:.1},{:.1} ",
+            f.x(p.time_s + p.bin_s / 2.0),
+            f.y(p.min_bpm.max(ymin))
+        );
     }
     let _ = write!(
         s,
@@ -215,8 +230,17 @@ fn trend_svg(a: &Analysis) -> String {
     let mut last_t = f64::NEG_INFINITY;
     for p in pts {
         // A gap of more than one minute breaks the line.
-        let sep = if p.time_s - last_t > 90.0 { "M" } else { "L" };
-        let _ = write!(line, "{sep}{:.1},{:.1} ", f.x(p.time_s + 30.0), f.y(p.mean_bpm));
+        let sep = if p.time_s - last_t > 1.5 * p.bin_s {
+            "M"
+        } else {
+            "L"
+        };
+        let _ = write!(
+            line,
+            "{sep}{:.1},{:.1} ",
+            f.x(p.time_s + p.bin_s / 2.0),
+            f.y(p.mean_bpm)
+        );
         last_t = p.time_s;
     }
     let _ = write!(
@@ -226,17 +250,20 @@ fn trend_svg(a: &Analysis) -> String {
     s
 }
 
+/// Lanes of a timeline: a name and its (start s, end s, label) bars.
+type Lanes = Vec<(String, Vec<(f64, f64, String)>)>;
+
 fn timeline_svg(a: &Analysis) -> String {
     let duration = a.record.duration_s.max(1.0);
-    let mut lanes: Vec<(String, Vec<(f64, f64, String)>)> = Vec::new();
+    let mut lanes: Lanes = Vec::new();
     let order = [
         "AF",
         "VT",
-        "SVTA",
+        "SVT",
         "bigeminy",
         "trigeminy",
-        "sinus_tachy",
-        "sinus_brady",
+        "tachy",
+        "brady",
         "pause",
         "asystole",
         "noise",
@@ -252,7 +279,7 @@ fn timeline_svg(a: &Analysis) -> String {
             lanes.push((k.to_string(), eps));
         }
     }
-    let mut ref_lanes: Vec<(String, Vec<(f64, f64, String)>)> = Vec::new();
+    let mut ref_lanes: Lanes = Vec::new();
     if let Some(r) = &a.reference {
         for (label, s0, s1) in &r.rhythms {
             if label == "(N" {
@@ -304,10 +331,10 @@ fn timeline_svg(a: &Analysis) -> String {
                 match k.as_str() {
                     "(AFIB" | "(AFL" => kind_colour("AF"),
                     "(VT" => kind_colour("VT"),
-                    "(SVTA" => kind_colour("SVTA"),
+                    "(SVTA" => kind_colour("SVT"),
                     "(B" => kind_colour("bigeminy"),
                     "(T" => kind_colour("trigeminy"),
-                    "(SBR" => kind_colour("sinus_brady"),
+                    "(SBR" => kind_colour("brady"),
                     _ => "#777777",
                 }
             } else {
@@ -444,7 +471,7 @@ fn poincare_svg(a: &Analysis) -> String {
         ymin: lo,
         ymax: hi,
     };
-    let mut s = String::from(r#"<svg viewBox="0 0 260 230" class="chart small">"#);
+    let mut s = String::from(r#"<svg viewBox="0 0 260 230" class="chart tiny">"#);
     let t: Vec<_> = ticks(lo, hi, 3)
         .into_iter()
         .map(|v| (v, format!("{v:.0}")))
@@ -542,7 +569,9 @@ fn strip_svg(
         let mut c = 0usize;
         while (c as f64) * per_col < seg.len() as f64 {
             let a0 = (c as f64 * per_col) as usize;
-            let a1 = (((c + 1) as f64 * per_col) as usize).min(seg.len()).max(a0 + 1);
+            let a1 = (((c + 1) as f64 * per_col) as usize)
+                .min(seg.len())
+                .max(a0 + 1);
             let chunk = &seg[a0..a1];
             let xx = gx0 + (a0 as f64 / fs) * px_per_s;
             let vals: Vec<f64> = chunk.iter().copied().filter(|v| v.is_finite()).collect();
@@ -553,8 +582,13 @@ fn strip_svg(
             }
             let (lo, hi) = vals
                 .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
-            let clampy = |v: f64| (mid - (v - centre) * px_per_mv).clamp(gy0 + row_h * row as f64, gy0 + row_h * (row as f64 + 1.0));
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| {
+                    (l.min(v), h.max(v))
+                });
+            let clampy = |v: f64| {
+                (mid - (v - centre) * px_per_mv)
+                    .clamp(gy0 + row_h * row as f64, gy0 + row_h * (row as f64 + 1.0))
+            };
             let _ = write!(
                 path,
                 "{}{xx:.1},{:.1}",
@@ -616,7 +650,7 @@ h2{font-size:16px;margin:0 0 10px}
 table{border-collapse:collapse;font-size:13px;width:100%}
 th,td{border-bottom:1px solid #eaecef;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}
-.chart{width:100%;height:auto} .small{max-width:460px}
+.chart{width:100%;height:auto} .small{max-width:460px} .tiny{max-width:300px}
 .row{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start}
 .tick{font-size:10px;fill:#57606a} .lbl{font-size:13px;font-weight:600}
 .strip{width:100%;height:auto;background:#fff} .beat{font-size:11px;font-weight:700} .ref{font-size:10px;fill:#57606a}
@@ -677,7 +711,9 @@ pub fn report(a: &Analysis, d: &Details, reference: Option<&[Annotation]>) -> St
         e.s_runs
     );
     if !m.episode_totals.is_empty() {
-        h.push_str("<table><tr><th>rhythm</th><th>episodes</th><th>total</th><th>longest</th></tr>");
+        h.push_str(
+            "<table><tr><th>rhythm</th><th>episodes</th><th>total</th><th>longest</th></tr>",
+        );
         for t in &m.episode_totals {
             let _ = write!(
                 h,
@@ -697,8 +733,9 @@ pub fn report(a: &Analysis, d: &Details, reference: Option<&[Annotation]>) -> St
     h.push_str("</section>");
     let _ = write!(
         h,
-        "<section><h2>Heart rate</h2>{}<p class=\"muted\">Per minute: mean (line) and beat-to-beat range (band); AF, VT, SVTA, asystole and noise shaded.</p></section>",
-        trend_svg(a)
+        "<section><h2>Heart rate</h2>{}<p class=\"muted\">Mean rate per {} (line) and beat-to-beat range (band); AF, VT, SVT, asystole and noise shaded.</p></section>",
+        trend_svg(a),
+        if a.record.duration_s <= 3600.0 { "10 s" } else { "minute" }
     );
     let _ = write!(
         h,
@@ -714,7 +751,8 @@ pub fn report(a: &Analysis, d: &Details, reference: Option<&[Annotation]>) -> St
     match &a.hrv {
         Some(v) => {
             let g = |k: &str| v.pointer(k).and_then(|x| x.as_f64());
-            let cell = |x: Option<f64>, dp: usize| x.map_or("–".to_string(), |x| format!("{x:.dp$}"));
+            let cell =
+                |x: Option<f64>, dp: usize| x.map_or("–".to_string(), |x| format!("{x:.dp$}"));
             let _ = write!(
                 h,
                 r#"<div><table><tr><th>time domain</th><th></th></tr><tr><td>mean NN</td><td>{} ms</td></tr><tr><td>SDNN</td><td>{} ms</td></tr><tr><td>RMSSD</td><td>{} ms</td></tr><tr><td>pNN50</td><td>{} %</td></tr><tr><td>SDANN</td><td>{} ms</td></tr><tr><td>SDNN index</td><td>{} ms</td></tr><tr><th>frequency domain</th><th></th></tr><tr><td>VLF</td><td>{} ms²</td></tr><tr><td>LF</td><td>{} ms²</td></tr><tr><td>HF</td><td>{} ms²</td></tr><tr><td>LF/HF</td><td>{}</td></tr><tr><td>N–N intervals used / excluded</td><td>{} / {}</td></tr></table></div>"#,
@@ -732,7 +770,9 @@ pub fn report(a: &Analysis, d: &Details, reference: Option<&[Annotation]>) -> St
                 cell(g("/counts/excluded"), 0),
             );
         }
-        None => h.push_str("<div class=\"muted\">HRV could not be computed (see the notes above).</div>"),
+        None => h.push_str(
+            "<div class=\"muted\">HRV could not be computed (see the notes above).</div>",
+        ),
     }
     h.push_str("</div><div class=\"row\">");
     if let Some(sp) = &d.spectrum {
@@ -743,8 +783,18 @@ pub fn report(a: &Analysis, d: &Details, reference: Option<&[Annotation]>) -> St
     // Strips.
     if !a.events.is_empty() {
         h.push_str("<section><h2>ECG strips</h2><p class=\"legend\">");
-        for (c, n) in [('N', "normal"), ('S', "supraventricular"), ('V', "ventricular"), ('F', "fusion"), ('Q', "unclassified")] {
-            let _ = write!(h, r#"<span><i style="background:{}"></i>{c} {n}</span>"#, class_colour(c));
+        for (c, n) in [
+            ('N', "normal"),
+            ('S', "supraventricular"),
+            ('V', "ventricular"),
+            ('F', "fusion"),
+            ('Q', "unclassified"),
+        ] {
+            let _ = write!(
+                h,
+                r#"<span><i style="background:{}"></i>{c} {n}</span>"#,
+                class_colour(c)
+            );
         }
         h.push_str("<span>our labels above the trace; the record's reference labels, when present, below · 25 mm/s, 10 mm/mV</span></p>");
         for ev in &a.events {
@@ -757,9 +807,9 @@ pub fn report(a: &Analysis, d: &Details, reference: Option<&[Annotation]>) -> St
         }
         h.push_str("</section>");
     }
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "</main><footer>Generated by Sinus {} (detector: {}, classifier: {}). Not a medical device.</footer></body></html>\n",
+        "</main><footer>Generated by Sinus {} (detector: {}, classifier: {}). Not a medical device.</footer></body></html>",
         a.sinus_version,
         esc(&a.settings.detector),
         esc(&a.settings.model)

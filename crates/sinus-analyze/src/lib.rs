@@ -13,8 +13,8 @@
 #![warn(missing_docs)]
 
 pub mod batch;
-pub mod html;
 pub mod hrv;
+pub mod html;
 pub mod model;
 pub mod output;
 pub mod pipeline;

@@ -31,7 +31,7 @@ pub struct Analysis {
     pub episodes: Vec<EpisodeOut>,
     /// Stretches of unusable signal (every lead bad).
     pub signal_quality: Vec<QualityOut>,
-    /// Heart rate per minute of recording.
+    /// Heart rate per 10 s (recordings up to an hour) or per minute.
     pub heart_rate_trend: Vec<TrendPoint>,
     /// Heart-rate variability on normal-to-normal intervals; None when it cannot be computed
     /// (the reason is in `limitations`).
@@ -234,11 +234,13 @@ pub struct QualityOut {
     pub end_s: f64,
 }
 
-/// Heart rate in one minute.
+/// Heart rate in one bin of the trend (10 s up to an hour of recording, a minute beyond).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct TrendPoint {
-    /// Start of the minute (s).
+    /// Start of the bin (s).
     pub time_s: f64,
+    /// Width of the bin (s).
+    pub bin_s: f64,
     /// Mean rate (bpm) from the mean RR.
     pub mean_bpm: f64,
     /// Slowest beat-to-beat rate (bpm).

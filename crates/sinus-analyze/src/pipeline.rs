@@ -81,7 +81,7 @@ pub struct Details {
     /// Second lead, when there is one.
     pub lead1: Option<Vec<f64>>,
     /// HRV spectrum (frequencies Hz, power ms²/Hz), when computed.
-    pub spectrum: Option<(Vec<f64>, Vec<f64>)>,
+    pub spectrum: Option<crate::hrv::Spectrum>,
     /// Seconds spent in each stage, in order (for `sinus analyze --timings` and benchmarks).
     pub timings: Vec<(&'static str, f64)>,
 }
@@ -188,13 +188,18 @@ pub fn analyze(
     lap("rhythm");
 
     // 5. HRV.
-    let (hrv, spectrum) = crate::hrv::hrv_of(&beats, fs, frames, &mut limitations);
+    let af: Vec<(u64, u64)> = rhythm
+        .episodes
+        .iter()
+        .filter(|e| e.kind == RhythmKind::AtrialFibrillation)
+        .map(|e| (e.start, e.end))
+        .collect();
+    let (hrv, spectrum) = crate::hrv::hrv_of(&beats, fs, &af, &mut limitations);
     lap("HRV");
 
     if beats.is_empty() {
-        limitations.push(
-            "no beats were found: no heart rate, rhythm or HRV can be given".to_string(),
-        );
+        limitations
+            .push("no beats were found: no heart rate, rhythm or HRV can be given".to_string());
     } else if beats.len() < MIN_BEATS {
         limitations.push(format!(
             "only {} beat(s) found: too few for a rhythm statement",
@@ -214,7 +219,9 @@ pub fn analyze(
     let episodes = episodes_out(&rhythm.episodes, fs);
     let heart_rate_trend = trend(&beats, &bad, fs, frames);
     let events = pick_events(&episodes, &summary, duration_s);
-    let reference = input.reference.map(|(name, anns)| reference_summary(name, anns, fs, frames));
+    let reference = input
+        .reference
+        .map(|(name, anns)| reference_summary(name, anns, fs, frames));
     let signal_quality = bad
         .iter()
         .map(|&segment| QualityOut {
@@ -396,8 +403,8 @@ fn summarize(
     let leads_off_s = secs(Quality::LeadsOff);
     let analysed_s = (frames as f64 / fs - noisy_s - leads_off_s).max(0.0);
     let rr = usable_rr(beats, bad, fs);
-    let heart_rate_mean_bpm = (!rr.is_empty())
-        .then(|| 60.0 * rr.len() as f64 / rr.iter().map(|r| r.1).sum::<f64>());
+    let heart_rate_mean_bpm =
+        (!rr.is_empty()).then(|| 60.0 * rr.len() as f64 / rr.iter().map(|r| r.1).sum::<f64>());
     let (mut lo, mut hi): (Option<RateAt>, Option<RateAt>) = (None, None);
     if rr.len() >= RATE_AVERAGE_BEATS {
         let mut sum: f64 = rr[..RATE_AVERAGE_BEATS].iter().map(|r| r.1).sum();
@@ -406,7 +413,8 @@ fn summarize(
                 sum += rr[i].1 - rr[i - RATE_AVERAGE_BEATS].1;
             }
             // Only runs of contiguous intervals (no gap between them) make an average.
-            let span = rr[i].0 - rr[i + 1 - RATE_AVERAGE_BEATS].0 + rr[i + 1 - RATE_AVERAGE_BEATS].1;
+            let span =
+                rr[i].0 - rr[i + 1 - RATE_AVERAGE_BEATS].0 + rr[i + 1 - RATE_AVERAGE_BEATS].1;
             if (span - sum).abs() > 0.05 {
                 continue;
             }
@@ -509,12 +517,23 @@ fn episodes_out(episodes: &[Episode], fs: f64) -> Vec<EpisodeOut> {
         .collect()
 }
 
-/// Heart rate per minute of recording (minutes without usable intervals are left out).
+/// Width of a heart-rate trend bin (s): 10 s up to an hour of recording (a 30-minute record gets
+/// 180 points), a minute beyond (a day gets 1440).
+pub fn trend_bin_s(duration_s: f64) -> f64 {
+    if duration_s <= 3600.0 {
+        10.0
+    } else {
+        60.0
+    }
+}
+
+/// Heart rate per trend bin (bins without usable intervals are left out).
 fn trend(beats: &[BeatOut], bad: &[QualitySegment], fs: f64, frames: u64) -> Vec<TrendPoint> {
-    let minutes = ((frames as f64 / fs) / 60.0).ceil() as usize;
+    let bin = trend_bin_s(frames as f64 / fs);
+    let minutes = ((frames as f64 / fs) / bin).ceil() as usize;
     let mut acc = vec![(0.0f64, 0u32, f64::INFINITY, 0.0f64); minutes];
     for (t, rr) in usable_rr(beats, bad, fs) {
-        let m = ((t / 60.0) as usize).min(minutes.saturating_sub(1));
+        let m = ((t / bin) as usize).min(minutes.saturating_sub(1));
         if let Some(a) = acc.get_mut(m) {
             a.0 += rr;
             a.1 += 1;
@@ -526,7 +545,8 @@ fn trend(beats: &[BeatOut], bad: &[QualitySegment], fs: f64, frames: u64) -> Vec
         .enumerate()
         .filter(|(_, a)| a.1 > 0)
         .map(|(m, a)| TrendPoint {
-            time_s: m as f64 * 60.0,
+            time_s: m as f64 * bin,
+            bin_s: bin,
             mean_bpm: 60.0 * a.1 as f64 / a.0,
             min_bpm: a.2,
             max_bpm: a.3,
@@ -580,7 +600,11 @@ fn pick_events(episodes: &[EpisodeOut], summary: &Summary, duration_s: f64) -> V
     if let Some(e) = of(episodes, "pause").max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
         push(
             "longest_pause",
-            format!("Longest pause: {:.2} s at {}", e.duration_s, clock(e.start_s)),
+            format!(
+                "Longest pause: {:.2} s at {}",
+                e.duration_s,
+                clock(e.start_s)
+            ),
             (e.start_s + e.end_s) / 2.0,
         );
     }
@@ -591,7 +615,10 @@ fn pick_events(episodes: &[EpisodeOut], summary: &Summary, duration_s: f64) -> V
             e.start_s,
         );
     }
-    if let Some(e) = of(episodes, "AF").skip(1).max_by(|a, b| a.duration_s.total_cmp(&b.duration_s)) {
+    if let Some(e) = of(episodes, "AF")
+        .skip(1)
+        .max_by(|a, b| a.duration_s.total_cmp(&b.duration_s))
+    {
         push(
             "longest_af",
             format!(
@@ -603,7 +630,7 @@ fn pick_events(episodes: &[EpisodeOut], summary: &Summary, duration_s: f64) -> V
         );
     }
     for (k, name) in [
-        ("SVTA", "Supraventricular tachyarrhythmia"),
+        ("SVT", "Supraventricular tachyarrhythmia"),
         ("bigeminy", "Ventricular bigeminy"),
         ("trigeminy", "Ventricular trigeminy"),
     ] {
@@ -618,14 +645,22 @@ fn pick_events(episodes: &[EpisodeOut], summary: &Summary, duration_s: f64) -> V
     if let Some(r) = summary.heart_rate_max {
         push(
             "max_rate",
-            format!("Fastest heart rate: {:.0} bpm at {}", r.bpm, clock(r.time_s)),
+            format!(
+                "Fastest heart rate: {:.0} bpm at {}",
+                r.bpm,
+                clock(r.time_s)
+            ),
             r.time_s,
         );
     }
     if let Some(r) = summary.heart_rate_min {
         push(
             "min_rate",
-            format!("Slowest heart rate: {:.0} bpm at {}", r.bpm, clock(r.time_s)),
+            format!(
+                "Slowest heart rate: {:.0} bpm at {}",
+                r.bpm,
+                clock(r.time_s)
+            ),
             r.time_s,
         );
     }

@@ -146,7 +146,7 @@ pub fn slope_kurtosis(x: &[f64], lag: usize) -> Option<f64> {
 /// Judge every lead and return the stretches where no lead is usable (`frames` long, `fs` the
 /// frame rate; `leads` in physical units, NaN = missing).
 pub fn assess(leads: &[Vec<f64>], fs: f64, frames: u64) -> Vec<QualitySegment> {
-    if leads.is_empty() || !(fs > 0.0) {
+    if leads.is_empty() || fs.is_nan() || fs <= 0.0 {
         return Vec::new();
     }
     let verdicts: Vec<Vec<Quality>> = leads.iter().map(|x| lead_quality(x, fs)).collect();
@@ -233,7 +233,9 @@ mod tests {
             .map(|&v| {
                 let mut g = 0.0;
                 for _ in 0..12 {
-                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    s = s
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     g += (s >> 11) as f64 / (1u64 << 53) as f64;
                 }
                 v + (g - 6.0)

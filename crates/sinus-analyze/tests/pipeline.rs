@@ -110,10 +110,16 @@ fn demo_preset_rhythms_are_found() {
         .iter()
         .filter(|b| {
             let i = truth.partition_point(|&t| t < b.sample as i64 - tol);
-            truth.get(i).is_some_and(|&t| (t - b.sample as i64).abs() <= tol)
+            truth
+                .get(i)
+                .is_some_and(|&t| (t - b.sample as i64).abs() <= tol)
         })
         .count();
-    assert!(found as f64 >= 0.99 * truth.len() as f64, "{found}/{}", truth.len());
+    assert!(
+        found as f64 >= 0.99 * truth.len() as f64,
+        "{found}/{}",
+        truth.len()
+    );
     assert!(!a.events.is_empty());
 }
 
@@ -121,7 +127,11 @@ fn demo_preset_rhythms_are_found() {
 fn empty_and_very_short_records_say_so() {
     let (a, d) = run(&recording(360.0, vec![vec![]]));
     assert!(a.beats.is_empty());
-    assert!(a.limitations.iter().any(|l| l.contains("no beats")), "{:?}", a.limitations);
+    assert!(
+        a.limitations.iter().any(|l| l.contains("no beats")),
+        "{:?}",
+        a.limitations
+    );
     assert!(a.hrv.is_none());
     check_outputs(&a, &d);
 
@@ -170,7 +180,11 @@ fn white_noise_makes_no_rhythm() {
         "rhythm made up from noise: {:?}",
         kinds(&a)
     );
-    assert!(a.summary.noisy_s > 60.0, "noise not reported: {:?}", a.summary);
+    assert!(
+        a.summary.noisy_s > 60.0,
+        "noise not reported: {:?}",
+        a.summary
+    );
     check_outputs(&a, &d);
 }
 

@@ -79,12 +79,11 @@ pub fn run(args: AnalyzeArgs, progress: &Progress) -> CliResult {
         eprintln!("warning: {w}");
     }
     let spinner = progress.spinner("analysing");
-    let (analysis, details) = analyze(Input::of(&opened), &classifier, &options).map_err(|e| {
-        match &opened.path {
+    let (analysis, details) =
+        analyze(Input::of(&opened), &classifier, &options).map_err(|e| match &opened.path {
             Some(p) => e.in_file(p),
             None => e,
-        }
-    })?;
+        })?;
     spinner.finish_and_clear();
     if args.json {
         crate::print_out(&to_json(&analysis))?;
@@ -199,7 +198,11 @@ fn run_dir(
     );
     crate::print_out(&s)?;
     if failed > 0 {
-        return Err(format!("{failed} of {} recordings could not be analysed", items.len()).into());
+        return Err(format!(
+            "{failed} of {} recordings could not be analysed",
+            items.len()
+        )
+        .into());
     }
     Ok(())
 }

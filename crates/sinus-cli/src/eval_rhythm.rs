@@ -77,10 +77,10 @@ fn rhythm_types() -> Vec<(&'static str, Vec<Rhythm>, &'static [&'static str])> {
         ("AF", vec![Rhythm::Af], &["AF"]),
         ("AF+AFL", vec![Rhythm::Af, Rhythm::Afl], &["AF"]),
         ("VT", vec![Rhythm::Vt], &["VT"]),
-        ("SVTA", vec![Rhythm::parse("SVTA")], &["SVTA"]),
+        ("SVTA", vec![Rhythm::parse("SVTA")], &["SVT"]),
         ("B", vec![Rhythm::parse("B")], &["bigeminy"]),
         ("T", vec![Rhythm::parse("T")], &["trigeminy"]),
-        ("SBR", vec![Rhythm::parse("SBR")], &["sinus_brady"]),
+        ("SBR", vec![Rhythm::parse("SBR")], &["brady"]),
     ]
 }
 
@@ -138,7 +138,10 @@ fn header_facts(record: &Path) -> CliResult<(f64, Option<u64>)> {
     };
     let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
     let h = parse_header(&bytes).map_err(|e| e.in_file(&path))?;
-    Ok((h.record.sampling_frequency_or_default(), h.record.known_samples()))
+    Ok((
+        h.record.sampling_frequency_or_default(),
+        h.record.known_samples(),
+    ))
 }
 
 fn ann_path(record: &Path, annotator: &str) -> PathBuf {
@@ -148,11 +151,7 @@ fn ann_path(record: &Path, annotator: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn score_beats_only(
-    args: &RhythmArgs,
-    annotator: &str,
-    name: &str,
-) -> CliResult<Scored> {
+fn score_beats_only(args: &RhythmArgs, annotator: &str, name: &str) -> CliResult<Scored> {
     let record = args.db.join(name);
     let (fs, known) = header_facts(&record)?;
     let rp = ann_path(&record, &args.reference);
@@ -170,10 +169,7 @@ fn score_beats_only(
         .max()
         .unwrap_or(0);
     let end = known.map(|k| k as i64).unwrap_or(last).max(0);
-    let labelled = !args.unlabelled
-        && test_anns
-            .iter()
-            .any(|a| a.is_beat() && a.symbol() != "N");
+    let labelled = !args.unlabelled && test_anns.iter().any(|a| a.is_beat() && a.symbol() != "N");
     let beats = beats_from_annotations(&test_anns, labelled);
     let result = analyze_rhythm(&beats, &[], fs, end as u64)?;
     let test = result
@@ -233,8 +229,8 @@ fn score_end_to_end(
     let options = AnalyzeOptions {
         detector: args.detector.kind(),
     };
-    let (analysis, _) = analyze(Input::of(&opened), classifier, &options)
-        .map_err(|e| e.in_file(&record))?;
+    let (analysis, _) =
+        analyze(Input::of(&opened), classifier, &options).map_err(|e| e.in_file(&record))?;
     let reference = opened
         .annotations
         .map(|a| a.set.annotations)

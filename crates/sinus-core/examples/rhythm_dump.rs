@@ -12,7 +12,11 @@ fn main() {
         return;
     }
     for (s, e, aux) in &rec.rhythm {
-        let n = rec.beats.iter().filter(|b| b.sample >= *s && b.sample < *e).count();
+        let n = rec
+            .beats
+            .iter()
+            .filter(|b| b.sample >= *s && b.sample < *e)
+            .count();
         let ect = rec
             .beats
             .iter()
@@ -31,7 +35,10 @@ fn main() {
 #[allow(dead_code)]
 pub fn episodes(rec: &Rec) {
     let eps = run(&rec.beats, sinus_core::rhythm::RhythmConfig::new(rec.fs));
-    for e in eps.iter().filter(|e| e.kind == sinus_core::rhythm::RhythmKind::AtrialFibrillation) {
+    for e in eps
+        .iter()
+        .filter(|e| e.kind == sinus_core::rhythm::RhythmKind::AtrialFibrillation)
+    {
         let mut labs = std::collections::BTreeMap::new();
         for (s, t, aux) in &rec.rhythm {
             let lo = (*s).max(e.start);
@@ -40,7 +47,18 @@ pub fn episodes(rec: &Rec) {
                 *labs.entry(aux.clone()).or_insert(0.0) += (hi - lo) as f64 / rec.fs as f64;
             }
         }
-        let ect = rec.beats.iter().filter(|b| b.sample >= e.start && b.sample <= e.end && b.class.is_ectopic()).count();
-        println!("AF ep {:>9.1} s dur {:>8.1} s beats {:6} ectopic {ect:5} rate {:5.1} {:?}", e.start as f64 / rec.fs as f64, (e.end - e.start) as f64 / rec.fs as f64, e.beats, e.mean_rate_bpm, labs);
+        let ect = rec
+            .beats
+            .iter()
+            .filter(|b| b.sample >= e.start && b.sample <= e.end && b.class.is_ectopic())
+            .count();
+        println!(
+            "AF ep {:>9.1} s dur {:>8.1} s beats {:6} ectopic {ect:5} rate {:5.1} {:?}",
+            e.start as f64 / rec.fs as f64,
+            (e.end - e.start) as f64 / rec.fs as f64,
+            e.beats,
+            e.mean_rate_bpm,
+            labs
+        );
     }
 }

@@ -13,7 +13,7 @@
 //! overlap of reference and detected AF intervals; episode Se "50" counts a reference episode
 //! as detected when detections cover at least half of it, "any" when they overlap it at all.
 //! Configuration overrides for experiments: `AF_ON`, `AF_OFF`, `AF_BACKDATE`, `AF_SMOOTH`,
-//! `MIN_PROB`, `AF_W` (comma-separated weights).
+//! `MIN_PROB`, `VT_BPM`, `AF_W` (comma-separated weights).
 
 #[path = "rhythm_common/mod.rs"]
 mod common;
@@ -35,6 +35,9 @@ fn cfg_for(fs: f32) -> RhythmConfig {
     }
     if let Some(v) = env("AF_SMOOTH") {
         c.af_smooth_beats = v;
+    }
+    if let Some(v) = env("VT_BPM") {
+        c.vt_bpm = v;
     }
     if let Some(v) = env("MIN_PROB") {
         c.min_probability = v;
@@ -67,13 +70,24 @@ fn main() {
                 let rec = load(&db, &name, qrs);
                 let eps = run(&rec.beats, cfg_for(rec.fs));
                 let t = truth(&rec, |a| is_af(a, false));
-                let s = score(&rec.beats, rec.fs, &t, &eps, RhythmKind::AtrialFibrillation, rec.scored_from());
+                let s = score(
+                    &rec.beats,
+                    rec.fs,
+                    &t,
+                    &eps,
+                    RhythmKind::AtrialFibrillation,
+                    rec.scored_from(),
+                );
                 if !quiet {
                     println!("ltafdb {name:>4}: {}", s.line());
                 }
                 gross += s;
             }
-            let src = if qrs { ".qrs beats (unlabelled)" } else { "reference beats" };
+            let src = if qrs {
+                ".qrs beats (unlabelled)"
+            } else {
+                "reference beats"
+            };
             println!("LTAFDB AF, {src}, gross: {}", gross.line());
         } else {
             eprintln!("LTAFDB not found; skipped");
@@ -103,9 +117,23 @@ fn main() {
             n += 1;
             let eps = run(&rec.beats, cfg_for(rec.fs));
             let t = truth(&rec, |a| is_af(a, true));
-            let s = score(&rec.beats, rec.fs, &t, &eps, RhythmKind::AtrialFibrillation, rec.scored_from());
+            let s = score(
+                &rec.beats,
+                rec.fs,
+                &t,
+                &eps,
+                RhythmKind::AtrialFibrillation,
+                rec.scored_from(),
+            );
             let tv = truth(&rec, |a| a.starts_with("(VT"));
-            let v = score(&rec.beats, rec.fs, &tv, &eps, RhythmKind::VentricularTachycardia, rec.scored_from());
+            let v = score(
+                &rec.beats,
+                rec.fs,
+                &tv,
+                &eps,
+                RhythmKind::VentricularTachycardia,
+                rec.scored_from(),
+            );
             if !quiet && (s.tp + s.fp + s.fn_ > 0 || v.ep_truth > 0 || v.ep_pred > 0) {
                 println!("mitdb {name}: AF {}", s.line());
                 if v.ep_truth > 0 || v.ep_pred > 0 {
@@ -118,7 +146,11 @@ fn main() {
             gross += s;
             vt += v;
         }
-        let src = if cls.is_some() { "classified beats" } else { "reference beats" };
+        let src = if cls.is_some() {
+            "classified beats"
+        } else {
+            "reference beats"
+        };
         println!("MIT-BIH ({n} records) AF, {src}, gross: {}", gross.line());
         println!(
             "MIT-BIH VT episodes: Se {}/{} = {:.1} % (any overlap); reported {} of which {} overlap a (VT",

@@ -35,7 +35,10 @@ fn rows_of(rec: &Rec, stride: u64) -> Vec<([f64; K], f64)> {
         let p = an.af_evidence().pushes();
         if p != last_push {
             last_push = p;
-            if p % stride == 0 && i >= back && rec.beats[i - back].sample >= rec.scored_from() {
+            if p.is_multiple_of(stride)
+                && i >= back
+                && rec.beats[i - back].sample >= rec.scored_from()
+            {
                 if let Some(f) = an.af_features() {
                     let s = rec.beats[i - back].sample;
                     let t = truth_iv.iter().any(|&(a, e)| a <= s && s <= e);
@@ -52,9 +55,12 @@ fn rows_of(rec: &Rec, stride: u64) -> Vec<([f64; K], f64)> {
 }
 
 /// Solve a K×K system by Gaussian elimination with partial pivoting.
+#[allow(clippy::needless_range_loop)]
 fn solve(mut a: [[f64; K]; K], mut b: [f64; K]) -> [f64; K] {
     for c in 0..K {
-        let p = (c..K).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs())).unwrap();
+        let p = (c..K)
+            .max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))
+            .unwrap();
         a.swap(c, p);
         b.swap(c, p);
         for r in c + 1..K {
@@ -185,7 +191,14 @@ fn main() {
             cfg.af_weights = w;
             let eps = run(&rec.beats, cfg);
             let t = truth(rec, |a| is_af(a, false));
-            fold += score(&rec.beats, rec.fs, &t, &eps, RhythmKind::AtrialFibrillation, rec.scored_from());
+            fold += score(
+                &rec.beats,
+                rec.fs,
+                &t,
+                &eps,
+                RhythmKind::AtrialFibrillation,
+                rec.scored_from(),
+            );
         }
         println!("fold {f} weights {w:?}\n  {}", fold.line());
         cv += fold;

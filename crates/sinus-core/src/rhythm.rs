@@ -329,6 +329,15 @@ pub struct RhythmConfig {
     /// A sinus brady/tachy episode ends once the mean rate is back this far inside the normal
     /// range (bpm): 2, so that a rate hovering at the limit gives one episode, not dozens.
     pub sinus_hysteresis_bpm: f32,
+    /// Sinus brady/tachycardia is only called while the 8-interval window is regular: mean
+    /// |successive difference| at most this fraction of the mean interval: 0.15. Sinus rhythm
+    /// changes rate smoothly (respiratory sinus arrhythmia stays below ~10 % beat to beat),
+    /// whereas the same averaged rate over an irregular window is AF or ectopy, not sinus.
+    pub sinus_max_irregularity: f32,
+    /// A run of V (S) beats is VT (SVT) above this rate (bpm): 100, the usual definition.
+    /// Slower V runs are accelerated idioventricular rhythm, counted in [`EctopyCounts`] only.
+    /// (MIT-BIH also labels some 90–100 bpm runs `(VT`; see the crate's figures.)
+    pub vt_bpm: f32,
     /// Consecutive V (S) beats for a VT (SVT) episode: 3, the standard definition of a run.
     pub run_min_beats: u32,
     /// Bigeminy / trigeminy need this many consecutive cycles (V to V with exactly one / two
@@ -369,6 +378,8 @@ impl RhythmConfig {
             brady_bpm: 60.0,
             tachy_bpm: 100.0,
             sinus_hysteresis_bpm: 2.0,
+            sinus_max_irregularity: 0.15,
+            vt_bpm: 100.0,
             run_min_beats: 3,
             pattern_min_cycles: 3,
             af_on: 0.8,
@@ -396,6 +407,12 @@ impl RhythmConfig {
         }
         if !(self.sinus_hysteresis_bpm.is_finite() && self.sinus_hysteresis_bpm >= 0.0) {
             return Err(RhythmConfigError::Parameter("sinus_hysteresis_bpm"));
+        }
+        if !pos(self.vt_bpm) {
+            return Err(RhythmConfigError::Parameter("vt_bpm"));
+        }
+        if !pos(self.sinus_max_irregularity) {
+            return Err(RhythmConfigError::Parameter("sinus_max_irregularity"));
         }
         if !(2..=1000).contains(&self.run_min_beats) {
             return Err(RhythmConfigError::Parameter("run_min_beats"));
@@ -487,6 +504,8 @@ struct Run {
     len: u32,
     first: u64,
     last: u64,
+    /// The beat before the run's first beat.
+    before: u64,
     /// Open tachycardia episode (onset emitted).
     episode: Option<Acc>,
 }
@@ -520,6 +539,8 @@ pub struct RhythmAnalyzer {
     asystole: u64,
     // Beats.
     last: Option<u64>,
+    /// The beat before the one being processed.
+    prev_beat: Option<u64>,
     last_class: BeatClass,
     last_bad: bool,
     beat_ring: [u64; BEAT_RING],
@@ -569,6 +590,7 @@ impl RhythmAnalyzer {
             pause: (cfg.pause_s * cfg.fs) as u64,
             asystole: (cfg.asystole_s * cfg.fs) as u64,
             last: None,
+            prev_beat: None,
             last_class: BeatClass::Unknown,
             last_bad: true,
             beat_ring: [0; BEAT_RING],
@@ -740,11 +762,13 @@ impl RhythmAnalyzer {
                 acc.add(to);
                 emit(RhythmEvent::Episode(acc.episode(self.cfg.fs)));
             };
-            if gap > self.pause {
+            // An onset emitted by `advance` is always closed, even if the beat that ends the
+            // gap turns out to be earlier than the time `advance` was told.
+            if gap > self.pause || self.pause_onset {
                 self.counts.pauses = self.counts.pauses.saturating_add(1);
                 report(RhythmKind::Pause, self.pause_onset, emit);
             }
-            if gap > self.asystole {
+            if gap > self.asystole || self.asystole_onset {
                 self.counts.asystoles = self.counts.asystoles.saturating_add(1);
                 report(RhythmKind::Asystole, self.asystole_onset, emit);
             }
@@ -784,6 +808,7 @@ impl RhythmAnalyzer {
         self.n_beats += 1;
 
         let prev = self.last;
+        self.prev_beat = prev;
         let prev_class = self.last_class;
         let prev_bad = self.last_bad;
         self.last = Some(s);
@@ -909,23 +934,27 @@ impl RhythmAnalyzer {
 
     fn extend_run(&mut self, c: BeatClass, s: u64, emit: &mut impl FnMut(RhythmEvent)) {
         let min_beats = self.cfg.run_min_beats;
-        let tachy = self.cfg.tachy_bpm;
+        let tachy = self.cfg.vt_bpm;
         let fs = self.cfg.fs;
         let kind = if c == BeatClass::Ventricular {
             RhythmKind::VentricularTachycardia
         } else {
             RhythmKind::SupraventricularTachycardia
         };
+        let before = self.prev_beat;
         let r = self.run_mut(c);
         if r.len == 0 {
             r.first = s;
+            r.before = before.unwrap_or(s);
         }
         r.len = r.len.saturating_add(1);
         r.last = s;
         if let Some(acc) = r.episode.as_mut() {
             acc.add(s);
-        } else if r.len >= min_beats && s > r.first {
-            let rate = 60.0 * fs * (r.len - 1) as f32 / (s - r.first) as f32;
+        } else if r.len >= min_beats && s > r.before {
+            // Each beat's rate is that of the interval before it (the usual Holter
+            // convention), so the run's rate includes its first beat's coupling interval.
+            let rate = 60.0 * fs * r.len as f32 / (s - r.before) as f32;
             if rate > tachy {
                 // Statistics from the run's first beat: rebuild them from its bounds (the
                 // intermediate beats' intervals are lost, so min/max start from the mean).
@@ -1002,7 +1031,17 @@ impl RhythmAnalyzer {
         let total: u64 = self.nn.iter().map(|&(r, _)| r).sum();
         let bpm = 60.0 * self.cfg.fs * SINUS_WINDOW as f32 / total.max(1) as f32;
         let h = self.cfg.sinus_hysteresis_bpm;
-        let af = self.af_open.is_some();
+        // Mean |difference| of successive intervals (in window order) over the mean interval.
+        let oldest = self.nn_head % SINUS_WINDOW;
+        let mut dsum = 0u64;
+        for k in 1..SINUS_WINDOW {
+            let a = self.nn[(oldest + k - 1) % SINUS_WINDOW].0;
+            let b = self.nn[(oldest + k) % SINUS_WINDOW].0;
+            dsum += a.abs_diff(b);
+        }
+        let irregularity =
+            (dsum as f32 / (SINUS_WINDOW - 1) as f32) / (total.max(1) as f32 / SINUS_WINDOW as f32);
+        let af = self.af_open.is_some() || irregularity > self.cfg.sinus_max_irregularity;
         let want = if af {
             None
         } else {
@@ -1021,11 +1060,23 @@ impl RhythmAnalyzer {
         if want != self.sinus.map(|a| a.kind) {
             self.close_sinus(emit);
             if let Some(kind) = want {
-                // Back-date to the first beat of the window that met the criterion.
-                let oldest = self.nn_head % SINUS_WINDOW;
-                let start = self.nn[oldest].1;
+                // Back-date to the first interval of the window that is itself beyond the
+                // limit (the window's older intervals may be normal ones that it averaged in).
+                let fs = self.cfg.fs;
+                let beyond = |rr: u64| {
+                    let r = 60.0 * fs / rr.max(1) as f32;
+                    if kind == RhythmKind::SinusBradycardia {
+                        r < self.cfg.brady_bpm
+                    } else {
+                        r > self.cfg.tachy_bpm
+                    }
+                };
+                let first = (0..SINUS_WINDOW)
+                    .find(|&k| beyond(self.nn[(oldest + k) % SINUS_WINDOW].0))
+                    .unwrap_or(0);
+                let start = self.nn[(oldest + first) % SINUS_WINDOW].1;
                 let mut acc = Acc::new(kind, start);
-                for k in 0..SINUS_WINDOW {
+                for k in first..SINUS_WINDOW {
                     let (r, b) = self.nn[(oldest + k) % SINUS_WINDOW];
                     acc.add(b + r);
                 }
@@ -1057,9 +1108,8 @@ impl RhythmAnalyzer {
         let doubtful = beat.labelled && beat.probability < self.cfg.min_probability;
         // Labelled beats of unknown class (paced, unclassifiable, flutter waves) tell nothing
         // about the atrial rhythm either: their intervals are left out like ectopic ones.
-        let excluded = |c: BeatClass, labelled: bool| {
-            labelled && (c.is_ectopic() || c == BeatClass::Unknown)
-        };
+        let excluded =
+            |c: BeatClass, labelled: bool| labelled && (c.is_ectopic() || c == BeatClass::Unknown);
         let ectopic = (excluded(class, beat.labelled) && !doubtful)
             || excluded(prev_class, self.prev_labelled);
         self.prev_labelled = beat.labelled;
@@ -1070,7 +1120,10 @@ impl RhythmAnalyzer {
         match rr {
             Some(rr) if !ectopic => {
                 self.af_unclean = 0;
-                if let Some(x) = self.af.push(rr as f32 / self.cfg.fs, s_fraction, v_fraction) {
+                if let Some(x) = self
+                    .af
+                    .push(rr as f32 / self.cfg.fs, s_fraction, v_fraction)
+                {
                     let a = 1.0 / self.cfg.af_smooth_beats;
                     let v = match self.af_smooth {
                         Some(old) => old + a * (x - old),
