@@ -14,6 +14,7 @@
 
 pub mod batch;
 pub mod hrv;
+pub mod long;
 pub mod html;
 pub mod model;
 pub mod output;

@@ -153,9 +153,12 @@ pub fn analyze_path(
             .map_err(|e| e.in_file(path))?;
         return Ok((opened, a, d));
     }
+    let t = Instant::now();
     let opened = open(path, open_options)?;
-    let (a, d) =
+    let read_s = t.elapsed().as_secs_f64();
+    let (a, mut d) =
         crate::analyze(Input::of(&opened), classifier, options).map_err(|e| e.in_file(path))?;
+    d.timings.insert(0, ("reading", read_s));
     Ok((opened, a, d))
 }
 
