@@ -14,8 +14,8 @@
 
 pub mod batch;
 pub mod hrv;
-pub mod long;
 pub mod html;
+pub mod long;
 pub mod model;
 pub mod output;
 pub mod pipeline;

@@ -177,8 +177,15 @@ pub fn analyze(
         })
         .collect();
 
-    let (analysis, spectrum, tail_timings) =
-        finish(input, classifier, options, beats, bad, resampled_to, limitations)?;
+    let (analysis, spectrum, tail_timings) = finish(
+        input,
+        classifier,
+        options,
+        beats,
+        bad,
+        resampled_to,
+        limitations,
+    )?;
     timings.extend(tail_timings);
     let mut leads = leads;
     let lead1 = (leads.len() > 1).then(|| leads.pop()).flatten();
@@ -207,7 +214,11 @@ pub(crate) fn finish(
     bad: Vec<QualitySegment>,
     resampled_to: Option<f64>,
     mut limitations: Vec<String>,
-) -> Result<(Analysis, Option<(Vec<f64>, Vec<f64>)>, Vec<(&'static str, f64)>)> {
+) -> Result<(
+    Analysis,
+    Option<(Vec<f64>, Vec<f64>)>,
+    Vec<(&'static str, f64)>,
+)> {
     let rec = input.recording;
     let fs = rec.frame_frequency;
     let frames = rec.frames;
