@@ -226,9 +226,11 @@ pub fn analyze_chunked(
             reader.signals()[s].samples_per_frame
         )));
     }
-    if !(chunking.chunk_s.is_finite() && chunking.chunk_s > 0.0)
-        || !(chunking.margin_s.is_finite() && chunking.margin_s >= 0.0)
-    {
+    let valid = chunking.chunk_s.is_finite()
+        && chunking.chunk_s > 0.0
+        && chunking.margin_s.is_finite()
+        && chunking.margin_s >= 0.0;
+    if !valid {
         return Err(Error::invalid(format!(
             "chunks of {} s with margins of {} s: both must be positive numbers",
             chunking.chunk_s, chunking.margin_s

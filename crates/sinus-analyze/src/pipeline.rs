@@ -202,6 +202,14 @@ pub fn analyze(
     ))
 }
 
+/// What [`finish`] gives: the analysis, the HRV spectrum (frequencies, ms²/Hz) and the seconds
+/// spent in each stage.
+pub(crate) type Finished = (
+    Analysis,
+    Option<(Vec<f64>, Vec<f64>)>,
+    Vec<(&'static str, f64)>,
+);
+
 /// Everything after the beats are classified — rhythm, HRV, summary, trend, events — from the
 /// beats list and the bad-signal stretches alone: shared by the single-pass analysis and the
 /// chunked one ([`crate::long`]), which have no whole signal at this point. Returns the
@@ -214,11 +222,7 @@ pub(crate) fn finish(
     bad: Vec<QualitySegment>,
     resampled_to: Option<f64>,
     mut limitations: Vec<String>,
-) -> Result<(
-    Analysis,
-    Option<(Vec<f64>, Vec<f64>)>,
-    Vec<(&'static str, f64)>,
-)> {
+) -> Result<Finished> {
     let rec = input.recording;
     let fs = rec.frame_frequency;
     let frames = rec.frames;

@@ -63,7 +63,7 @@ pub fn run(args: AnalyzeArgs, progress: &Progress) -> CliResult {
     }
     let policy = match args.chunk_minutes {
         None => ChunkPolicy::Auto,
-        Some(m) if m == 0.0 => ChunkPolicy::Never,
+        Some(0.0) => ChunkPolicy::Never,
         Some(m) if m.is_finite() && m > 0.0 => ChunkPolicy::Chunks(m * 60.0),
         Some(m) => {
             return Err(format!("--chunk-minutes {m}: expected a positive number or 0").into())
