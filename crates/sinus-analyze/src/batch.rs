@@ -1,10 +1,10 @@
 //! Analysing a directory of recordings in parallel, and writing an analysis's files.
 
 use crate::model::Analysis;
-use crate::pipeline::{analyze, AnalyzeOptions, Details, Input};
+use crate::pipeline::{AnalyzeOptions, Details};
 use crate::{html, output};
 use rayon::prelude::*;
-use sinus_io::open::{open, OpenOptions, Opened};
+use sinus_io::open::{OpenOptions, Opened};
 use sinus_io::wfdb::annotation::{write_annotations, EncodeOptions};
 use sinus_io::{Error, Result};
 use sinus_ml::infer::Classifier;
@@ -101,9 +101,14 @@ pub fn analyze_all(
         .par_iter()
         .map(|p| {
             let result = (|| {
-                let opened = open(p, &OpenOptions::default())?;
-                let (a, d) =
-                    analyze(Input::of(&opened), classifier, options).map_err(|e| e.in_file(p))?;
+                // Long recordings in chunks, in bounded memory (several run at once here).
+                let (opened, a, d) = crate::long::analyze_path(
+                    p,
+                    &OpenOptions::default(),
+                    classifier,
+                    options,
+                    crate::long::ChunkPolicy::Auto,
+                )?;
                 if let Some(dir) = out {
                     write_outputs(dir, &a, &d, Some(&opened))?;
                 }

@@ -504,7 +504,9 @@ fn strip_svg(
     let px_per_s = 90.0; // 10 s → 900 px
     let px_per_mv = 36.0;
     let row_h = 110.0;
-    let leads: Vec<&Vec<f64>> = std::iter::once(&d.lead0).chain(d.lead1.iter()).collect();
+    let i0 = (t0 * fs).floor().max(0.0) as usize;
+    // Whole leads, or the strip a chunked analysis kept (see `crate::long`).
+    let leads: Vec<&[f64]> = d.window(i0, (t1 * fs).ceil().max(0.0) as usize);
     let width = 40.0 + (t1 - t0) * px_per_s;
     let height = 22.0 + row_h * leads.len() as f64 + 16.0;
     let mut s = format!(r#"<svg viewBox="0 0 {width:.0} {height:.0}" class="strip">"#);
@@ -538,13 +540,10 @@ fn strip_svg(
         s,
         r##"<path d="{minor}" stroke="#fbd5d5" stroke-width="0.5"/><path d="{major}" stroke="#f4a3a3" stroke-width="0.8"/>"##
     );
-    let i0 = (t0 * fs).floor().max(0.0) as usize;
-    let i1 = ((t1 * fs).ceil() as usize).min(d.lead0.len());
-    for (row, lead) in leads.iter().enumerate() {
-        if i0 >= i1 || i1 > lead.len() {
+    for (row, &seg) in leads.iter().enumerate() {
+        if seg.is_empty() {
             continue;
         }
-        let seg = &lead[i0..i1];
         let finite: Vec<f64> = seg.iter().copied().filter(|v| v.is_finite()).collect();
         let centre = if finite.is_empty() {
             0.0

@@ -15,6 +15,7 @@
 pub mod batch;
 pub mod hrv;
 pub mod html;
+pub mod long;
 pub mod model;
 pub mod output;
 pub mod pipeline;

@@ -85,6 +85,9 @@ pub struct Details {
     pub spectrum: Option<crate::hrv::Spectrum>,
     /// Seconds spent in each stage, in order (for `sinus analyze --timings` and benchmarks).
     pub timings: Vec<(&'static str, f64)>,
+    /// Stretches of signal kept for the report's strips when whole leads are not (`lead0` empty:
+    /// a long recording analysed in chunks, see [`crate::long`]).
+    pub strips: Vec<crate::long::Strip>,
 }
 
 /// Analyse one recording with `classifier`.
@@ -175,6 +178,62 @@ pub fn analyze(
         })
         .collect();
 
+    let (analysis, spectrum, tail_timings) = finish(
+        input,
+        classifier,
+        options,
+        beats,
+        bad,
+        resampled_to,
+        limitations,
+    )?;
+    timings.extend(tail_timings);
+    let mut leads = leads;
+    let lead1 = (leads.len() > 1).then(|| leads.pop()).flatten();
+    let lead0 = leads.pop().unwrap_or_default();
+    Ok((
+        analysis,
+        Details {
+            lead0,
+            lead1,
+            spectrum,
+            timings,
+            strips: Vec::new(),
+        },
+    ))
+}
+
+/// What [`finish`] gives: the analysis, the HRV spectrum (frequencies, ms²/Hz) and the seconds
+/// spent in each stage.
+pub(crate) type Finished = (
+    Analysis,
+    Option<(Vec<f64>, Vec<f64>)>,
+    Vec<(&'static str, f64)>,
+);
+
+/// Everything after the beats are classified — rhythm, HRV, summary, trend, events — from the
+/// beats list and the bad-signal stretches alone: shared by the single-pass analysis and the
+/// chunked one ([`crate::long`]), which have no whole signal at this point. Returns the
+/// analysis, the HRV spectrum and the time spent in each stage.
+pub(crate) fn finish(
+    input: Input<'_>,
+    classifier: &Classifier,
+    options: &AnalyzeOptions,
+    beats: Vec<BeatOut>,
+    bad: Vec<QualitySegment>,
+    resampled_to: Option<f64>,
+    mut limitations: Vec<String>,
+) -> Result<Finished> {
+    let rec = input.recording;
+    let fs = rec.frame_frequency;
+    let frames = rec.frames;
+    let mut timings = Vec::new();
+    let mut clock_at = std::time::Instant::now();
+    let mut lap = |name: &'static str| {
+        let now = std::time::Instant::now();
+        timings.push((name, (now - clock_at).as_secs_f64()));
+        clock_at = now;
+    };
     // 4. Rhythm, through the device's state machine.
     let core_beats: Vec<Beat> = beats
         .iter()
@@ -261,18 +320,7 @@ pub fn analyze(
         beats,
     };
     lap("summary");
-    let mut leads = leads;
-    let lead1 = (leads.len() > 1).then(|| leads.pop()).flatten();
-    let lead0 = leads.pop().unwrap_or_default();
-    Ok((
-        analysis,
-        Details {
-            lead0,
-            lead1,
-            spectrum,
-            timings,
-        },
-    ))
+    Ok((analysis, spectrum, timings))
 }
 
 /// One line describing a classifier.
@@ -300,7 +348,7 @@ fn iso_datetime(b: sinus_io::BaseDateTime) -> Option<String> {
 
 /// Detect beats; outside the detectors' design range the leads are resampled to
 /// [`WORKING_FS`] and the beats mapped back.
-fn detect(
+pub(crate) fn detect(
     rec: &Recording,
     leads: &[Vec<f64>],
     fs: f64,

@@ -36,7 +36,7 @@ const FLAT_FRACTION: f64 = 0.95;
 /// (MIT-BIH: 5 µV) while real ECG moves by more on most samples.
 const FLAT_STEP_MV: f64 = 1e-4;
 /// Bad stretches closer than this (s) are merged into one.
-const MERGE_GAP_S: f64 = 2.0;
+pub const MERGE_GAP_S: f64 = 2.0;
 
 /// What is wrong with a stretch of signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -7,11 +7,12 @@ use crate::progress::Progress;
 use crate::CliResult;
 use clap::Args;
 use sinus_analyze::batch::{analyze_all, recordings_in, write_outputs};
+use sinus_analyze::long::{analyze_path, ChunkPolicy};
 use sinus_analyze::output::{summary_text, to_json};
 use sinus_analyze::pipeline::clock;
 use sinus_analyze::{analyze, AnalyzeOptions, Input};
 use sinus_io::csv::CsvOptions;
-use sinus_io::open::{open, OpenOptions};
+use sinus_io::open::OpenOptions;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -43,6 +44,12 @@ pub struct AnalyzeArgs {
     /// Print the time spent in each stage on standard error.
     #[arg(long)]
     pub timings: bool,
+    /// Analyse a WFDB or EDF recording in chunks of this many minutes, in memory bounded by a
+    /// chunk (0: in one pass, whatever the length). Default: chunks of 60 minutes for
+    /// recordings longer than 75 minutes, one pass otherwise. Results match the single pass on
+    /// all but a few beats (see `sinus_analyze::long`).
+    #[arg(long, value_name = "MINUTES")]
+    pub chunk_minutes: Option<f64>,
 }
 
 /// Run `sinus analyze`.
@@ -54,37 +61,46 @@ pub fn run(args: AnalyzeArgs, progress: &Progress) -> CliResult {
     if let Some(dir) = args.input.as_ref().filter(|p| p.is_dir()) {
         return run_dir(dir, &args, &classifier, &options, progress);
     }
-    let read_start = std::time::Instant::now();
-    let opened = match &args.input {
-        None => crate::record_arg::open_builtin_demo()?,
-        Some(path) => {
-            let spinner = progress.spinner(&format!("reading {}", path.display()));
-            let o = open(
-                path,
-                &OpenOptions {
-                    annotator: args.annotator.clone(),
-                    csv: CsvOptions {
-                        fs: args.fs,
-                        ..CsvOptions::default()
-                    },
-                    ..OpenOptions::default()
-                },
-            );
-            spinner.finish_and_clear();
-            o?
+    let policy = match args.chunk_minutes {
+        None => ChunkPolicy::Auto,
+        Some(0.0) => ChunkPolicy::Never,
+        Some(m) if m.is_finite() && m > 0.0 => ChunkPolicy::Chunks(m * 60.0),
+        Some(m) => {
+            return Err(format!("--chunk-minutes {m}: expected a positive number or 0").into())
         }
     };
-    let read_time = read_start.elapsed().as_secs_f64();
+    let read_start = std::time::Instant::now();
+    let (opened, analysis, details, read_time) = match &args.input {
+        None => {
+            let opened = crate::record_arg::open_builtin_demo()?;
+            let read_time = read_start.elapsed().as_secs_f64();
+            let spinner = progress.spinner("analysing");
+            let (a, d) = analyze(Input::of(&opened), &classifier, &options)?;
+            spinner.finish_and_clear();
+            (opened, a, d, Some(read_time))
+        }
+        Some(path) => {
+            // Reading and analysing go together: a long recording is read a chunk at a time
+            // as it is analysed (its reading time is then among the stages).
+            let spinner = progress.spinner(&format!("analysing {}", path.display()));
+            let open_options = OpenOptions {
+                annotator: args.annotator.clone(),
+                csv: CsvOptions {
+                    fs: args.fs,
+                    ..CsvOptions::default()
+                },
+                ..OpenOptions::default()
+            };
+            let r = analyze_path(path, &open_options, &classifier, &options, policy);
+            spinner.finish_and_clear();
+            let (opened, a, d) = r?;
+            // The reading time is among the stages.
+            (opened, a, d, None)
+        }
+    };
     for w in &opened.warnings {
         eprintln!("warning: {w}");
     }
-    let spinner = progress.spinner("analysing");
-    let (analysis, details) =
-        analyze(Input::of(&opened), &classifier, &options).map_err(|e| match &opened.path {
-            Some(p) => e.in_file(p),
-            None => e,
-        })?;
-    spinner.finish_and_clear();
     if args.json {
         crate::print_out(&to_json(&analysis))?;
     } else {
@@ -102,7 +118,9 @@ pub fn run(args: AnalyzeArgs, progress: &Progress) -> CliResult {
         }
     }
     if args.timings {
-        eprintln!("{:>20}: {:8.3} s", "reading", read_time);
+        if let Some(read_time) = read_time {
+            eprintln!("{:>20}: {:8.3} s", "reading", read_time);
+        }
         for (stage, secs) in &details.timings {
             eprintln!("{stage:>20}: {secs:8.3} s");
         }

@@ -6,6 +6,7 @@ use crate::record_arg::{signal_fields, RecordArgs};
 use crate::CliResult;
 use clap::Args;
 use serde_json::{json, Value};
+use sinus_io::chunked::ChunkedReader;
 use sinus_io::open::Opened;
 use sinus_io::wfdb::annotation::count_by_symbol;
 use sinus_io::MISSING;
@@ -24,8 +25,13 @@ pub struct InfoArgs {
 pub fn run(args: InfoArgs, progress: &Progress) -> CliResult {
     // Describing a record needs no samples: a header kept without its signal files (LTAFDB as
     // often copied) is still described.
-    let opened = args.record.open_with(progress, true)?;
-    let summary = summarize(&opened);
+    // WFDB and EDF records are described from their headers and scanned a stretch at a time for
+    // missing samples, so that a week-long Holter record is never held in memory.
+    let (opened, missing) = match open_scanned(&args.record, progress) {
+        Some((opened, missing)) => (opened, Some(missing)),
+        None => (args.record.open_with(progress, true)?, None),
+    };
+    let summary = summarize(&opened, missing.as_deref());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -46,7 +52,28 @@ fn hms(seconds: f64) -> String {
     )
 }
 
-fn summarize(o: &Opened) -> Value {
+/// The record opened without samples and its missing samples per signal counted chunk by
+/// chunk ([`ChunkedReader::scan`]); `None` for the demo, for files that cannot be read a stretch
+/// at a time (CSV, EDF+D) and whenever that fails (absent signal files, bad header): then the
+/// ordinary reader opens it, and reports any error.
+fn open_scanned(record: &RecordArgs, progress: &Progress) -> Option<(Opened, Vec<u64>)> {
+    let path = record.record.as_ref()?;
+    let spinner = progress.spinner(&format!("reading {}", path.display()));
+    let scanned = (|| {
+        let reader = ChunkedReader::open(path)
+            .ok()
+            .filter(ChunkedReader::streams)?;
+        let mut opened = reader.opened(record.annotator.as_deref()).ok()?;
+        let scan = reader.scan().ok()?;
+        opened.edf_annotations = scan.edf_annotations;
+        opened.warnings.extend(scan.warnings);
+        Some((opened, scan.missing))
+    })();
+    spinner.finish_and_clear();
+    scanned
+}
+
+fn summarize(o: &Opened, scanned_missing: Option<&[u64]>) -> Value {
     let rec = &o.recording;
     let header_signals = o.wfdb_header.as_ref().map(|h| &h.signals);
     let signals: Vec<Value> = rec
@@ -56,9 +83,12 @@ fn summarize(o: &Opened) -> Value {
         .map(|(i, s)| {
             let spec = header_signals.and_then(|v| v.get(i));
             let mut fields = signal_fields(s);
-            let missing = o
-                .has_samples()
-                .then(|| s.samples.iter().filter(|&&v| v == MISSING).count());
+            let missing = match scanned_missing {
+                Some(m) => m.get(i).map(|&n| n as usize),
+                None => o
+                    .has_samples()
+                    .then(|| s.samples.iter().filter(|&&v| v == MISSING).count()),
+            };
             fields.insert("index".into(), json!(i));
             fields.insert(
                 "sampling_frequency".into(),
@@ -66,7 +96,9 @@ fn summarize(o: &Opened) -> Value {
             );
             fields.insert(
                 "samples".into(),
-                json!(o.has_samples().then_some(s.samples.len())),
+                json!(o
+                    .has_samples()
+                    .then_some(rec.frames as usize * s.samples_per_frame as usize)),
             );
             fields.insert("missing_samples".into(), json!(missing));
             fields.insert("storage_format".into(), json!(spec.map(|p| p.format)));

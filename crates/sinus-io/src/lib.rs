@@ -3,6 +3,7 @@
 //! - [`wfdb`]: PhysioNet WFDB records — headers (single and multi-segment), signal formats
 //!   8/16/24/32/61/80/160/212/310/311 and FLAC 508/516/524, annotations (MIT format), writing.
 //! - [`edf`]: EDF and EDF+ (continuous and discontinuous, annotations).
+//! - [`chunked`]: reading a long recording a frame range at a time, in bounded memory.
 //! - [`csv`]: delimited text, one column per lead; [`kaggle`]: the 187-sample beat format.
 //! - [`physionet`]: downloading a database and verifying its SHA256 sums.
 //!
@@ -11,6 +12,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod chunked;
 pub mod csv;
 pub mod datasets;
 pub mod demo;

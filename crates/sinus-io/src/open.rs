@@ -220,7 +220,7 @@ fn open_wfdb(record: &Path, options: &OpenOptions) -> Result<Opened> {
 
 /// The annotations `options` ask for (the default `atr` only when present), times in samples
 /// at `fs`, cut to the frame range `options.wfdb` asks for.
-fn record_annotations(
+pub(crate) fn record_annotations(
     record: &Path,
     options: &OpenOptions,
     fs: f64,
@@ -252,7 +252,7 @@ fn record_annotations(
 
 /// Note annotations at or after the last frame: kept, since WFDB keeps them, but worth saying
 /// (LTAFDB record 30 has one).
-fn warn_past_end(annotations: &Option<RecordAnnotations>, frames: u64, warnings: &mut Vec<String>) {
+pub(crate) fn warn_past_end(annotations: &Option<RecordAnnotations>, frames: u64, warnings: &mut Vec<String>) {
     let Some(a) = annotations else { return };
     if frames == 0 {
         return;

@@ -1,0 +1,480 @@
+//! Long recordings (Holter: 24 h to 7 days) analysed in chunks, in memory bounded by a chunk.
+//!
+//! The single-pass [`crate::analyze`] holds every sample as `i32` and the first leads as `f64`
+//! (and the detector's working signals on top): about 2.6 GB for 24 h of two leads at 250 Hz.
+//! Here the recording is read a stretch at a time through [`ChunkedReader`] and only the
+//! per-beat results are kept (7 days ≈ 700 000 beats, tens of MB).
+//!
+//! # Chunks and margins
+//! The record is cut into *cores* of [`DEFAULT_CHUNK_S`] (one hour). Each core is read with a
+//! [`MARGIN_S`] margin on either side (two minutes), and only what falls in the core is kept:
+//!
+//! - **Signal quality** is judged on the core alone. Its windows (1 s for leads-off, 5 s for
+//!   noise) are aligned on the record's start and the cores are whole multiples of 5 s, so every
+//!   window sees exactly the samples it sees in a single pass; stretches that touch across a
+//!   core boundary are merged by the same rule ([`quality::MERGE_GAP_S`]).
+//! - **Beats** are detected on core plus margins and kept when they fall in the core. The
+//!   offline detector looks a few seconds around each beat (band-pass ringing, 5 s level
+//!   windows, search-back over an RR gap); two minutes is far beyond that, so a core's beats
+//!   are the beats a single pass finds there, up to the detector's record-wide level estimates
+//!   (now chunk-wide), which move a beat only where detection is marginal anyway.
+//! - **Classes** need a second pass: a beat's RR features include the mean RR of the whole
+//!   record ([`sinus_ml::dataset::rr_features`]), known only once every beat is found, and its
+//!   template is the median of the [`TEMPLATE_NEIGHBOURS`](sinus_ml::dataset::TEMPLATE_NEIGHBOURS) beats on each side. So once all
+//!   beats are known each chunk is read again and its core's beats are classified with the
+//!   record-wide RR features and templates cut from core plus margins (32 beats take under a
+//!   minute down to 32 beats per minute; the margin holds twice that).
+//! - **Rhythm, HRV, summary, trend and events** come from the beats list and the bad-signal
+//!   stretches at the end, through the very code the single pass runs: the rhythm state machine
+//!   (streaming by design) sees every beat of the record in one run, never reset at a chunk
+//!   boundary.
+//! - **ECG strips** for the report are read back from the file at the events' times
+//!   ([`Details::strips`]); whole leads are not kept.
+//!
+//! Recordings up to [`CHUNKED_ABOVE_S`] (75 min: MIT-BIH's 30-min records, the built-in demo)
+//! keep the single pass, and its exact results.
+
+use crate::model::{Analysis, BeatOut};
+use crate::pipeline::{detect, finish, AnalyzeOptions, Details, Input};
+use crate::quality::{self, QualitySegment, MERGE_GAP_S};
+use sinus_io::chunked::ChunkedReader;
+use sinus_io::open::{open, OpenOptions, Opened};
+use sinus_io::{Error, Recording, Result};
+use sinus_ml::dataset::{add_template_channels, cut_window, prepare_leads, rr_features, Window};
+use sinus_ml::infer::Classifier;
+use sinus_ml::metadata::ModelMetadata;
+use std::path::Path;
+use std::time::Instant;
+
+/// Recordings longer than this (s) are analysed in chunks by default.
+pub const CHUNKED_ABOVE_S: f64 = 75.0 * 60.0;
+/// Default core length of a chunk (s): long enough that margins cost little (2 × 2 min on
+/// 60 min: 7 %), short enough that a chunk's working memory stays near 100 MB at 250 Hz.
+pub const DEFAULT_CHUNK_S: f64 = 3600.0;
+/// Margin read on either side of a core (s): see the module documentation.
+pub const MARGIN_S: f64 = 120.0;
+/// Quality windows are aligned on multiples of this (s) from the record's start: the noise
+/// window of [`quality`] (5 s, made of 1 s leads-off windows).
+const QUALITY_BLOCK_S: f64 = 5.0;
+
+/// How to cut a recording into chunks.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Chunking {
+    /// Core length (s); rounded up to whole 5 s blocks.
+    pub chunk_s: f64,
+    /// Margin on either side (s).
+    pub margin_s: f64,
+}
+
+impl Default for Chunking {
+    fn default() -> Self {
+        Chunking {
+            chunk_s: DEFAULT_CHUNK_S,
+            margin_s: MARGIN_S,
+        }
+    }
+}
+
+/// When to analyse in chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum ChunkPolicy {
+    /// In chunks of [`DEFAULT_CHUNK_S`] when longer than [`CHUNKED_ABOVE_S`] (and the file can
+    /// be read a stretch at a time: WFDB, EDF).
+    #[default]
+    Auto,
+    /// Always in chunks of this many seconds (WFDB, EDF).
+    Chunks(f64),
+    /// Always in a single pass.
+    Never,
+}
+
+/// A stretch of the first leads (physical units, NaN = missing) kept for a report strip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Strip {
+    /// First frame.
+    pub start: u64,
+    /// One vector per lead (at most two), all the same length.
+    pub leads: Vec<Vec<f64>>,
+}
+
+impl Details {
+    /// Frames `[i0, i1)` of each lead kept (one or two leads): from the whole leads when kept,
+    /// else from a strip that covers the range; clipped at the end of the signal; no leads when
+    /// nothing kept covers the range.
+    pub fn window(&self, i0: usize, i1: usize) -> Vec<&[f64]> {
+        if !self.lead0.is_empty() {
+            return std::iter::once(&self.lead0)
+                .chain(self.lead1.iter())
+                .map(|l| {
+                    let b = i1.min(l.len());
+                    l.get(i0.min(b)..b).unwrap_or_default()
+                })
+                .collect();
+        }
+        let strip = self.strips.iter().find(|s| {
+            let len = s.leads.first().map_or(0, Vec::len);
+            s.start as usize <= i0 && i0 < s.start as usize + len
+        });
+        match strip {
+            Some(s) => s
+                .leads
+                .iter()
+                .map(|l| {
+                    let a = i0 - s.start as usize;
+                    let b = (i1.saturating_sub(s.start as usize)).min(l.len());
+                    l.get(a.min(b)..b).unwrap_or_default()
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Open and analyse the recording at `path`, in chunks when `policy` says so (see the module
+/// documentation); returns what was opened (without samples when analysed in chunks: for the
+/// reports' reference annotations), the analysis and its details.
+pub fn analyze_path(
+    path: &Path,
+    open_options: &OpenOptions,
+    classifier: &Classifier,
+    options: &AnalyzeOptions,
+    policy: ChunkPolicy,
+) -> Result<(Opened, Analysis, Details)> {
+    if let Some(reader) = chunked_reader(path, open_options, policy)? {
+        let chunking = match policy {
+            ChunkPolicy::Chunks(s) => Chunking {
+                chunk_s: s,
+                ..Chunking::default()
+            },
+            _ => Chunking::default(),
+        };
+        let opened = reader.opened(open_options.annotator.as_deref())?;
+        let (a, d) = analyze_chunked(&reader, Input::of(&opened), classifier, options, chunking)
+            .map_err(|e| e.in_file(path))?;
+        return Ok((opened, a, d));
+    }
+    let t = Instant::now();
+    let opened = open(path, open_options)?;
+    let read_s = t.elapsed().as_secs_f64();
+    let (a, mut d) =
+        crate::analyze(Input::of(&opened), classifier, options).map_err(|e| e.in_file(path))?;
+    d.timings.insert(0, ("reading", read_s));
+    Ok((opened, a, d))
+}
+
+/// The reader to analyse `path` in chunks with, or `None` for a single pass: CSV files (read
+/// whole anyway), frame ranges asked for in `open_options`, [`ChunkPolicy::Never`], and under
+/// [`ChunkPolicy::Auto`] recordings up to [`CHUNKED_ABOVE_S`].
+fn chunked_reader(
+    path: &Path,
+    open_options: &OpenOptions,
+    policy: ChunkPolicy,
+) -> Result<Option<ChunkedReader>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    let text = matches!(ext.as_deref(), Some("csv" | "tsv" | "txt"));
+    let ranged = open_options.wfdb != Default::default();
+    if text || ranged || policy == ChunkPolicy::Never || !path_exists(path) {
+        return Ok(None);
+    }
+    // Opening reads headers only (WFDB, EDF/EDF+C); a file that cannot be opened this way is
+    // left to the ordinary reader, which says what is wrong with it.
+    let Ok(reader) = ChunkedReader::open(path) else {
+        return Ok(None);
+    };
+    let seconds = reader.frames() as f64 / reader.frame_frequency();
+    let long = match policy {
+        ChunkPolicy::Chunks(_) => true,
+        _ => seconds > CHUNKED_ABOVE_S,
+    };
+    Ok(long.then_some(reader))
+}
+
+fn path_exists(path: &Path) -> bool {
+    path.is_file() || sinus_io::wfdb::record::header_path(path).is_file()
+}
+
+/// Analyse the recording `reader` reads, in chunks (see the module documentation). `input`
+/// names it: its `recording` is the metadata (`reader.metadata()` or [`ChunkedReader::opened`]),
+/// its reference annotations feed the report's reference summary.
+pub fn analyze_chunked(
+    reader: &ChunkedReader,
+    input: Input<'_>,
+    classifier: &Classifier,
+    options: &AnalyzeOptions,
+    chunking: Chunking,
+) -> Result<(Analysis, Details)> {
+    let fs = reader.frame_frequency();
+    let frames = reader.frames();
+    if !(fs.is_finite() && fs > 0.0) {
+        return Err(Error::invalid(format!(
+            "sampling frequency {fs} Hz is not positive"
+        )));
+    }
+    if reader.signals().is_empty() {
+        return Err(Error::invalid("the recording has no signals"));
+    }
+    if let Some(s) = reader
+        .signals()
+        .iter()
+        .position(|s| s.samples_per_frame != 1)
+    {
+        return Err(Error::unsupported(format!(
+            "signal {s} has {} samples per frame; analysis needs one sample per frame in every lead",
+            reader.signals()[s].samples_per_frame
+        )));
+    }
+    let valid = chunking.chunk_s.is_finite()
+        && chunking.chunk_s > 0.0
+        && chunking.margin_s.is_finite()
+        && chunking.margin_s >= 0.0;
+    if !valid {
+        return Err(Error::invalid(format!(
+            "chunks of {} s with margins of {} s: both must be positive numbers",
+            chunking.chunk_s, chunking.margin_s
+        )));
+    }
+    let block = ((QUALITY_BLOCK_S * fs).round() as u64).max(1);
+    let core = ((chunking.chunk_s * fs / block as f64).ceil() as u64).max(1) * block;
+    let margin = (chunking.margin_s * fs).ceil() as u64;
+    let cores: Vec<(u64, u64)> = (0..frames.div_ceil(core))
+        .map(|k| (k * core, ((k + 1) * core).min(frames)))
+        .collect();
+    let span = |(c0, c1): (u64, u64)| (c0.saturating_sub(margin), (c1 + margin).min(frames));
+
+    let mut timings: Vec<(&'static str, f64)> = Vec::new();
+    let mut add = |name: &'static str, since: Instant| {
+        let secs = since.elapsed().as_secs_f64();
+        match timings.iter_mut().find(|t| t.0 == name) {
+            Some(t) => t.1 += secs,
+            None => timings.push((name, secs)),
+        }
+    };
+
+    // Pass 1: quality of each core, beats of core plus margins kept in the core.
+    let mut bad: Vec<QualitySegment> = Vec::new();
+    let mut peaks: Vec<i64> = Vec::new();
+    let mut resampled_to = None;
+    for &(c0, c1) in &cores {
+        let (lo, hi) = span((c0, c1));
+        let t = Instant::now();
+        let rec = reader.read(lo, hi - lo)?;
+        add("reading", t);
+        let t = Instant::now();
+        let leads: Vec<Vec<f64>> = rec
+            .signals
+            .iter()
+            .take(2)
+            .map(|s| s.physical_samples())
+            .collect();
+        add("physical units", t);
+        let t = Instant::now();
+        let (a, b) = ((c0 - lo) as usize, (c1 - lo) as usize);
+        let core_leads: Vec<Vec<f64>> = leads.iter().map(|l| l[a..b].to_vec()).collect();
+        for seg in quality::assess(&core_leads, fs, c1 - c0) {
+            merge_segment(&mut bad, seg, c0, fs);
+        }
+        drop(core_leads);
+        add("signal quality", t);
+        let t = Instant::now();
+        let (found, r) = detect(&rec, &leads, fs, options.detector)?;
+        resampled_to = resampled_to.or(r);
+        peaks.extend(
+            found
+                .into_iter()
+                .map(|p| p + lo as i64)
+                .filter(|&p| (c0 as i64..c1 as i64).contains(&p)),
+        );
+        add("beat detection", t);
+    }
+
+    // Pass 2: classes, with record-wide RR features and templates from core plus margins.
+    let meta = ModelMetadata::parse(&classifier.metadata)?;
+    let config = meta.window_config()?;
+    let rr = rr_features(&peaks, fs);
+    let mut classes: Vec<(char, Option<f32>)> = vec![('Q', None); peaks.len()];
+    let mut unclassified = 0usize;
+    for &(c0, c1) in &cores {
+        let (lo, hi) = span((c0, c1));
+        let first = peaks.partition_point(|&p| p < lo as i64);
+        let last = peaks.partition_point(|&p| p < hi as i64);
+        let (core_first, core_last) = (
+            peaks.partition_point(|&p| p < c0 as i64),
+            peaks.partition_point(|&p| p < c1 as i64),
+        );
+        if core_first == core_last {
+            continue;
+        }
+        let t = Instant::now();
+        let rec = reader.read(lo, hi - lo)?;
+        add("reading", t);
+        let t = Instant::now();
+        let k = classify_chunk(
+            &rec,
+            lo,
+            &peaks[first..last],
+            first,
+            core_first..core_last,
+            &rr,
+            classifier,
+            &config,
+            &mut classes,
+        )?;
+        unclassified += k;
+        add("beat classification", t);
+    }
+    let mut limitations = Vec::new();
+    if unclassified > 0 {
+        limitations.push(format!(
+            "{unclassified} beat(s) at the record's edges or next to missing samples could not be classified (called Q)"
+        ));
+    }
+    let beats: Vec<BeatOut> = peaks
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| BeatOut {
+            sample: s as u64,
+            time_s: s as f64 / fs,
+            class: classes[i].0,
+            probability: classes[i].1,
+            rr_s: (i > 0).then(|| (s - peaks[i - 1]) as f64 / fs),
+        })
+        .collect();
+    drop(peaks);
+
+    let meta_rec = strip_samples_of(input.recording, frames);
+    let input = Input {
+        recording: &meta_rec,
+        ..input
+    };
+    let (mut analysis, spectrum, tail) = finish(
+        input,
+        classifier,
+        options,
+        beats,
+        bad,
+        resampled_to,
+        limitations,
+    )?;
+    timings.extend(tail);
+
+    // Strips for the report, read back at the events' times.
+    let t = Instant::now();
+    let mut strips: Vec<Strip> = Vec::new();
+    for ev in &analysis.events {
+        let i0 = ((ev.strip_start_s * fs).floor().max(0.0) as u64).min(frames);
+        let i1 = ((ev.strip_end_s * fs).ceil().max(0.0) as u64).clamp(i0, frames);
+        if strips.iter().any(|s| s.start == i0) {
+            continue;
+        }
+        let rec = reader.read(i0, i1 - i0)?;
+        strips.push(Strip {
+            start: i0,
+            leads: rec
+                .signals
+                .iter()
+                .take(2)
+                .map(|s| s.physical_samples())
+                .collect(),
+        });
+    }
+    timings.push(("strips", t.elapsed().as_secs_f64()));
+    analysis.limitations.push(format!(
+        "analysed in {} chunk(s) of {:.0} min with {:.0} s margins (long recording)",
+        cores.len(),
+        core as f64 / fs / 60.0,
+        margin as f64 / fs
+    ));
+    Ok((
+        analysis,
+        Details {
+            lead0: Vec::new(),
+            lead1: None,
+            spectrum,
+            timings,
+            strips,
+        },
+    ))
+}
+
+/// Classify the beats `core` (indices into the record's beats) of a chunk read from frame `lo`
+/// (`rec`), whose beats are `chunk_peaks` (record frames; the first is beat `first`), with the
+/// record-wide RR features `rr`; returns how many of the core's beats could not be classified.
+#[allow(clippy::too_many_arguments)]
+fn classify_chunk(
+    rec: &Recording,
+    lo: u64,
+    chunk_peaks: &[i64],
+    first: usize,
+    core: std::ops::Range<usize>,
+    rr: &[[f32; 8]],
+    classifier: &Classifier,
+    config: &sinus_ml::dataset::BeatWindowConfig,
+    classes: &mut [(char, Option<f32>)],
+) -> Result<usize> {
+    let fs = rec.frame_frequency;
+    let leads = prepare_leads(rec, config)?;
+    let windows: Vec<Window> = chunk_peaks
+        .iter()
+        .map(|&p| cut_window(&leads, fs, p - lo as i64, config))
+        .collect();
+    drop(leads);
+    // Templates from the chunk's beats: every core beat has its 32 neighbours on each
+    // side within the margins (see the module documentation).
+    let windows = add_template_channels(windows, config);
+    let (mut waveforms, mut features, mut ok) = (Vec::new(), Vec::new(), Vec::new());
+    for i in core.clone() {
+        if let Some(Window::Ok(w)) = windows.get(i - first) {
+            waveforms.extend_from_slice(w);
+            features.extend_from_slice(&rr[i]);
+            ok.push(i);
+        }
+    }
+    let probs = classifier.probabilities_batch(&waveforms, &features)?;
+    let k = classifier.classes.len();
+    for (j, &i) in ok.iter().enumerate() {
+        let p = &probs[j * k..(j + 1) * k];
+        let best = sinus_core::nn::argmax(p);
+        classes[i] = (classifier.classes[best], Some(p[best]));
+    }
+    Ok(core.len() - ok.len())
+}
+
+/// Add a core's bad stretch (`seg`, frames from the core's start `c0`) to the record's list,
+/// merging it with the last one by the rule [`quality::assess`] applies within a core.
+fn merge_segment(bad: &mut Vec<QualitySegment>, seg: QualitySegment, c0: u64, fs: f64) {
+    let seg = QualitySegment {
+        start: seg.start + c0,
+        end: seg.end + c0,
+        ..seg
+    };
+    let merge_gap = (MERGE_GAP_S * fs) as u64;
+    match bad.last_mut() {
+        Some(last) if last.quality == seg.quality && seg.start <= last.end + merge_gap => {
+            last.end = seg.end
+        }
+        _ => bad.push(seg),
+    }
+}
+
+/// `rec`'s metadata without samples and with the whole length (a caller may pass a recording
+/// read whole).
+fn strip_samples_of(rec: &Recording, frames: u64) -> Recording {
+    Recording {
+        name: rec.name.clone(),
+        frame_frequency: rec.frame_frequency,
+        frames,
+        base_datetime: rec.base_datetime,
+        signals: rec
+            .signals
+            .iter()
+            .map(|s| sinus_io::Signal {
+                samples: Vec::new(),
+                ..s.clone()
+            })
+            .collect(),
+        info: rec.info.clone(),
+    }
+}
