@@ -954,6 +954,9 @@ impl Curve {
     }
 }
 
+/// Start value and slope of a [`Curve`]'s grid segment.
+type Segment = (f64, f64);
+
 /// Sorted window of values under `total_cmp`, for sliding quantiles.
 struct SortedWindow(Vec<f64>);
 
@@ -1194,7 +1197,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
     let mut out = vec![0.0f64; n];
     for (k, chunk) in out.chunks_mut(step.max(1)).enumerate() {
         let base = k * step.max(1);
-        let segs: Vec<Option<((f64, f64), (f64, f64))>> = judged
+        let segs: Vec<Option<(Segment, Segment)>> = judged
             .iter()
             .map(|j| j.as_ref().map(|j| (j.beat.segment(k), j.noise.segment(k))))
             .collect();
@@ -1236,7 +1239,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
         .collect();
     for (k, chunk) in out.chunks_mut(step.max(1)).enumerate() {
         let base = k * step.max(1);
-        let segs: Vec<Option<((f64, f64), (f64, f64))>> = judged
+        let segs: Vec<Option<(Segment, Segment)>> = judged
             .iter()
             .zip(&visibility)
             .map(|(j, v)| match (j, v) {
