@@ -279,7 +279,7 @@ pub fn analyze_chunked(
         drop(core_leads);
         add("signal quality", t);
         let t = Instant::now();
-        let (found, r) = detect(&rec, &leads, fs, options.detector)?;
+        let (found, r) = detect(&rec, leads, fs, options.detector)?;
         resampled_to = resampled_to.or(r);
         peaks.extend(
             found

@@ -12,7 +12,7 @@ use sinus_ml::dataset::{windows_at, Window};
 use sinus_ml::infer::Classifier;
 use sinus_ml::metadata::ModelMetadata;
 use sinus_signal::detect::{detect_qrs, QrsDetectorKind};
-use sinus_signal::offline_qrs::{detect_qrs_signals, OfflineQrsOptions};
+use sinus_signal::offline_qrs::{detect_qrs_signals_owned, OfflineQrsOptions};
 use sinus_signal::resample::{map_indices, resample_with_gaps};
 
 /// Lowest and highest sampling rates the detectors are designed for; other recordings are
@@ -134,7 +134,9 @@ pub fn analyze(
     lap("signal quality");
 
     // 2. Beats: detection (resampled when the rate is outside the detectors' design range).
-    let (peaks, resampled_to) = detect(rec, &leads, fs, options.detector)?;
+    // (Detection takes the leads and frees them as it goes; the report's copies are made
+    // again at the end.)
+    let (peaks, resampled_to) = detect(rec, leads, fs, options.detector)?;
     lap("beat detection");
 
     // 3. Classes.
@@ -188,7 +190,13 @@ pub fn analyze(
         limitations,
     )?;
     timings.extend(tail_timings);
-    let mut leads = leads;
+    // Detection took the leads and freed them as it went; the report's copies are made again.
+    let mut leads: Vec<Vec<f64>> = rec
+        .signals
+        .iter()
+        .take(2)
+        .map(|s| s.physical_samples())
+        .collect();
     let lead1 = (leads.len() > 1).then(|| leads.pop()).flatten();
     let lead0 = leads.pop().unwrap_or_default();
     Ok((
@@ -350,7 +358,7 @@ fn iso_datetime(b: sinus_io::BaseDateTime) -> Option<String> {
 /// [`WORKING_FS`] and the beats mapped back.
 pub(crate) fn detect(
     rec: &Recording,
-    leads: &[Vec<f64>],
+    leads: Vec<Vec<f64>>,
     fs: f64,
     kind: QrsDetectorKind,
 ) -> Result<(Vec<i64>, Option<f64>)> {
@@ -361,12 +369,13 @@ pub(crate) fn detect(
         if kind == QrsDetectorKind::Offline {
             // What `detect_qrs` does for this recording (every lead one sample per frame: the
             // first two leads), on the physical samples already at hand.
-            let beats = detect_qrs_signals(leads, fs, &OfflineQrsOptions::default())?;
+            let beats = detect_qrs_signals_owned(leads, fs, &OfflineQrsOptions::default())?;
             return Ok((beats.into_iter().map(|b| b as i64).collect(), None));
         }
         return Ok((detect_qrs(rec, 0, kind)?, None));
     }
-    let work = resample_leads(rec, leads, WORKING_FS)?;
+    let work = resample_leads(rec, &leads, WORKING_FS)?;
+    drop(leads);
     let found = detect_qrs(&work, 0, kind)?;
     let mut mapped = map_indices(&found, WORKING_FS, fs);
     let last = rec.frames as i64 - 1;

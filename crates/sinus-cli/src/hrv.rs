@@ -191,8 +191,12 @@ mod tests {
 
     #[test]
     fn rr_list_errors_name_the_line() {
-        assert!(sinus_signal::hrv::parse_rr_list("0.8\nabc\n").unwrap_err().contains("line 2"));
-        assert!(sinus_signal::hrv::parse_rr_list("0.8 X\n").unwrap_err().contains("line 1"));
+        assert!(sinus_signal::hrv::parse_rr_list("0.8\nabc\n")
+            .unwrap_err()
+            .contains("line 2"));
+        assert!(sinus_signal::hrv::parse_rr_list("0.8 X\n")
+            .unwrap_err()
+            .contains("line 1"));
         assert!(sinus_signal::hrv::parse_rr_list("-1\n").is_err());
         assert!(sinus_signal::hrv::parse_rr_list("NaN\n").is_err());
         assert!(sinus_signal::hrv::parse_rr_list(",\n").is_err());

@@ -252,7 +252,11 @@ pub(crate) fn record_annotations(
 
 /// Note annotations at or after the last frame: kept, since WFDB keeps them, but worth saying
 /// (LTAFDB record 30 has one).
-pub(crate) fn warn_past_end(annotations: &Option<RecordAnnotations>, frames: u64, warnings: &mut Vec<String>) {
+pub(crate) fn warn_past_end(
+    annotations: &Option<RecordAnnotations>,
+    frames: u64,
+    warnings: &mut Vec<String>,
+) {
     let Some(a) = annotations else { return };
     if frames == 0 {
         return;

@@ -352,9 +352,7 @@ mod tests {
                 .collect();
             if case % 3 == 1 && n > 10 {
                 // Gaps: short and long, at an edge and inside.
-                for i in 0..3 {
-                    samples[i] = MISSING;
-                }
+                samples[..3].iter_mut().for_each(|s| *s = MISSING);
                 let at = n / 2;
                 for s in &mut samples[at..(at + n / 5 + 1).min(n)] {
                     *s = MISSING;

@@ -247,19 +247,30 @@ fn unusable_spans(x: &[f64], fs: f64, margin: usize) -> Vec<std::ops::Range<usiz
 }
 
 /// The [`Lead`] signals of each of `xs` (physical, NaN = missing, all of one length).
-fn leads_features(xs: &[&[f64]], fs: f64, o: &OfflineQrsOptions) -> Result<Vec<Lead>> {
+fn leads_features(
+    xs: Vec<std::borrow::Cow<'_, [f64]>>,
+    fs: f64,
+    o: &OfflineQrsOptions,
+) -> Result<Vec<Lead>> {
     let f = SosFilter::butterworth(2, Band::BandPass(o.band_low_hz, o.band_high_hz), fs)?;
-    let filled: Vec<std::borrow::Cow<[f64]>> = xs
+    let unusable: Vec<_> = xs
         .iter()
-        .map(|&x| {
+        .map(|x| unusable_spans(x, fs, samples(0.25, fs)))
+        .collect();
+    // Gaps filled (in place when the samples are ours).
+    let filled: Vec<std::borrow::Cow<[f64]>> = xs
+        .into_iter()
+        .map(|x| {
             if x.iter().all(|v| v.is_finite()) {
-                std::borrow::Cow::Borrowed(x)
+                x
             } else {
-                std::borrow::Cow::Owned(gaps::filled(x).0)
+                let mut x = x.into_owned();
+                gaps::fill_gaps(&mut x);
+                std::borrow::Cow::Owned(x)
             }
         })
         .collect();
-    let mut bps: Vec<Vec<f64>> = Vec::with_capacity(xs.len());
+    let mut bps: Vec<Vec<f64>> = Vec::with_capacity(filled.len());
     for pair in filled.chunks(2) {
         if let [a, b] = pair {
             let (a, b) = f.filtfilt_pair(a, b)?;
@@ -270,9 +281,8 @@ fn leads_features(xs: &[&[f64]], fs: f64, o: &OfflineQrsOptions) -> Result<Vec<L
         }
     }
     drop(filled);
-    let mut out = Vec::with_capacity(xs.len());
-    for (&x, bp) in xs.iter().zip(bps) {
-        let unusable = unusable_spans(x, fs, samples(0.25, fs));
+    let mut out = Vec::with_capacity(bps.len());
+    for (unusable, bp) in unusable.into_iter().zip(bps) {
         let mut feat = rms_slope(&bp, fs, samples(o.feature_window_s, fs));
         for s in &unusable {
             feat[s.clone()].iter_mut().for_each(|v| *v = 0.0);
@@ -446,8 +456,46 @@ pub fn detect_qrs_signals(
     fs: f64,
     opts: &OfflineQrsOptions,
 ) -> Result<Vec<usize>> {
-    check_options(opts, fs)?;
     let n = leads.iter().map(Vec::len).min().unwrap_or(0);
+    detect_in(
+        leads
+            .iter()
+            .map(|x| std::borrow::Cow::Borrowed(&x[..n]))
+            .collect(),
+        fs,
+        opts,
+    )
+}
+
+/// [`detect_qrs_signals`] taking the leads, so that each is freed as soon as it has been
+/// filtered (a 24 h lead is 170 MB).
+pub fn detect_qrs_signals_owned(
+    leads: Vec<Vec<f64>>,
+    fs: f64,
+    opts: &OfflineQrsOptions,
+) -> Result<Vec<usize>> {
+    let n = leads.iter().map(Vec::len).min().unwrap_or(0);
+    detect_in(
+        leads
+            .into_iter()
+            .map(|mut x| {
+                x.truncate(n);
+                std::borrow::Cow::Owned(x)
+            })
+            .collect(),
+        fs,
+        opts,
+    )
+}
+
+/// [`detect_qrs_signals`] on leads cut to the same length.
+fn detect_in(
+    leads: Vec<std::borrow::Cow<'_, [f64]>>,
+    fs: f64,
+    opts: &OfflineQrsOptions,
+) -> Result<Vec<usize>> {
+    check_options(opts, fs)?;
+    let n = leads.first().map_or(0, |x| x.len());
     if leads.is_empty() || n == 0 {
         return Ok(Vec::new());
     }
@@ -455,8 +503,7 @@ pub fn detect_qrs_signals(
     if n <= f.padlen() {
         return Ok(Vec::new());
     }
-    let cut: Vec<&[f64]> = leads.iter().map(|x| &x[..n]).collect();
-    let mut ls = leads_features(&cut, fs, opts)?;
+    let mut ls = leads_features(leads, fs, opts)?;
     let combined = if ls.len() == 1 {
         std::mem::take(&mut ls[0].feat)
     } else {
@@ -842,8 +889,11 @@ pub fn detection_function(
     if leads.is_empty() || n <= f.padlen() {
         return Ok(vec![0.0; n]);
     }
-    let cut: Vec<&[f64]> = leads.iter().map(|x| &x[..n]).collect();
-    let mut ls = leads_features(&cut, fs, opts)?;
+    let cut = leads
+        .iter()
+        .map(|x| std::borrow::Cow::Borrowed(&x[..n]))
+        .collect();
+    let mut ls = leads_features(cut, fs, opts)?;
     Ok(if ls.len() == 1 {
         ls.swap_remove(0).feat
     } else {
@@ -903,6 +953,9 @@ impl Curve {
         a + d * (i - k * self.step) as f64
     }
 }
+
+/// Start value and slope of a [`Curve`]'s grid segment.
+type Segment = (f64, f64);
 
 /// Sorted window of values under `total_cmp`, for sliding quantiles.
 struct SortedWindow(Vec<f64>);
@@ -1144,7 +1197,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
     let mut out = vec![0.0f64; n];
     for (k, chunk) in out.chunks_mut(step.max(1)).enumerate() {
         let base = k * step.max(1);
-        let segs: Vec<Option<((f64, f64), (f64, f64))>> = judged
+        let segs: Vec<Option<(Segment, Segment)>> = judged
             .iter()
             .map(|j| j.as_ref().map(|j| (j.beat.segment(k), j.noise.segment(k))))
             .collect();
@@ -1186,7 +1239,7 @@ fn fuse(leads: &[Lead], fs: f64, o: &OfflineQrsOptions) -> Vec<f64> {
         .collect();
     for (k, chunk) in out.chunks_mut(step.max(1)).enumerate() {
         let base = k * step.max(1);
-        let segs: Vec<Option<((f64, f64), (f64, f64))>> = judged
+        let segs: Vec<Option<(Segment, Segment)>> = judged
             .iter()
             .zip(&visibility)
             .map(|(j, v)| match (j, v) {
