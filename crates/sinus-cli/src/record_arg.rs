@@ -19,6 +19,10 @@ pub struct RecordArgs {
     /// Sampling frequency of a CSV file without a time column.
     #[arg(long)]
     pub fs: Option<f64>,
+    /// Let a WFDB header name signal files outside its directory (an absolute path or `..`);
+    /// refused by default, since such a header could make Sinus read any file as samples.
+    #[arg(long)]
+    pub allow_outside_paths: bool,
 }
 
 impl RecordArgs {
@@ -58,6 +62,10 @@ impl RecordArgs {
                         ..CsvOptions::default()
                     },
                     allow_absent_signals,
+                    wfdb: sinus_io::wfdb::record::ReadOptions {
+                        allow_outside_paths: self.allow_outside_paths,
+                        ..Default::default()
+                    },
                     ..OpenOptions::default()
                 };
                 open(path, &options)
@@ -98,6 +106,7 @@ pub fn open_builtin_demo() -> Result<Opened, sinus_io::Error> {
         format: SourceFormat::Demo,
         recording: synthetic.recording,
         wfdb_header: None,
+        signal_specs: Vec::new(),
         annotations: Some(RecordAnnotations {
             annotator: "atr".to_string(),
             path: None,

@@ -83,6 +83,7 @@ fn mitdb_100_reads_with_checksums() {
         sampto: Some(123_500),
         channels: Some(vec![1, 0]),
         strict_checksums: true,
+        allow_outside_paths: false,
     };
     let part = read_record_with(dir.join("100.hea"), &opts).unwrap();
     assert_eq!(part.recording.frames, 43);
