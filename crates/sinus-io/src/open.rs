@@ -248,8 +248,18 @@ fn record_annotations(
     if options.wfdb.sampfrom > 0 || options.wfdb.sampto.is_some() {
         let from = options.wfdb.sampfrom as i64;
         let to = options.wfdb.sampto.map(|t| t as i64).unwrap_or(i64::MAX);
-        set.annotations
-            .retain(|a| a.sample >= from && a.sample < to);
+        let keep: Vec<bool> = set
+            .annotations
+            .iter()
+            .map(|a| a.sample >= from && a.sample < to)
+            .collect();
+        let mut k = keep.iter();
+        set.annotations.retain(|_| *k.next().unwrap_or(&false));
+        if set.converted {
+            // The file's own times stay the file's: filtered alike, not shifted.
+            let mut k = keep.iter();
+            set.original_samples.retain(|_| *k.next().unwrap_or(&false));
+        }
         for a in &mut set.annotations {
             a.sample -= from;
         }

@@ -1477,12 +1477,14 @@ mod tests {
                 initial[k],
                 sum as i16
             );
+            // Skewed samples come from file frames below the declared length only; the last
+            // `skew` frames are missing even though the file holds one more frame.
             let skew = s.skew as usize;
             let mut w: Vec<i32> = s
                 .stored
                 .iter()
                 .skip(skew * n)
-                .take(declared as usize * n)
+                .take((declared as usize).saturating_sub(skew) * n)
                 .copied()
                 .collect();
             w.resize(declared as usize * n, MISSING);
