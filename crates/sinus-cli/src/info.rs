@@ -196,8 +196,14 @@ fn print_table(o: &Opened, summary: &Value) {
             notes.push(format!(
                 "signal {i}: digital values are the EDF file's samples × {scale} (ADC resolution \
                  {}), so that its non-integer baseline becomes the whole number {}; physical \
-                 values are exact",
-                s.adc_resolution, s.baseline
+                 values are {}",
+                s.adc_resolution,
+                s.baseline,
+                if scale >= 1 << 15 {
+                    "exact to 2^-16 of a quantisation step"
+                } else {
+                    "exact"
+                }
             ));
         }
         println!(
