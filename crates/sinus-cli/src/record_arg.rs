@@ -66,7 +66,6 @@ impl RecordArgs {
                         allow_outside_paths: self.allow_outside_paths,
                         ..Default::default()
                     },
-                    ..OpenOptions::default()
                 };
                 open(path, &options)
             }

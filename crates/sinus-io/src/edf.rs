@@ -518,7 +518,6 @@ pub fn parse_edf(bytes: &[u8]) -> Result<EdfRecording> {
 
     // Padding: frames at the end of the last data record in which every signal is marked missing
     // were written only to fill the record (see the module documentation) and are dropped.
-    let mut frames = frames;
     if let Some(&last_start) = record_frames.last() {
         let all_marked = ordinary
             .iter()
