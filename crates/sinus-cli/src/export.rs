@@ -4,7 +4,7 @@
 //! signal files are absent can still be exported: its header fields and annotations.
 
 use crate::progress::Progress;
-use crate::record_arg::{signal_fields, RecordArgs};
+use crate::record_arg::{digital_scale, signal_fields, RecordArgs};
 use crate::CliResult;
 use clap::{Args, ValueEnum};
 use serde_json::{json, Value};
@@ -98,7 +98,12 @@ pub fn run(args: ExportArgs, progress: &Progress) -> CliResult {
                 .out
                 .as_deref()
                 .ok_or("--format edf needs --out FILE.edf")?;
-            let warnings = sinus_io::edf::write_edf(out, &opened.recording)?;
+            // EDF+C when the source has EDF+ annotations, so that they survive.
+            let warnings = if opened.edf_annotations.is_empty() {
+                sinus_io::edf::write_edf(out, &opened.recording)?
+            } else {
+                sinus_io::edf::write_edf_plus(out, &opened.recording, &opened.edf_annotations)?
+            };
             for w in warnings {
                 eprintln!("warning: {w}");
             }
@@ -140,10 +145,7 @@ fn export_annotations(o: &Opened, args: &ExportArgs) -> CliResult {
                 .out
                 .as_deref()
                 .ok_or("--format wfdb needs --out DIR/NAME")?;
-            let name = out
-                .file_name()
-                .and_then(|n| n.to_str())
-                .ok_or_else(|| format!("{}: --out must end in a record name", out.display()))?;
+            let name = out_record_name(out)?;
             let dir = out
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
@@ -200,7 +202,8 @@ fn to_json(o: &Opened, physical: bool) -> Value {
     let signals: Vec<Value> = rec
         .signals
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(i, s)| {
             let samples: Vec<Value> = if physical {
                 s.samples
                     .iter()
@@ -218,26 +221,44 @@ fn to_json(o: &Opened, physical: bool) -> Value {
                     .map(|&d| if d == MISSING { Value::Null } else { json!(d) })
                     .collect()
             };
-            let mut fields = signal_fields(s);
+            let mut fields = signal_fields(o, i);
             fields.insert("samples".into(), Value::Array(samples));
             Value::Object(fields)
         })
         .collect();
-    let annotations: Vec<Value> = o
-        .annotations
-        .iter()
-        .flat_map(|a| a.set.annotations.iter())
-        .map(|a| {
-            json!({
+    let mut annotations: Vec<Value> = Vec::new();
+    if let Some(set) = o.annotations.as_ref().map(|a| &a.set) {
+        for (k, a) in set.annotations.iter().enumerate() {
+            let mut v = json!({
                 "sample": a.sample,
                 "symbol": a.symbol(),
                 "subtype": a.subtype,
                 "chan": a.chan,
                 "num": a.num,
                 "aux": a.aux_latin1(),
-            })
-        })
-        .collect();
+            });
+            // The file's own time when it was converted to the record's rate.
+            if let Some(t) = set.original_samples.get(k) {
+                v["original_sample"] = json!(t);
+            }
+            annotations.push(v);
+        }
+    }
+    // EDF+ annotations (text with an onset in seconds), also given as the nearest frame.
+    for a in &o.edf_annotations {
+        annotations.push(json!({
+            "sample": (a.onset * rec.frame_frequency).round() as i64,
+            "onset": a.onset,
+            "duration": a.duration,
+            "text": a.text,
+        }));
+    }
+    let annotator = match &o.annotations {
+        Some(a) => Some(a.annotator.clone()),
+        None if !o.edf_annotations.is_empty() => Some("EDF Annotations".to_string()),
+        None => None,
+    };
+    let set = o.annotations.as_ref().map(|a| &a.set);
     json!({
         "name": rec.name,
         "format": o.format.name(),
@@ -247,9 +268,36 @@ fn to_json(o: &Opened, physical: bool) -> Value {
         "base_datetime": rec.base_datetime,
         "info": rec.info,
         "signals": signals,
-        "annotator": o.annotations.as_ref().map(|a| a.annotator.clone()),
+        "annotator": annotator,
+        "annotation_time_resolution": set.and_then(|s| s.time_resolution),
+        "annotation_times_converted": set.is_some_and(|s| s.converted),
         "annotations": annotations,
     })
+}
+
+/// The record name `--out DIR/NAME` asks for, checked up front so that the message says what a
+/// WFDB record name may be (its files are `NAME.hea`, `NAME.dat`, so no extension).
+fn out_record_name(out: &Path) -> Result<&str, String> {
+    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        let hint = name.replace(|c: char| !(c.is_ascii_alphanumeric() || c == '-'), "_");
+        return Err(format!(
+            "--out {}: \"{name}\" is not a WFDB record name: --format wfdb takes DIR/NAME without \
+             an extension, NAME made of letters, digits, '_' and '-' (the files written are \
+             NAME.hea, NAME.dat and NAME.<annotator>){}",
+            out.display(),
+            if hint.trim_matches('_').is_empty() {
+                String::new()
+            } else {
+                format!("; e.g. --out {}", out.with_file_name(&hint).display())
+            }
+        ));
+    }
+    Ok(name)
 }
 
 fn export_wfdb(o: &Opened, args: &ExportArgs) -> CliResult {
@@ -257,10 +305,7 @@ fn export_wfdb(o: &Opened, args: &ExportArgs) -> CliResult {
         .out
         .as_deref()
         .ok_or("--format wfdb needs --out DIR/NAME")?;
-    let name = out
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| format!("{}: --out must end in a record name", out.display()))?;
+    let name = out_record_name(out)?;
     let dir = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -271,7 +316,20 @@ fn export_wfdb(o: &Opened, args: &ExportArgs) -> CliResult {
         Some(_) => SignalFormat::Fmt16,
         None => default_wfdb_format(o),
     };
-    write_record(dir, name, &o.recording, format)?;
+    // Say in the header what the digital values are when they are not the source file's own.
+    let mut recording = std::borrow::Cow::Borrowed(&o.recording);
+    for i in 0..o.recording.signals.len() {
+        let scale = digital_scale(o, i);
+        if scale > 1 {
+            let s = &o.recording.signals[i];
+            recording.to_mut().info.push(format!(
+                "sinus: signal {i} ({}) stores the EDF file's samples x {scale}, so that its \
+                 non-integer EDF baseline is the whole number {} (ADC resolution {})",
+                s.description, s.baseline, s.adc_resolution
+            ));
+        }
+    }
+    write_record(dir, name, &recording, format)?;
     if let Some(a) = &o.annotations {
         let path = dir.join(format!("{name}.{}", a.annotator));
         write_annotations(&path, &a.set.annotations, &EncodeOptions::default())?;
@@ -280,7 +338,9 @@ fn export_wfdb(o: &Opened, args: &ExportArgs) -> CliResult {
 }
 
 /// Keep format 212 when the source used it and every sample fits 12 bits; else format 16 when
-/// every sample fits 16 bits; else format 32 (e.g. EDF signals stored exactly with 2^k scaling).
+/// every sample fits 16 bits and no signal declares more than 16 bits of ADC resolution; else
+/// format 24 likewise; else format 32 (e.g. EDF signals stored exactly with 2^k scaling: a
+/// reader then sees a resolution the format can hold, never 17 bits in a 16-bit file).
 fn default_wfdb_format(o: &Opened) -> SignalFormat {
     let source_212 = o
         .wfdb_header
@@ -293,10 +353,19 @@ fn default_wfdb_format(o: &Opened) -> SignalFormat {
                 .all(|&v| v == MISSING || (lo..=hi).contains(&v))
         })
     };
-    if source_212 && fits(-2047, 2047) {
+    let bits = o
+        .recording
+        .signals
+        .iter()
+        .map(|s| s.adc_resolution)
+        .max()
+        .unwrap_or(0);
+    if source_212 && fits(-2047, 2047) && bits <= 12 {
         SignalFormat::Fmt212
-    } else if fits(-32767, 32767) {
+    } else if fits(-32767, 32767) && bits <= 16 {
         SignalFormat::Fmt16
+    } else if fits(-8_388_607, 8_388_607) && bits <= 24 {
+        SignalFormat::Fmt24
     } else {
         SignalFormat::Fmt32
     }

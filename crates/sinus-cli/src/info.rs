@@ -2,12 +2,12 @@
 //! whose signal files are absent is described from its header and annotations.
 
 use crate::progress::Progress;
-use crate::record_arg::{signal_fields, RecordArgs};
+use crate::record_arg::{digital_scale, is_calibrated, signal_fields, RecordArgs};
 use crate::CliResult;
 use clap::Args;
 use serde_json::{json, Value};
 use sinus_io::chunked::ChunkedReader;
-use sinus_io::open::Opened;
+use sinus_io::open::{Opened, RecordAnnotations};
 use sinus_io::wfdb::annotation::count_by_symbol;
 use sinus_io::MISSING;
 
@@ -75,14 +75,13 @@ fn open_scanned(record: &RecordArgs, progress: &Progress) -> Option<(Opened, Vec
 
 fn summarize(o: &Opened, scanned_missing: Option<&[u64]>) -> Value {
     let rec = &o.recording;
-    let header_signals = o.wfdb_header.as_ref().map(|h| &h.signals);
     let signals: Vec<Value> = rec
         .signals
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let spec = header_signals.and_then(|v| v.get(i));
-            let mut fields = signal_fields(s);
+            let spec = o.signal_specs.get(i);
+            let mut fields = signal_fields(o, i);
             let missing = match scanned_missing {
                 Some(m) => m.get(i).map(|&n| n as usize),
                 None => o
@@ -116,6 +115,8 @@ fn summarize(o: &Opened, scanned_missing: Option<&[u64]>) -> Value {
             "beats": beats,
             "by_symbol": by_symbol,
             "time_resolution": a.set.time_resolution,
+            "times_converted": a.set.converted,
+            "times": annotation_times_note(a, rec.frame_frequency),
         })
     });
     json!({
@@ -138,6 +139,18 @@ fn summarize(o: &Opened, scanned_missing: Option<&[u64]>) -> Value {
         "info": rec.info,
         "warnings": o.warnings,
     })
+}
+
+/// How annotation times relate to the record's samples, in words.
+fn annotation_times_note(a: &RecordAnnotations, fs: f64) -> String {
+    match a.set.time_resolution {
+        Some(r) if a.set.converted => format!(
+            "the file counts {r} ticks per second; converted to samples at the record's {fs} Hz \
+             as WFDB does (export --format json keeps each file time as original_sample)"
+        ),
+        Some(r) => format!("the file counts {r} ticks per second, the record's rate"),
+        None => "samples of the record".to_string(),
+    }
 }
 
 fn print_table(o: &Opened, summary: &Value) {
@@ -198,13 +211,39 @@ fn print_table(o: &Opened, summary: &Value) {
                 .unwrap_or("-".into())
         })
         .collect();
+    let mut notes = Vec::new();
     for (i, s) in rec.signals.iter().enumerate() {
+        let gain = if is_calibrated(o, i) {
+            s.effective_gain().to_string()
+        } else {
+            notes.push(format!(
+                "signal {i}: uncalibrated (the header gives no gain); WFDB's default gain of {} \
+                 is used for physical values",
+                s.effective_gain()
+            ));
+            format!("{}*", s.effective_gain())
+        };
+        let scale = digital_scale(o, i);
+        if scale > 1 {
+            notes.push(format!(
+                "signal {i}: digital values are the EDF file's samples × {scale} (ADC resolution \
+                 {}), so that its non-integer baseline becomes the whole number {}; physical \
+                 values are {}",
+                s.adc_resolution,
+                s.baseline,
+                if scale >= 1 << 15 {
+                    "exact to 2^-16 of a quantisation step"
+                } else {
+                    "exact"
+                }
+            ));
+        }
         println!(
             "  {:<2} {:<16} {:>6} {:>8} {:>8} {:>6} {:>4} {:>8} {:>9} {:>8}",
             i,
             s.description,
             formats.get(i).map(String::as_str).unwrap_or("-"),
-            s.gain,
+            gain,
             s.baseline,
             s.units,
             s.adc_resolution,
@@ -214,6 +253,9 @@ fn print_table(o: &Opened, summary: &Value) {
                 .as_u64()
                 .map_or_else(|| "-".to_string(), |n| n.to_string()),
         );
+    }
+    for n in &notes {
+        println!("  note: {n}");
     }
     if let Some(a) = &o.annotations {
         let anns = &a.set.annotations;
@@ -225,6 +267,9 @@ fn print_table(o: &Opened, summary: &Value) {
             anns.len(),
             beats
         );
+        if a.set.time_resolution.is_some() {
+            println!("  times  {}", annotation_times_note(a, rec.frame_frequency));
+        }
         // Most frequent first, beats apart from rhythm and other non-beat labels.
         let mut beat_counts: Vec<(&str, usize)> = Vec::new();
         let mut other_counts: Vec<(&str, usize)> = Vec::new();

@@ -4,7 +4,7 @@ use crate::progress::Progress;
 use clap::Args;
 use sinus_io::csv::CsvOptions;
 use sinus_io::demo::DemoParams;
-use sinus_io::open::{open, open_demo, OpenOptions, Opened};
+use sinus_io::open::{open, open_demo, OpenOptions, Opened, SourceFormat};
 use std::path::PathBuf;
 
 /// Which recording to read.
@@ -19,6 +19,10 @@ pub struct RecordArgs {
     /// Sampling frequency of a CSV file without a time column.
     #[arg(long)]
     pub fs: Option<f64>,
+    /// Let a WFDB header name signal files outside its directory (an absolute path or `..`);
+    /// refused by default, since such a header could make Sinus read any file as samples.
+    #[arg(long)]
+    pub allow_outside_paths: bool,
 }
 
 impl RecordArgs {
@@ -58,7 +62,10 @@ impl RecordArgs {
                         ..CsvOptions::default()
                     },
                     allow_absent_signals,
-                    ..OpenOptions::default()
+                    wfdb: sinus_io::wfdb::record::ReadOptions {
+                        allow_outside_paths: self.allow_outside_paths,
+                        ..Default::default()
+                    },
                 };
                 open(path, &options)
             }
@@ -66,29 +73,58 @@ impl RecordArgs {
     }
 }
 
-/// The calibration and layout fields of a signal, as `sinus info --json` and
+/// The calibration and layout fields of signal `i` of `o`, as `sinus info --json` and
 /// `sinus export --format json` both print them.
-pub fn signal_fields(s: &sinus_io::Signal) -> serde_json::Map<String, serde_json::Value> {
+///
+/// `gain` is the gain physical values use; `calibrated` is false when a WFDB header gives no gain
+/// (or 0), and WFDB's default of 200 is used. `digital_scale` is the factor between the digital
+/// values here and those stored in the file: 1, except for an EDF signal whose baseline is not a
+/// whole number, whose samples are multiplied by 2^k so that the baseline becomes one (see
+/// `sinus_io::edf`).
+pub fn signal_fields(o: &Opened, i: usize) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::json;
+    let s = &o.recording.signals[i];
     [
         ("description", json!(s.description)),
         ("units", json!(s.units)),
-        ("gain", json!(s.gain)),
+        ("gain", json!(s.effective_gain())),
+        ("calibrated", json!(is_calibrated(o, i))),
         ("baseline", json!(s.baseline)),
         ("adc_resolution", json!(s.adc_resolution)),
         ("adc_zero", json!(s.adc_zero)),
         ("samples_per_frame", json!(s.samples_per_frame)),
+        ("digital_scale", json!(digital_scale(o, i))),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
 }
 
+/// Whether signal `i` has a gain of its own: false only for a WFDB signal line whose gain is
+/// absent or 0 ("uncalibrated").
+pub fn is_calibrated(o: &Opened, i: usize) -> bool {
+    o.signal_specs
+        .get(i)
+        .is_none_or(|spec| spec.adc_gain.is_some_and(|g| g != 0.0))
+}
+
+/// The factor between signal `i`'s digital values and the values its file stores: `2^k` for an
+/// EDF signal read with `adc_resolution = 16 + k` (a non-integer EDF baseline), else 1.
+pub fn digital_scale(o: &Opened, i: usize) -> u64 {
+    let s = &o.recording.signals[i];
+    match o.format {
+        SourceFormat::Edf(_) if (17..=31).contains(&s.adc_resolution) => {
+            1u64 << (s.adc_resolution - 16)
+        }
+        _ => 1,
+    }
+}
+
 /// The built-in demo recording of `sinus analyze`: the synthetic `demo` preset of
 /// `sinus synth` (10 minutes, two leads, every rhythm), with its ground truth as the `atr`
 /// reference.
 pub fn open_builtin_demo() -> Result<Opened, sinus_io::Error> {
-    use sinus_io::open::{RecordAnnotations, SourceFormat};
+    use sinus_io::open::RecordAnnotations;
     use sinus_io::wfdb::annotation::AnnotationSet;
     let spec = sinus_signal::synth::preset("demo")
         .ok_or_else(|| sinus_io::Error::invalid("the built-in demo preset is missing"))?;
@@ -98,6 +134,7 @@ pub fn open_builtin_demo() -> Result<Opened, sinus_io::Error> {
         format: SourceFormat::Demo,
         recording: synthetic.recording,
         wfdb_header: None,
+        signal_specs: Vec::new(),
         annotations: Some(RecordAnnotations {
             annotator: "atr".to_string(),
             path: None,

@@ -248,6 +248,12 @@ impl ChunkedReader {
             },
             warnings,
             absent_signal_files: Vec::new(),
+            signal_specs: self
+                .wfdb_header
+                .as_ref()
+                .filter(|h| !h.is_multi_segment())
+                .map(|h| h.signals.clone())
+                .unwrap_or_default(),
         })
     }
 

@@ -45,6 +45,20 @@
 //! - **Number of data records -1** (a recording never closed) is inferred from the file size, with
 //!   a warning; trailing bytes that do not make a whole data record are ignored with a warning.
 //!
+//! - **Missing samples and padding.** EDF has no "no sample" value. Sinus's convention: a
+//!   signal whose declared digital minimum is above -32768 uses -32768 (below its range) to mark
+//!   a missing sample, and the reader returns [`MISSING`] for it. The writer declares such a
+//!   range for every signal that has missing samples, and for all signals when the last data
+//!   record must be padded (the recording is not a whole number of data records); it writes
+//!   -32768 for missing samples and padding. On reading, frames at the end of the last data
+//!   record in which every signal holds the marker are padding and are dropped, so a round trip
+//!   keeps the recording's length (a recording that itself ends in frames missing from every
+//!   signal comes back without them). Other readers see -32768 as a value just below the
+//!   physical minimum. When a signal's values fill the whole 16-bit range, no marker is possible:
+//!   the writer then warns that its missing samples and padding will read back as values.
+//! - **Messages** number signals from 0 in file order (annotation signals included), as WFDB
+//!   messages do, and data records from 0.
+//!
 //! BDF (24-bit) files are recognised and rejected as unsupported.
 
 use std::path::Path;
@@ -232,8 +246,7 @@ pub fn parse_edf(bytes: &[u8]) -> Result<EdfRecording> {
         if s.samples_per_record == 0 {
             warnings.push(format!(
                 "signal {} ({:?}) has 0 samples per data record and was dropped",
-                i + 1,
-                s.label
+                i, s.label
             ));
         } else {
             ordinary.push(i);
@@ -316,7 +329,7 @@ pub fn parse_edf(bytes: &[u8]) -> Result<EdfRecording> {
                 let location = |i: usize| {
                     format!(
                         "data record {r}, annotation signal {}, byte {}",
-                        a + 1,
+                        a,
                         file_offset + i
                     )
                 };
@@ -471,8 +484,10 @@ pub fn parse_edf(bytes: &[u8]) -> Result<EdfRecording> {
         let s = &signals[i];
         let spf = s.samples_per_record / g;
         let (gain, baseline, k) =
-            calibration(s).map_err(|e| e.at(format!("signal {} ({:?})", i + 1, s.label)))?;
+            calibration(s).map_err(|e| e.at(format!("signal {i} ({:?})", s.label)))?;
         let mut samples = vec![MISSING; (frames * spf) as usize];
+        // -32768 below the declared digital minimum marks a missing sample.
+        let marked = s.digital_min > i64::from(i16::MIN);
         let n = s.samples_per_record as usize;
         let off = offsets[i] as usize;
         for (r, &f) in record_frames.iter().enumerate() {
@@ -480,7 +495,12 @@ pub fn parse_edf(bytes: &[u8]) -> Result<EdfRecording> {
             let dst_start = (f * spf) as usize;
             let dst = &mut samples[dst_start..dst_start + n];
             for (d, b) in dst.iter_mut().zip(src.chunks_exact(2)) {
-                *d = (i16::from_le_bytes([b[0], b[1]]) as i32) << k;
+                let v = i16::from_le_bytes([b[0], b[1]]);
+                *d = if v == i16::MIN && marked {
+                    MISSING
+                } else {
+                    i32::from(v) << k
+                };
             }
         }
         let centre = (s.digital_min + s.digital_max + 1).div_euclid(2);
@@ -494,6 +514,35 @@ pub fn parse_edf(bytes: &[u8]) -> Result<EdfRecording> {
             samples_per_frame: spf as u32,
             samples,
         });
+    }
+
+    // Padding: frames at the end of the last data record in which every signal is marked missing
+    // were written only to fill the record (see the module documentation) and are dropped.
+    if let Some(&last_start) = record_frames.last() {
+        let all_marked = ordinary
+            .iter()
+            .all(|&i| signals[i].digital_min > i64::from(i16::MIN));
+        if all_marked && !out_signals.is_empty() {
+            let missing_frame = |f: u64| {
+                out_signals.iter().all(|sig| {
+                    let spf = u64::from(sig.samples_per_frame);
+                    sig.samples[(f * spf) as usize..((f + 1) * spf) as usize]
+                        .iter()
+                        .all(|&v| v == MISSING)
+                })
+            };
+            let mut end = frames;
+            while end > last_start && missing_frame(end - 1) {
+                end -= 1;
+            }
+            if end < frames {
+                frames = end;
+                for sig in &mut out_signals {
+                    sig.samples
+                        .truncate((frames * u64::from(sig.samples_per_frame)) as usize);
+                }
+            }
+        }
     }
 
     // Start date and time.
@@ -595,8 +644,7 @@ fn parse_signal_headers(bytes: &[u8], ns: usize) -> Result<Vec<SignalHeader>> {
         let at = |f: usize, start: usize| {
             format!(
                 "signal {} ({label:?}) {} at header byte {start}",
-                i + 1,
-                NAMES[f]
+                i, NAMES[f]
             )
         };
         let real = |f: usize| -> Result<f64> {
@@ -1028,7 +1076,9 @@ struct OutSignal<'a> {
 /// - The record duration is chosen so that it prints exactly and (when possible) divides the
 ///   recording and keeps a data record within the recommended 61440 bytes; if the frames do not
 ///   fill the last data record, it is padded. Padding and [`MISSING`] samples are written as
-///   -32768 (warning).
+///   -32768 below a digital minimum of at least -32767, which [`parse_edf`] reads as missing and
+///   drops at the end (see the module documentation); a warning when a signal needs the whole
+///   16-bit range and cannot be marked.
 /// - Fields are printable ASCII: other characters become `_`; overlong text is cut (warning).
 pub fn encode_edf(
     rec: &Recording,
@@ -1050,21 +1100,28 @@ pub fn encode_edf(
     }
     let frames = rec.frames;
 
-    // Signals.
-    let mut out = Vec::with_capacity(rec.signals.len());
-    for (i, s) in rec.signals.iter().enumerate() {
-        let o = prepare_signal(rec, s, &mut warnings)
-            .map_err(|e| e.at(format!("signal {} ({:?})", i + 1, s.description)))?;
-        out.push(o);
-    }
-    let frame_bytes: usize = out.iter().map(|o| o.samples_per_frame * 2).sum();
-
     // Data record layout.
-    let (frames_per_record, duration_text) = if out.is_empty() {
+    let frame_bytes: usize = rec
+        .signals
+        .iter()
+        .map(|s| (s.samples_per_frame as usize).saturating_mul(2))
+        .fold(0usize, usize::saturating_add);
+    let (frames_per_record, duration_text) = if rec.signals.is_empty() {
         (0u64, "0".to_string())
     } else {
         choose_record_duration(ff, frames, frame_bytes)?
     };
+    let padding = frames_per_record > 0 && !frames.is_multiple_of(frames_per_record);
+
+    // Signals: one that has missing samples, or padding at the end, is declared with a digital
+    // minimum above -32768, so that -32768 marks "no sample" (see the module documentation).
+    let mut out = Vec::with_capacity(rec.signals.len());
+    for (i, s) in rec.signals.iter().enumerate() {
+        let marker = padding || s.samples.contains(&MISSING);
+        let o = prepare_signal(rec, s, marker, &mut warnings)
+            .map_err(|e| e.at(format!("signal {i} ({:?})", s.description)))?;
+        out.push(o);
+    }
     // EDF+ needs a data record to carry the annotations even when there are no frames.
     let records = if frames_per_record == 0 {
         0
@@ -1350,16 +1407,18 @@ pub fn encode_edf(
         }
     }
     for (o, m) in out.iter().zip(&missing) {
-        if *m > 0 {
+        if *m > 0 && o.digital_min == i32::from(i16::MIN) {
             warnings.push(format!(
-                "signal {:?}: {m} missing samples written as -32768",
+                "signal {:?}: {m} missing samples written as -32768, which is within its digital \
+                 range and will read back as a value",
                 o.label
             ));
         }
     }
-    if padded > 0 {
+    if padded > 0 && out.iter().any(|o| o.digital_min == i32::from(i16::MIN)) {
         warnings.push(format!(
-            "last data record padded with {} frames of -32768",
+            "last data record padded with {} frames of -32768, which will read back as samples \
+             (some signal's values fill the whole 16-bit range)",
             frames_per_record * records - frames
         ));
     }
@@ -1367,9 +1426,43 @@ pub fn encode_edf(
 }
 
 /// Work out how signal `i` is stored: the shift back to 16 bits and exact physical limits.
+///
+/// With `marker`, the declared digital minimum is kept above -32768 so that -32768 (written for
+/// missing samples and padding) lies outside the range and reads back as missing; when the
+/// values need the whole 16-bit range, the signal is written without the marker (the caller
+/// warns).
 fn prepare_signal<'a>(
     rec: &Recording,
     s: &'a Signal,
+    marker: bool,
+    warnings: &mut Vec<String>,
+) -> Result<OutSignal<'a>> {
+    if marker {
+        let mut notes = Vec::new();
+        if let Ok(o) = prepare_signal_in(rec, s, i32::from(i16::MIN) + 1, &mut notes) {
+            if notes.is_empty() {
+                return Ok(o);
+            }
+            // The marker would cost rounded limits: exact values matter more, if the full
+            // range gives them.
+            let mut full = Vec::new();
+            if let Ok(exact) = prepare_signal_in(rec, s, i32::from(i16::MIN), &mut full) {
+                if full.is_empty() {
+                    return Ok(exact);
+                }
+            }
+            warnings.extend(notes);
+            return Ok(o);
+        }
+    }
+    prepare_signal_in(rec, s, i32::from(i16::MIN), warnings)
+}
+
+/// [`prepare_signal`] with the lowest digital value the declared range may start at.
+fn prepare_signal_in<'a>(
+    rec: &Recording,
+    s: &'a Signal,
+    lowest: i32,
     warnings: &mut Vec<String>,
 ) -> Result<OutSignal<'a>> {
     let spf = s.samples_per_frame as usize;
@@ -1390,7 +1483,7 @@ fn prepare_signal<'a>(
     // Largest power of two dividing every sample (32 when all are zero).
     let common = real().fold(0i32, |acc, d| acc | d).trailing_zeros();
     let fits = |shift: u32| {
-        let range = i32::from(i16::MIN)..=i32::from(i16::MAX);
+        let range = lowest..=i32::from(i16::MAX);
         shift <= common && range.contains(&(lo >> shift)) && range.contains(&(hi >> shift))
     };
     let hinted = s
@@ -1421,11 +1514,11 @@ fn prepare_signal<'a>(
         let half = 1i64 << (bits - 1);
         let zero = i64::from(s.adc_zero >> shift);
         let (a, b) = (zero - half, zero + half - 1);
-        if a >= i64::from(i16::MIN) && b <= i64::from(i16::MAX) {
+        if a >= i64::from(lowest) && b <= i64::from(i16::MAX) {
             candidates.push((a as i32, b as i32));
         }
     }
-    candidates.push((i32::from(i16::MIN), i32::from(i16::MAX)));
+    candidates.push((lowest, i32::from(i16::MAX)));
     // A limit prints "exactly" when its 8-character text equals the true value to 1e-12 of the
     // whole physical range (only float noise remains). When the reader had to round the baseline
     // at 2^-15 (adc_resolution 31), no limit is exact in that sense, so allow 2^-15 of a step and
@@ -1462,7 +1555,7 @@ fn prepare_signal<'a>(
     // Further candidates: digital values near either end whose physical values print within
     // `tolerance`, shortest text first (short texts are the truly exact decimals).
     let scan = |tolerance: f64| -> (Vec<Limit>, Vec<Limit>) {
-        let mut low: Vec<Limit> = (i32::from(i16::MIN)..=elo.min(0))
+        let mut low: Vec<Limit> = (lowest..=elo.min(0))
             .filter_map(|d| printed(d, tolerance).map(|t| (d, t)))
             .collect();
         let mut high: Vec<Limit> = (ehi.max(0)..=i32::from(i16::MAX))
@@ -1509,7 +1602,7 @@ fn prepare_signal<'a>(
     let (dmin, dmax, pmin, pmax) = match chosen {
         Some(c) => c,
         None => {
-            let (a, b) = (i32::from(i16::MIN), i32::from(i16::MAX));
+            let (a, b) = (lowest, i32::from(i16::MAX));
             let pa = fmt_field(physical(a));
             let pb = fmt_field(physical(b));
             let (Some(pa), Some(pb)) = (pa, pb) else {

@@ -15,9 +15,10 @@ use crate::edf::{read_edf, EdfAnnotation, EdfKind};
 use crate::wfdb::annotation::{
     self, code_from_symbol, read_annotations, Annotation, AnnotationSet,
 };
-use crate::wfdb::header::Header;
+use crate::wfdb::header::{Header, SignalSpec};
 use crate::wfdb::record::{
-    absent_signal_files, header_path, header_recording, read_header, read_record_with, ReadOptions,
+    absent_signal_files, check_file_names, header_path, header_recording, read_header,
+    read_record_with, ReadOptions,
 };
 use crate::{Error, Recording, Result};
 use std::path::{Path, PathBuf};
@@ -71,6 +72,9 @@ pub struct Opened {
     pub recording: Recording,
     /// The WFDB header, for WFDB records.
     pub wfdb_header: Option<Header>,
+    /// For WFDB records, the signal line each signal of `recording` was read by (see
+    /// [`crate::wfdb::record::WfdbRecord::signal_specs`]); empty for other formats.
+    pub signal_specs: Vec<SignalSpec>,
     /// Reference annotations, when the record has them.
     pub annotations: Option<RecordAnnotations>,
     /// EDF+ text annotations.
@@ -194,6 +198,12 @@ pub fn open_annotations_with_fs(record: &Path, annotator: &str, fs: f64) -> Resu
 fn open_wfdb(record: &Path, options: &OpenOptions) -> Result<Opened> {
     if options.allow_absent_signals {
         let header = read_header(record)?;
+        // Before looking for the files: a name outside the directory is refused, not "absent".
+        check_file_names(
+            &header,
+            &header_path(record),
+            options.wfdb.allow_outside_paths,
+        )?;
         let absent = absent_signal_files(record, &header);
         if !absent.is_empty() {
             return open_wfdb_header_only(record, header, absent, options);
@@ -211,6 +221,7 @@ fn open_wfdb(record: &Path, options: &OpenOptions) -> Result<Opened> {
         format: SourceFormat::Wfdb,
         recording: rec.recording,
         wfdb_header: Some(rec.header),
+        signal_specs: rec.signal_specs,
         annotations,
         edf_annotations: Vec::new(),
         warnings,
@@ -237,8 +248,18 @@ pub(crate) fn record_annotations(
     if options.wfdb.sampfrom > 0 || options.wfdb.sampto.is_some() {
         let from = options.wfdb.sampfrom as i64;
         let to = options.wfdb.sampto.map(|t| t as i64).unwrap_or(i64::MAX);
-        set.annotations
-            .retain(|a| a.sample >= from && a.sample < to);
+        let keep: Vec<bool> = set
+            .annotations
+            .iter()
+            .map(|a| a.sample >= from && a.sample < to)
+            .collect();
+        let mut k = keep.iter();
+        set.annotations.retain(|_| *k.next().unwrap_or(&false));
+        if set.converted {
+            // The file's own times stay the file's: filtered alike, not shifted.
+            let mut k = keep.iter();
+            set.original_samples.retain(|_| *k.next().unwrap_or(&false));
+        }
         for a in &mut set.annotations {
             a.sample -= from;
         }
@@ -302,6 +323,7 @@ fn open_wfdb_header_only(
         path: Some(header_path(record)),
         format: SourceFormat::Wfdb,
         recording,
+        signal_specs: header.signals.clone(),
         wfdb_header: Some(header),
         annotations,
         edf_annotations: Vec::new(),
@@ -317,6 +339,7 @@ fn open_edf(path: &Path) -> Result<Opened> {
         format: SourceFormat::Edf(edf.kind),
         recording: edf.recording,
         wfdb_header: None,
+        signal_specs: Vec::new(),
         annotations: None,
         edf_annotations: edf.annotations,
         warnings: edf.warnings,
@@ -331,6 +354,7 @@ fn open_csv(path: &Path, options: &OpenOptions) -> Result<Opened> {
         format: SourceFormat::Csv,
         recording: csv.recording,
         wfdb_header: None,
+        signal_specs: Vec::new(),
         annotations: None,
         edf_annotations: Vec::new(),
         warnings: csv.warnings,
@@ -355,6 +379,7 @@ pub fn open_demo(params: &DemoParams) -> Opened {
         format: SourceFormat::Demo,
         recording,
         wfdb_header: None,
+        signal_specs: Vec::new(),
         annotations: Some(RecordAnnotations {
             annotator: "atr".to_string(),
             path: None,

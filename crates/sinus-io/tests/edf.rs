@@ -774,7 +774,7 @@ fn error_paths() {
                 b
             },
             "malformed",
-            "signal 1 (\"ECG\") physical minimum",
+            "signal 0 (\"ECG\") physical minimum",
         ),
         (
             "negative samples per record",
@@ -928,19 +928,58 @@ fn writer_round_trips_a_wfdb_like_recording() {
     assert_eq!(e.start_offset, 0.125);
 }
 
+/// Issue 16 item 6: padding and missing samples are marked (-32768 below a digital minimum of
+/// -32767 or more), so the round trip keeps the length and the missing samples.
 #[test]
 fn writer_pads_and_marks_missing() {
     let mut rec = wfdb_like(365, 360.0); // 365 frames: no exact record length divides 365 at 360 Hz
     rec.signals[0].samples[3] = MISSING;
     let (bytes, w) = encode_edf(&rec, None).unwrap();
-    assert!(w.iter().any(|m| m.contains("1 missing")), "{w:?}");
-    assert!(w.iter().any(|m| m.contains("padded")), "{w:?}");
+    assert!(
+        !w.iter()
+            .any(|m| m.contains("missing") || m.contains("padded")),
+        "{w:?}"
+    );
+    // The file itself is padded: its data records hold more than 365 frames.
+    let field = |at: usize| {
+        String::from_utf8_lossy(&bytes[at..at + 8])
+            .trim()
+            .to_string()
+    };
+    let records: f64 = field(236).parse().unwrap();
+    let duration: f64 = field(244).parse().unwrap();
+    assert!(
+        (records * duration * 360.0).round() > 365.0,
+        "no padding to test"
+    );
     let e = parse_edf(&bytes).unwrap();
+    assert!(
+        !e.warnings.iter().any(|m| m.contains("frames")),
+        "{:?}",
+        e.warnings
+    );
+    assert_eq!(e.recording.frames, 365);
     let s = &e.recording.signals[0];
-    assert!(e.recording.frames > 365 && e.recording.frames.is_multiple_of(5));
-    assert_eq!(s.samples[3], -32768);
+    assert_eq!(s.samples[3], MISSING);
     assert_eq!(s.samples[..3], rec.signals[0].samples[..3]);
-    assert_eq!(s.samples[4..365], rec.signals[0].samples[4..365]);
+    assert_eq!(s.samples[4..], rec.signals[0].samples[4..]);
+    assert_eq!(e.recording.signals[1].samples, rec.signals[1].samples);
+    // The declared digital minimum is above -32768, which marks what is not a sample.
+    let ns = e.recording.signals.len();
+    let dmin = String::from_utf8_lossy(&bytes[256 + ns * (16 + 80 + 8 + 8 + 8)..][..8])
+        .trim()
+        .parse::<i32>()
+        .unwrap();
+    assert!(dmin > -32768, "{dmin}");
+
+    // A signal that needs the whole 16-bit range cannot be marked: said so.
+    let mut full = wfdb_like(365, 360.0);
+    full.signals[0].samples[0] = -32768;
+    full.signals[0].samples[1] = 32767;
+    full.signals[0].adc_resolution = 16;
+    full.signals[0].adc_zero = 0;
+    let (_, w) = encode_edf(&full, None).unwrap();
+    assert!(w.iter().any(|m| m.contains("padded")), "{w:?}");
 }
 
 #[test]
@@ -949,7 +988,7 @@ fn writer_errors() {
     rec.signals[0].samples[0] = 40_001; // odd and beyond 16 bits
     let e = encode_edf(&rec, None).unwrap_err();
     assert!(matches!(e.kind, ErrorKind::Invalid(_)));
-    assert!(e.to_string().contains("signal 1 (\"MLII\")"), "{e}");
+    assert!(e.to_string().contains("signal 0 (\"MLII\")"), "{e}");
     // Even values beyond 16 bits are written halved, losslessly (gain halved too).
     for v in &mut rec.signals[0].samples {
         *v *= 2;

@@ -515,6 +515,9 @@ pub struct AnnotationSet {
     /// Whether `sample` values were rescaled from the declared time resolution to the record
     /// sampling frequency given to the reader. When false they are the file's raw times.
     pub converted: bool,
+    /// When `converted`, the file's own times (ticks of `time_resolution`), one per annotation
+    /// in the same order, so that nothing of the file is lost; empty otherwise.
+    pub original_samples: Vec<i64>,
     /// Custom mnemonics defined in the header; they override the defaults for this file.
     pub custom_labels: Vec<CustomLabel>,
     /// The header annotations as stored (time-0 `NOTE`s and the null annotation after them),
@@ -622,10 +625,12 @@ pub fn decode_annotations(bytes: &[u8], record_fs: Option<f64>) -> Result<Annota
     let header: Vec<Annotation> = annotations.drain(..header_len).collect();
 
     let mut converted = false;
+    let mut original_samples = Vec::new();
     if let (Some(fs), Some(r)) = (record_fs, time_resolution) {
         let tmul = fs / r;
         if tmul != 1.0 {
             converted = true;
+            original_samples = annotations.iter().map(|a| a.sample).collect();
             for a in &mut annotations {
                 // i64 -> f64 is exact below 2^53, as WFDB's double accumulator is.
                 a.sample = round_to_time(a.sample as f64 * tmul);
@@ -637,6 +642,7 @@ pub fn decode_annotations(bytes: &[u8], record_fs: Option<f64>) -> Result<Annota
         annotations,
         time_resolution,
         converted,
+        original_samples,
         custom_labels,
         header,
         trailing: trailing.to_vec(),

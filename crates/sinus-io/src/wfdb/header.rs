@@ -429,11 +429,25 @@ fn signal_line_text(s: &SignalSpec) -> String {
     head
 }
 
-/// Parse a header file's bytes.
+/// Parse a header file's bytes, leniently where nothing can be misread (see
+/// [`parse_header_with_warnings`], whose warnings this drops).
 ///
 /// Errors are [`crate::ErrorKind::Malformed`] with the location `line N` (1-based, counting
 /// every physical line).
 pub fn parse_header(bytes: &[u8]) -> Result<Header> {
+    parse_header_with_warnings(bytes).map(|(header, _)| header)
+}
+
+/// Parse a header file's bytes; also returns warnings about deviations that were tolerated.
+///
+/// Strict where a mistake would misread samples: the signal count, frequency and length on the
+/// record line, and every field of the signal and segment lines, must be sound. Lenient, as
+/// WFDB's own tools are, with the base time and date, which only place the record in time:
+/// they are accepted in either order, a date also as `YYYY-MM-DD` (as some challenge data sets
+/// write it), and a field after the sample count that is neither a time nor a date is dropped;
+/// each such case gives a warning naming the line and the field.
+pub fn parse_header_with_warnings(bytes: &[u8]) -> Result<(Header, Vec<String>)> {
+    let mut warnings = Vec::new();
     let text = String::from_utf8_lossy(bytes);
     let mut info = Vec::new();
     let mut record: Option<(RecordLine, usize)> = None;
@@ -453,7 +467,11 @@ pub fn parse_header(bytes: &[u8]) -> Result<Header> {
         }
         let at = |e: String| Error::malformed(e).at(format!("line {n}"));
         match &record {
-            None => record = Some((parse_record_line(line).map_err(at)?, n)),
+            None => {
+                let (r, notes) = parse_record_line(line).map_err(at)?;
+                warnings.extend(notes.into_iter().map(|w| format!("line {n}: {w}")));
+                record = Some((r, n));
+            }
             Some((r, _)) if r.segment_count.is_some() => {
                 let count = r.segment_count.unwrap_or(0) as usize;
                 if segments.len() >= count {
@@ -504,12 +522,15 @@ pub fn parse_header(bytes: &[u8]) -> Result<Header> {
             None
         }
     };
-    Ok(Header {
-        record,
-        signals,
-        segments,
-        info,
-    })
+    Ok((
+        Header {
+            record,
+            signals,
+            segments,
+            info,
+        },
+        warnings,
+    ))
 }
 
 /// Split off the first blank-separated token; returns it and the rest (not trimmed).
@@ -561,7 +582,8 @@ fn parse_float(s: &str, what: &str) -> std::result::Result<f64, String> {
     }
 }
 
-fn parse_record_line(line: &str) -> std::result::Result<RecordLine, String> {
+/// The record line and warnings about tolerated deviations in its time fields.
+fn parse_record_line(line: &str) -> std::result::Result<(RecordLine, Vec<String>), String> {
     let (name_tok, rest) = next_token(line).ok_or("empty record line")?;
     let (name, segment_count) = match name_tok.split_once('/') {
         Some((name, n)) => {
@@ -582,28 +604,83 @@ fn parse_record_line(line: &str) -> std::result::Result<RecordLine, String> {
         format!("record line \"{line}\" lacks the number of signals (second field)")
     })?;
     r.signal_count = parse_unsigned(nsig, "number of signals")?;
+    let mut warnings = Vec::new();
     let Some((freq, rest)) = next_token(rest) else {
-        return Ok(r);
+        return Ok((r, warnings));
     };
     parse_frequency(freq, &mut r)?;
     let Some((nsamp, rest)) = next_token(rest) else {
-        return Ok(r);
+        return Ok((r, warnings));
     };
     r.samples = Some(parse_unsigned(nsamp, "number of samples")?);
-    let Some((time, rest)) = next_token(rest) else {
-        return Ok(r);
-    };
-    r.base_time = Some(parse_time(time)?);
-    let Some((date, rest)) = next_token(rest) else {
-        return Ok(r);
-    };
-    r.base_date = Some(parse_date(date)?);
-    if let Some((extra, _)) = next_token(rest) {
-        return Err(format!(
-            "unexpected field \"{extra}\" after the base date on the record line"
+    // Base time and date: standard is `time [date]`; anything else is tolerated (see
+    // `parse_header_with_warnings`).
+    for (pos, tok) in rest.split_whitespace().enumerate() {
+        if r.base_time.is_none() && r.base_date.is_none() && pos == 0 {
+            if let Ok(t) = parse_time(tok) {
+                r.base_time = Some(t);
+                continue;
+            }
+        }
+        if r.base_date.is_none() {
+            if let Ok(d) = parse_date(tok) {
+                r.base_date = Some(d);
+                if r.base_time.is_none() {
+                    warnings.push(format!(
+                        "record line: base date \"{tok}\" comes before the base time"
+                    ));
+                }
+                continue;
+            }
+            if let Some(d) = parse_iso_date(tok) {
+                r.base_date = Some(d);
+                warnings.push(format!(
+                    "record line: base date \"{tok}\" is written YYYY-MM-DD (WFDB writes \
+                     DD/MM/YYYY){}",
+                    if r.base_time.is_none() {
+                        " and comes before the base time"
+                    } else {
+                        ""
+                    }
+                ));
+                continue;
+            }
+        }
+        if r.base_time.is_none() {
+            if let Ok(t) = parse_time(tok) {
+                r.base_time = Some(t);
+                continue;
+            }
+        }
+        let why = match (r.base_time.is_some(), r.base_date.is_some()) {
+            (true, true) => "after the base date".to_string(),
+            _ => match (parse_time(tok), parse_date(tok)) {
+                (Err(e), _) if !tok.contains(['/', '-']) => e,
+                (_, Err(e)) => e,
+                _ => "not a base time or date".to_string(),
+            },
+        };
+        warnings.push(format!(
+            "record line: field \"{tok}\" dropped ({why}); the signals are read as described"
         ));
     }
-    Ok(r)
+    Ok((r, warnings))
+}
+
+/// `YYYY-MM-DD`, a form some data sets write on the record line.
+fn parse_iso_date(tok: &str) -> Option<Date> {
+    let parts: Vec<&str> = tok.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return None;
+    };
+    if y.len() != 4 || !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
+        return None;
+    }
+    if !(is_digits(y) && is_digits(m) && is_digits(d)) {
+        return None;
+    }
+    let (year, month, day) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    ((1..=12).contains(&month) && (1..=31).contains(&day)).then_some(Date { year, month, day })
 }
 
 /// `frequency[/counter_frequency[(base_counter)]]`.
@@ -1055,8 +1132,15 @@ mod tests {
             "12:00:00.x",
             "123:00:00",
         ] {
-            let e = t(bad).expect_err(bad);
-            assert!(e.to_string().contains("base time"), "{bad}: {e}");
+            // Only the start time is in doubt: dropped with a warning, the header read.
+            let (h, w) =
+                parse_header_with_warnings(format!("r 0 100 10 {bad}\n").as_bytes()).unwrap();
+            assert_eq!(h.record.base_time, None, "{bad}");
+            assert_eq!(h.record.samples, Some(10), "{bad}");
+            assert!(
+                w.len() == 1 && w[0].contains("base time") && w[0].contains(bad),
+                "{bad}: {w:?}"
+            );
         }
         let d = parse_header(b"r 0 100 10 0:0:0 31/12/1999\n").unwrap();
         assert_eq!(
@@ -1074,8 +1158,14 @@ mod tests {
             "01/01",
             "aa/01/2000",
         ] {
-            let e = parse_header(format!("r 0 100 10 0:0:0 {bad}\n").as_bytes()).expect_err(bad);
-            assert!(e.to_string().contains("base date"), "{bad}: {e}");
+            let (h, w) =
+                parse_header_with_warnings(format!("r 0 100 10 0:0:0 {bad}\n").as_bytes()).unwrap();
+            assert_eq!(h.record.base_date, None, "{bad}");
+            assert!(h.record.base_time.is_some(), "{bad}");
+            assert!(
+                w.len() == 1 && w[0].contains("base date") && w[0].starts_with("line 1: "),
+                "{bad}: {w:?}"
+            );
         }
     }
 
@@ -1137,11 +1227,6 @@ mod tests {
                 "out of range",
                 "line 1",
             ),
-            (
-                "r 1 360 10 0:0:0 1/1/2000 extra\n",
-                "unexpected field",
-                "line 1",
-            ),
             ("/2 1\n", "record name", "line 1"),
             ("r/0 1\n", "segments", "line 1"),
             (
@@ -1190,6 +1275,50 @@ mod tests {
             assert!(e.to_string().contains(needle), "{text:?}: {e}");
             assert_eq!(e.location.as_deref(), Some(*line), "{text:?}: {e}");
         }
+    }
+
+    /// Issue 16 item 10: harmless deviations on the record line are read with a warning.
+    #[test]
+    fn lenient_record_line_time_fields() {
+        // PhysioNet/CinC 2017 writes the date (YYYY-MM-DD) before the time.
+        let (h, w) = parse_header_with_warnings(
+            b"A00001 1 300 9000 2014-05-08 05:05:15\nA00001.mat 16+24 1000/mV 16 0 -127 0 0 ECG\n",
+        )
+        .unwrap();
+        assert_eq!(h.record.samples, Some(9000));
+        assert_eq!(
+            h.record.base_date,
+            Some(Date {
+                year: 2014,
+                month: 5,
+                day: 8
+            })
+        );
+        assert_eq!(
+            h.record.base_time.map(|t| (t.hour, t.minute, t.second)),
+            Some((5, 5, 15))
+        );
+        assert_eq!(h.signals[0].byte_offset, 24);
+        assert!(
+            w.len() == 1 && w[0].contains("2014-05-08") && w[0].contains("before the base time"),
+            "{w:?}"
+        );
+        // Written back in the standard form, which reads without warnings.
+        let (again, w) = parse_header_with_warnings(h.to_text().as_bytes()).unwrap();
+        assert_eq!(again, h);
+        assert!(w.is_empty(), "{w:?}");
+        // DD/MM/YYYY before the time; an extra field is dropped and named.
+        let (h, w) = parse_header_with_warnings(b"r 0 100 10 08/05/2014 1:02:03 extra\n").unwrap();
+        assert!(h.record.base_date.is_some() && h.record.base_time.is_some());
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[1].contains("\"extra\" dropped"), "{w:?}");
+        // Standard headers give no warnings.
+        let (_, w) = parse_header_with_warnings(b"r 0 100 10 1:02:03 08/05/2014\n").unwrap();
+        assert!(w.is_empty());
+        // Fields that decide how samples are read stay strict.
+        assert!(err_text("r 1 360 2014-05-08\n").contains("number of samples"));
+        assert!(err_text("r 1 2014-05-08\n").contains("sampling frequency"));
+        assert!(err_text("r 1 360\nr.dat 16 200 12 0 0 0 0 x\nextra line\n").contains("another"));
     }
 
     #[test]

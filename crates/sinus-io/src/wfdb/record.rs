@@ -5,7 +5,8 @@
 //! Signals that name the same file share it, interleaved frame by frame in header order; each
 //! file is read once. The byte offset (`+N`) of the file's first signal applies to the file.
 //! Skew (`:N`) shifts a signal: its sample for frame `i` is the file's frame `i + N`; frames past
-//! the end of the file read as [`MISSING`] (as wfdb-python does). Format 0 (null signal) reads as
+//! the end of the record read as [`MISSING`], as wfdb-python pads them: file frames at or past
+//! the header's number of samples are never read, even when the file holds them. Format 0 (null signal) reads as
 //! all [`MISSING`] without touching a file.
 //!
 //! The file must hold at least the header's number of samples (else a `Truncated` error naming
@@ -46,7 +47,7 @@
 //! one wfdb-python reads digitally) the digital samples equal wfdb-python's exactly.
 
 use super::format::{self, FrameDecoder, SignalFormat, SignalOutput};
-use super::header::{parse_header, Header, SignalSpec};
+use super::header::{parse_header_with_warnings, Header, SignalSpec};
 use crate::error::MAX_TOTAL_SAMPLES;
 use crate::{Error, Recording, Result, ResultExt, Signal, MISSING};
 use std::fs::File;
@@ -69,6 +70,11 @@ pub struct ReadOptions {
     pub channels: Option<Vec<usize>>,
     /// Make a checksum mismatch an error instead of a warning.
     pub strict_checksums: bool,
+    /// Let the header name signal files (and segment records) outside its own directory: an
+    /// absolute path or one with a `..` component. Refused by default, because a header that
+    /// arrived from elsewhere (an upload) could otherwise make the reader open any file, e.g.
+    /// `/etc/passwd`, as signal data. See [`check_file_name`].
+    pub allow_outside_paths: bool,
 }
 
 /// A record read from disk.
@@ -80,6 +86,60 @@ pub struct WfdbRecord {
     pub header: Header,
     /// Problems that did not stop reading (checksum mismatches, rescaled segments, ...).
     pub warnings: Vec<String>,
+    /// The signal line each signal of `recording` was read by, in the same order (for a
+    /// multi-segment record, that of the first segment holding the signal, else the layout's):
+    /// what the file says, e.g. whether the gain was given ([`SignalSpec::adc_gain`]).
+    pub signal_specs: Vec<SignalSpec>,
+}
+
+/// Check a file name that a header gives (a signal file or a segment record) before it is
+/// joined to the header's directory. `what` names the signal or segment for the message.
+///
+/// A NUL byte is refused always (no file system accepts it, and the error would otherwise name
+/// the odd path instead of the header). Unless `allow_outside` is set, a name must stay inside
+/// the header's directory: no absolute path, no `..` component (subdirectories are fine, as
+/// PhysioNet databases use them).
+pub fn check_file_name(name: &str, what: &str, allow_outside: bool) -> Result<()> {
+    if name.contains('\0') {
+        return Err(Error::malformed(format!(
+            "{what}: file name \"{}\" contains a NUL byte",
+            name.escape_debug()
+        )));
+    }
+    if allow_outside {
+        return Ok(());
+    }
+    let outside = Path::new(name).components().any(|c| {
+        !matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    });
+    if outside {
+        return Err(Error::invalid(format!(
+            "{what}: file \"{name}\" is outside the record's directory (absolute paths and \
+             `..` are refused; the CLI's --allow-outside-paths permits them)"
+        )));
+    }
+    Ok(())
+}
+
+/// Check every signal file name and segment name of `header` with [`check_file_name`]; the
+/// error names the header file `hea`.
+pub fn check_file_names(header: &Header, hea: &Path, allow_outside: bool) -> Result<()> {
+    for (i, spec) in header.signals.iter().enumerate() {
+        if spec.format == 0 || spec.file_name == "~" {
+            continue;
+        }
+        check_file_name(&spec.file_name, &describe(spec, i), allow_outside).in_file(hea)?;
+    }
+    for (i, seg) in header.segments.iter().flatten().enumerate() {
+        if seg.is_null() {
+            continue;
+        }
+        check_file_name(&seg.name, &format!("segment {i}"), allow_outside).in_file(hea)?;
+    }
+    Ok(())
 }
 
 /// The header path for a record path: `dir/100` → `dir/100.hea`; a path ending in `.hea` is
@@ -97,9 +157,20 @@ pub fn header_path(path: impl AsRef<Path>) -> PathBuf {
 
 /// Read and parse a record's header (`path` is the record path with or without `.hea`).
 pub fn read_header(path: impl AsRef<Path>) -> Result<Header> {
+    read_header_with_warnings(path).map(|(header, _)| header)
+}
+
+/// [`read_header`], with the warnings of [`parse_header_with_warnings`] (deviations that were
+/// tolerated), each naming the header file.
+pub fn read_header_with_warnings(path: impl AsRef<Path>) -> Result<(Header, Vec<String>)> {
     let hea = header_path(path);
     let bytes = read_bounded(&hea, MAX_HEADER_BYTES)?;
-    parse_header(&bytes).in_file(&hea)
+    let (header, warnings) = parse_header_with_warnings(&bytes).in_file(&hea)?;
+    let warnings = warnings
+        .into_iter()
+        .map(|w| format!("{}, {w}", hea.display()))
+        .collect();
+    Ok((header, warnings))
 }
 
 /// The signal files a single-segment header names that do not exist beside it (`path` is the
@@ -133,8 +204,7 @@ pub fn header_recording(header: &Header) -> Recording {
     let signals = header
         .signals
         .iter()
-        .enumerate()
-        .map(|(i, spec)| signal_from_spec(spec, &header.record.name, i, Vec::new()))
+        .map(|spec| signal_from_spec(spec, Vec::new()))
         .collect();
     Recording {
         name: header.record.name.clone(),
@@ -349,27 +419,37 @@ fn read_with_scratch(
     scratch: &mut Scratch,
 ) -> Result<WfdbRecord> {
     let hea = header_path(path);
-    let header = read_header(&hea)?;
-    let mut warnings = Vec::new();
+    let (header, mut warnings) = read_header_with_warnings(&hea)?;
+    check_file_names(&header, &hea, options.allow_outside_paths)?;
     if let Some(stem) = hea.file_stem().and_then(|s| s.to_str()) {
         if stem != header.record.name {
+            // Kept a warning: the signal files are found from the header's lines, not its name,
+            // so the samples are right; only the name is in doubt.
             warnings.push(format!(
-                "header names the record \"{}\", its file is {}",
+                "record name mismatch: {} names the record \"{}\" on its record line, but its \
+                 file name says \"{stem}\"; read as record \"{}\" (WFDB tools would look for \
+                 {}.hea)",
+                hea.display(),
                 header.record.name,
-                hea.display()
+                header.record.name,
+                header.record.name
             ));
         }
     }
     let dir = hea.parent().unwrap_or(Path::new("")).to_path_buf();
-    let recording = if header.segments.is_some() {
+    let (recording, signal_specs) = if header.segments.is_some() {
         read_multi(&dir, &hea, &header, options, &mut warnings, scratch)?
     } else {
-        read_single(&dir, &hea, &header, options, &mut warnings, scratch)?
+        let recording = read_single(&dir, &hea, &header, options, &mut warnings, scratch)?;
+        let wanted = wanted_channels(options, header.signals.len()).in_file(&hea)?;
+        let specs = wanted.iter().map(|&i| header.signals[i].clone()).collect();
+        (recording, specs)
     };
     Ok(WfdbRecord {
         recording,
         header,
         warnings,
+        signal_specs,
     })
 }
 
@@ -845,7 +925,10 @@ fn read_single(
     let n_frames = to - from;
     let mut out: Vec<Option<Vec<i32>>> = vec![None; specs.len()];
     for g in &mut groups {
-        let hi = to.saturating_add(g.max_skew).min(g.holds);
+        // File frames past the record's length are not part of the record, even when the file
+        // holds them: a skewed signal's last `skew` samples read as missing (as wfdb-python
+        // pads them), whatever follows in the file.
+        let hi = to.saturating_add(g.max_skew).min(g.holds).min(frames);
         let lo = from.min(hi);
         // The group's wanted signals. Their output sizes are within the limits checked above
         // (declared length) or within what the files hold.
@@ -910,7 +993,7 @@ fn read_single(
             // Format 0: a null signal, nothing stored.
             None => vec![MISSING; n_frames as usize * spec.samples_per_frame as usize],
         };
-        signals.push(signal_from_spec(spec, &header.record.name, s, samples));
+        signals.push(signal_from_spec(spec, samples));
     }
     Ok(Recording {
         name: header.record.name.clone(),
@@ -922,11 +1005,14 @@ fn read_single(
     })
 }
 
-fn signal_from_spec(spec: &SignalSpec, record: &str, index: usize, samples: Vec<i32>) -> Signal {
+/// A signal's properties from its signal line. The gain is the one used for physical values:
+/// WFDB's 200 when the line gives none or 0 (uncalibrated; the spec still says so). A missing
+/// description stays empty (WFDB's tools would print `record R, signal N`, which is not data).
+fn signal_from_spec(spec: &SignalSpec, samples: Vec<i32>) -> Signal {
     Signal {
-        description: spec.description_or_default(record, index),
+        description: spec.description.clone().unwrap_or_default(),
         units: spec.units_or_default().to_string(),
-        gain: spec.adc_gain.unwrap_or(0.0),
+        gain: spec.gain_or_default(),
         baseline: spec.baseline_or_default(),
         adc_resolution: spec.adc_resolution.unwrap_or(0),
         adc_zero: spec.adc_zero_or_default(),
@@ -953,10 +1039,17 @@ fn read_multi(
     options: &ReadOptions,
     warnings: &mut Vec<String>,
     scratch: &mut Scratch,
-) -> Result<Recording> {
+) -> Result<(Recording, Vec<SignalSpec>)> {
     let seg_specs = master.segments.as_deref().unwrap_or(&[]);
+    let seg_warnings = std::cell::RefCell::new(Vec::new());
     let read_seg_header = |name: &str| -> Result<Header> {
-        let h = read_header(dir.join(name))?;
+        let (h, notes) = read_header_with_warnings(dir.join(name))?;
+        seg_warnings.borrow_mut().extend(notes);
+        check_file_names(
+            &h,
+            &header_path(dir.join(name)),
+            options.allow_outside_paths,
+        )?;
         if h.segments.is_some() {
             return Err(Error::malformed(format!(
                 "segment {name} is itself a multi-segment record"
@@ -1000,6 +1093,8 @@ fn read_multi(
             map: Vec::new(),
         });
     }
+
+    warnings.extend(seg_warnings.take());
 
     // The record's signal list.
     let layout_specs: Vec<SignalSpec> = match &layout {
@@ -1088,6 +1183,8 @@ fn read_multi(
         }
     }
 
+    let scale = refine_scales(&segments, &reference);
+
     let wanted = wanted_channels(options, nsig).in_file(hea)?;
     let (from, to) = frame_range(options, total).in_file(hea)?;
     // Within the limit checked above.
@@ -1143,6 +1240,7 @@ fn read_multi(
             sampto: Some(hi - start_here),
             channels: Some(seg_channels.clone()),
             strict_checksums: options.strict_checksums,
+            allow_outside_paths: options.allow_outside_paths,
         };
         let mut seg_warnings = Vec::new();
         let rec = read_single(dir, &seg_hea, &h, &seg_options, &mut seg_warnings, scratch)?;
@@ -1165,12 +1263,44 @@ fn read_multi(
             let target = reference[j].as_ref().unwrap_or(spec);
             let (g_seg, b_seg) = (spec.gain_or_default(), spec.baseline_or_default());
             let (g_ref, b_ref) = (target.gain_or_default(), target.baseline_or_default());
-            if g_seg == g_ref && b_seg == b_ref {
+            let m = scale[j];
+            if g_seg == g_ref && b_seg == b_ref && m == 1 {
                 out[w].extend_from_slice(samples);
+            } else if m > 1 || g_ref / g_seg == (g_ref / g_seg).round() {
+                // Exact: every value lands on a whole unit of the refined scale.
+                let q = (f64::from(m) * g_ref / g_seg).round() as i64;
+                let b_out = i64::from(b_ref) * i64::from(m);
+                if g_seg != g_ref || b_seg != b_ref {
+                    let how = if m > 1 {
+                        format!(
+                            "the record's digital units are refined {m}-fold (gain {}) so that \
+                             every segment's physical values stay exact",
+                            g_ref * f64::from(m)
+                        )
+                    } else {
+                        format!("samples rescaled exactly ({q} record units per segment unit)")
+                    };
+                    warnings.push(format!(
+                        "segment {}: {} has gain {g_seg} and baseline {b_seg}, the record uses \
+                         {g_ref} and {b_ref}; {how}",
+                        seg.name,
+                        describe(spec, k),
+                    ));
+                }
+                out[w].extend(samples.iter().map(|&v| {
+                    if v == MISSING {
+                        return MISSING;
+                    }
+                    let x = (i64::from(v) - i64::from(b_seg)) * q + b_out;
+                    // Keep clear of MISSING, which is i32::MIN.
+                    x.clamp(i64::from(i32::MIN) + 1, i64::from(i32::MAX)) as i32
+                }));
             } else {
                 warnings.push(format!(
                     "segment {}: {} has gain {g_seg} and baseline {b_seg}, the record uses \
-                     {g_ref} and {b_ref}; samples rescaled",
+                     {g_ref} and {b_ref}; samples rescaled and rounded (physical values off by \
+                     up to half an ADC step: no small integer refinement of the record's units \
+                     is exact)",
                     seg.name,
                     describe(spec, k)
                 ));
@@ -1192,20 +1322,37 @@ fn read_multi(
         .map(|(&j, samples)| {
             let layout_spec = &layout_specs[j];
             let spec = reference[j].as_ref().unwrap_or(layout_spec);
-            let mut signal = signal_from_spec(spec, &master.record.name, j, samples);
-            signal.description = layout_spec.description_or_default(&master.record.name, j);
+            let mut signal = signal_from_spec(spec, samples);
+            signal.description = layout_spec.description.clone().unwrap_or_default();
             signal.samples_per_frame = layout_spec.samples_per_frame;
+            let m = scale[j];
+            if m > 1 {
+                signal.gain *= f64::from(m);
+                signal.baseline = signal.baseline.saturating_mul(m);
+                signal.adc_zero = signal.adc_zero.saturating_mul(m);
+                // m ≤ MAX_REFINEMENT = 2^10: at most 10 more bits.
+                signal.adc_resolution += 32 - (m as u32 - 1).leading_zeros();
+            }
             signal
         })
         .collect();
-    Ok(Recording {
+    let signal_specs = wanted
+        .iter()
+        .map(|&j| {
+            reference[j]
+                .clone()
+                .unwrap_or_else(|| layout_specs[j].clone())
+        })
+        .collect();
+    let recording = Recording {
         name: master.record.name.clone(),
         frame_frequency: frequency,
         frames: to - from,
         base_datetime: master.record.base_datetime(),
         signals,
         info: master.info.clone(),
-    })
+    };
+    Ok((recording, signal_specs))
 }
 
 /// For each layout signal, the segment signal with the same description (the n-th layout
@@ -1227,6 +1374,46 @@ fn map_by_description(layout: &[SignalSpec], segment: &[SignalSpec]) -> Vec<Opti
 }
 
 /// Convert a digital value from one gain/baseline to another, keeping missing samples missing.
+/// Largest factor [`refine_scales`] tries.
+const MAX_REFINEMENT: i32 = 1 << 10;
+
+/// For each record signal, the smallest integer `m` (≤ [`MAX_REFINEMENT`]) such that, with the
+/// record's gain refined to `m * gain_ref`, every segment's values land on whole digital units:
+/// `m * gain_ref / gain_seg` must be a whole number for each segment that stores the signal with
+/// another gain or baseline than the reference. Physical values then stay each segment's own
+/// (a segment with gain 100 in a record of gain 200 needs no refinement; gains 200 and 300 need
+/// `m = 3`). 1 when no segment differs, or when no factor is exact (values are then rounded,
+/// with a warning).
+fn refine_scales(segments: &[Segment], reference: &[Option<SignalSpec>]) -> Vec<i32> {
+    reference
+        .iter()
+        .enumerate()
+        .map(|(j, r)| {
+            let Some(r) = r else { return 1 };
+            let (g_ref, b_ref) = (r.gain_or_default(), r.baseline_or_default());
+            let gains: Vec<f64> = segments
+                .iter()
+                .filter_map(|seg| {
+                    let spec = &seg.header.as_ref()?.signals[seg.map.get(j).copied().flatten()?];
+                    let g = spec.gain_or_default();
+                    (g != g_ref || spec.baseline_or_default() != b_ref).then_some(g)
+                })
+                .collect();
+            if gains.is_empty() {
+                return 1;
+            }
+            (1..=MAX_REFINEMENT)
+                .find(|&m| {
+                    gains.iter().all(|&g| {
+                        let q = f64::from(m) * g_ref / g;
+                        q.is_finite() && q.round() != 0.0 && (q - q.round()).abs() <= 1e-9 * q.abs()
+                    })
+                })
+                .unwrap_or(1)
+        })
+        .collect()
+}
+
 fn rescale(v: i32, g_from: f64, b_from: i32, g_to: f64, b_to: i32) -> i32 {
     if v == MISSING {
         return MISSING;
@@ -1290,12 +1477,14 @@ mod tests {
                 initial[k],
                 sum as i16
             );
+            // Skewed samples come from file frames below the declared length only; the last
+            // `skew` frames are missing even though the file holds one more frame.
             let skew = s.skew as usize;
             let mut w: Vec<i32> = s
                 .stored
                 .iter()
                 .skip(skew * n)
-                .take(declared as usize * n)
+                .take((declared as usize).saturating_sub(skew) * n)
                 .copied()
                 .collect();
             w.resize(declared as usize * n, MISSING);
@@ -1376,6 +1565,7 @@ mod tests {
                     sampto: Some(to),
                     channels: Some(channels.clone()),
                     strict_checksums: true,
+                    allow_outside_paths: false,
                 },
             )
             .unwrap();

@@ -8,7 +8,7 @@
 //! frames and the base time and date; info lines become `#` comments.
 //!
 //! Notes for readers of the output:
-//! - A gain of 0 (uncalibrated) is written as `0`; wfdb-python reads it as 200.
+//! - A gain of 0 (uncalibrated) is written as the gain readers use for it, 200.
 //! - Empty units are omitted; readers then assume `mV`.
 //! - A base date without a base time is written with time `00:00:00` (the date field is
 //!   positional, after the time).
@@ -123,7 +123,9 @@ pub fn build_header(name: &str, recording: &Recording, format: SignalFormat) -> 
         }
         let mut spec = SignalSpec::new(file_name.clone(), format.code());
         spec.samples_per_frame = s.samples_per_frame;
-        spec.adc_gain = Some(s.gain);
+        // The gain physical values use: an uncalibrated 0 is written as WFDB's 200, which
+        // every reader uses for it anyway.
+        spec.adc_gain = Some(s.effective_gain());
         spec.baseline = Some(s.baseline);
         spec.units = (!s.units.is_empty()).then(|| s.units.clone());
         spec.adc_resolution = Some(s.adc_resolution);
