@@ -546,6 +546,20 @@ impl ChunkedReader {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         meta.frames = records.saturating_mul(frames_per_record);
+        let layout = EdfLayout {
+            header,
+            record_bytes,
+            records,
+            frames_per_record,
+            start_offset: edf.start_offset,
+        };
+        if records > 0 && frames_per_record > 0 {
+            // Padding at the end of the last data record (every signal holding the "no sample"
+            // marker, see `edf`) is not part of the recording: the ordinary reader drops it, so
+            // the length is what the last record holds once parsed on its own.
+            let last = parse_last_record(path, &layout)?;
+            meta.frames = (records - 1) * frames_per_record + last.min(frames_per_record);
+        }
         Ok(ChunkedReader {
             path: path.to_path_buf(),
             format: SourceFormat::Edf(edf.kind),
@@ -553,13 +567,7 @@ impl ChunkedReader {
             wfdb_header: None,
             warnings,
             record: None,
-            source: Source::Edf(EdfLayout {
-                header,
-                record_bytes,
-                records,
-                frames_per_record,
-                start_offset: edf.start_offset,
-            }),
+            source: Source::Edf(layout),
         })
     }
 
@@ -597,6 +605,13 @@ impl ChunkedReader {
             .map(|(m, mut s)| {
                 let spf = u64::from(s.samples_per_frame);
                 let (a, b) = ((skip * spf) as usize, ((skip + end - start) * spf) as usize);
+                // The reader drops trailing frames that hold the "no sample" marker in every
+                // signal (padding, when they end the file); inside the file they are missing
+                // samples, so put them back to keep the frames aligned.
+                let whole = (count * g * spf) as usize;
+                if s.samples.len() < whole {
+                    s.samples.resize(whole, crate::MISSING);
+                }
                 s.samples.truncate(b);
                 s.samples.drain(..a.min(s.samples.len()));
                 Signal {
@@ -624,6 +639,24 @@ impl ChunkedReader {
             annotations,
         ))
     }
+}
+
+/// Frames in the last data record of an EDF file, as the ordinary reader counts them (trailing
+/// padding dropped).
+fn parse_last_record(path: &Path, layout: &EdfLayout) -> Result<u64> {
+    let mut bytes = with_record_count(&layout.header, 1);
+    let header_len = bytes.len();
+    let data_len = usize::try_from(layout.record_bytes)
+        .map_err(|_| Error::too_large("data record too large").in_file(path))?;
+    bytes.resize(header_len + data_len, 0);
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let pos = layout.header.len() as u64 + (layout.records - 1) * layout.record_bytes;
+    read_exact_at(&mut file, pos, &mut bytes[header_len..])
+        .map_err(|e| Error::io(path, e).at(format!("byte {pos}")))?;
+    let edf = parse_edf(&bytes)
+        .map_err(|e| e.at("last data record"))
+        .in_file(path)?;
+    Ok(edf.recording.frames)
 }
 
 /// What [`ChunkedReader::scan`] found.

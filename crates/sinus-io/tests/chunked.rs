@@ -233,6 +233,29 @@ fn edf_reads_the_same_in_chunks() {
     assert!(e.to_string().contains("plain.edf"), "{e}");
 }
 
+/// An EDF file whose length is not a whole number of data records (padding marked "no
+/// sample"), with missing samples, some of them at a data record's end in every signal: the
+/// chunked reader gives the true length and the same samples as a whole read.
+#[test]
+fn edf_padding_and_missing_samples_read_the_same_in_chunks() {
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    for frames in [1_001u64, 4_321] {
+        let mut rec = recording(frames, &[1, 1], (-2_000, 2_000), true);
+        // A whole frame missing in every signal, mid-file.
+        for s in &mut rec.signals {
+            s.samples[500] = MISSING;
+        }
+        let path = dir.path().join(format!("pad{frames}.edf"));
+        write_edf(&path, &rec).unwrap();
+        let whole = read_edf(&path).unwrap();
+        assert_eq!(whole.recording.frames, frames);
+        for chunk in [1, 13, 360, 999, 5_000] {
+            check_chunks(&path, &whole.recording, chunk);
+        }
+    }
+}
+
 #[test]
 fn scan_counts_missing_samples() {
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
