@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm)
+[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm chunked_edf)
 db="${SINUS_MITDB:-$(cd .. && pwd)/../shared/data/mitdb}"
 fixtures=../crates/sinus-io/tests/data
 seed() { mkdir -p "corpus/$1"; shift; for f in "$@"; do [ -f "$f" ] && cp -n "$f" corpus/"$t"/ 2>/dev/null || true; done; }
@@ -18,7 +18,7 @@ for t in "${targets[@]}"; do
     wfdb_signal) mkdir -p corpus/$t; [ -f "$db/100.dat" ] && head -c 3004 "$db/100.dat" > corpus/$t/mitdb100 || true
                  seed "$t" "$fixtures"/*.dat ;;
     wfdb_annotation) seed "$t" "$db"/10[0-3].atr "$db"/201.atr "$db"/232.atr ;;
-    edf) seed "$t" "$fixtures"/*.edf ;;
+    edf|chunked_edf) seed "$t" "$fixtures"/*.edf ;;
     csv) seed "$t" "$fixtures"/*.csv ;;
     # Shipped models without the signature and CRC (the target adds both back).
     nn_model) mkdir -p corpus/$t; for m in ../crates/sinus-ml/models/*.snnm; do

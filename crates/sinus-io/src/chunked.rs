@@ -478,7 +478,9 @@ impl ChunkedReader {
                 .checked_mul(2)
                 .and_then(|b| b.checked_add(record_bytes))
                 .ok_or_else(|| Error::too_large("data record size overflows").in_file(path))?;
-            if label.trim() != "EDF Annotations" && n > 0 {
+            // Trailing NULs as well as blanks: the reader trims both from header text.
+            let label = label.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+            if label != "EDF Annotations" && n > 0 {
                 frames_per_record = gcd(frames_per_record, n);
             }
         }

@@ -52,3 +52,19 @@ fn signal_311_partial_group_needs_the_frame_count() {
     let again = decode(SignalFormat::Fmt311, &bytes, &spf, &[0], Some(n)).unwrap();
     assert_eq!(again, samples);
 }
+
+/// Found by `fuzz/fuzz_targets/chunked_edf.rs`: an annotation signal labelled
+/// `EDF Annotations\0` counted as an ordinary signal in the chunked reader (the whole-file
+/// reader trims NULs), so the chunked length was 3 frames instead of 30.
+#[test]
+fn chunked_edf_annotation_label_with_nul() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fuzz-chunked-edf-nul-label.edf");
+    let whole = sinus_io::edf::read_edf(&path).unwrap();
+    let reader = sinus_io::chunked::ChunkedReader::open(&path).unwrap();
+    assert_eq!(reader.frames(), whole.recording.frames);
+    let part = reader.read(0, reader.frames()).unwrap();
+    for (a, b) in part.signals.iter().zip(&whole.recording.signals) {
+        assert_eq!(a.samples, b.samples);
+    }
+}
