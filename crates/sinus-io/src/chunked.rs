@@ -464,7 +464,11 @@ impl ChunkedReader {
         let mut frames_per_record = 0u64;
         for i in 0..ns {
             let label_at = 256 + 16 * i;
-            let label = String::from_utf8_lossy(&header[label_at..label_at + 16]);
+            // Latin-1, as the reader decodes header text (a byte such as 0xA0 is a blank there).
+            let label: String = header[label_at..label_at + 16]
+                .iter()
+                .map(|&c| c as char)
+                .collect();
             let at = 256 + 216 * ns + 8 * i;
             let text = String::from_utf8_lossy(&header[at..at + 8])
                 .trim()
@@ -478,8 +482,8 @@ impl ChunkedReader {
                 .checked_mul(2)
                 .and_then(|b| b.checked_add(record_bytes))
                 .ok_or_else(|| Error::too_large("data record size overflows").in_file(path))?;
-            // Trailing NULs as well as blanks: the reader trims both from header text.
-            let label = label.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+            // Exactly as the reader: trailing blanks and NULs, then whitespace at both ends.
+            let label = label.trim_end_matches([' ', '\0']).trim();
             if label != "EDF Annotations" && n > 0 {
                 frames_per_record = gcd(frames_per_record, n);
             }

@@ -56,10 +56,22 @@ fn signal_311_partial_group_needs_the_frame_count() {
 /// Found by `fuzz/fuzz_targets/chunked_edf.rs`: an annotation signal labelled
 /// `EDF Annotations\0` counted as an ordinary signal in the chunked reader (the whole-file
 /// reader trims NULs), so the chunked length was 3 frames instead of 30.
+/// Also found by it: `EDF Annotations` followed by the Latin-1 byte 0xA0 (a no-break space,
+/// trimmed by the reader) was decoded as UTF-8 by the chunked reader.
 #[test]
 fn chunked_edf_annotation_label_with_nul() {
+    for file in [
+        "fuzz-chunked-edf-nul-label.edf",
+        "fuzz-chunked-edf-latin1-label.edf",
+    ] {
+        check_chunked_edf(file);
+    }
+}
+
+fn check_chunked_edf(file: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/fuzz-chunked-edf-nul-label.edf");
+        .join("tests/data")
+        .join(file);
     let whole = sinus_io::edf::read_edf(&path).unwrap();
     let reader = sinus_io::chunked::ChunkedReader::open(&path).unwrap();
     assert_eq!(reader.frames(), whole.recording.frames);
