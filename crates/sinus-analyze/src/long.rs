@@ -34,7 +34,7 @@
 //! Recordings up to [`CHUNKED_ABOVE_S`] (75 min: MIT-BIH's 30-min records, the built-in demo)
 //! keep the single pass, and its exact results.
 
-use crate::model::{Analysis, BeatOut};
+use crate::model::Analysis;
 use crate::pipeline::{detect, finish, AnalyzeOptions, Details, Input};
 use crate::quality::{self, QualitySegment, MERGE_GAP_S};
 use sinus_io::chunked::ChunkedReader;
@@ -325,23 +325,10 @@ pub fn analyze_chunked(
         unclassified += k;
         add("beat classification", t);
     }
-    let mut limitations = Vec::new();
-    if unclassified > 0 {
-        limitations.push(format!(
-            "{unclassified} beat(s) at the record's edges or next to missing samples could not be classified (called Q)"
-        ));
-    }
-    let beats: Vec<BeatOut> = peaks
-        .iter()
-        .enumerate()
-        .map(|(i, &s)| BeatOut {
-            sample: s as u64,
-            time_s: s as f64 / fs,
-            class: classes[i].0,
-            probability: classes[i].1,
-            rr_s: (i > 0).then(|| (s - peaks[i - 1]) as f64 / fs),
-        })
+    let limitations: Vec<String> = crate::pipeline::unclassified_note(unclassified)
+        .into_iter()
         .collect();
+    let beats = crate::pipeline::beats_out(&peaks, &classes, fs);
     drop(peaks);
 
     let meta_rec = strip_samples_of(input.recording, frames);
@@ -424,22 +411,15 @@ fn classify_chunk(
     // Templates from the chunk's beats: every core beat has its 32 neighbours on each
     // side within the margins (see the module documentation).
     let windows = add_template_channels(windows, config);
-    let (mut waveforms, mut features, mut ok) = (Vec::new(), Vec::new(), Vec::new());
-    for i in core.clone() {
-        if let Some(Window::Ok(w)) = windows.get(i - first) {
-            waveforms.extend_from_slice(w);
-            features.extend_from_slice(&rr[i]);
-            ok.push(i);
-        }
-    }
-    let probs = classifier.probabilities_batch(&waveforms, &features)?;
-    let k = classifier.classes.len();
-    for (j, &i) in ok.iter().enumerate() {
-        let p = &probs[j * k..(j + 1) * k];
-        let best = sinus_core::nn::argmax(p);
-        classes[i] = (classifier.classes[best], Some(p[best]));
-    }
-    Ok(core.len() - ok.len())
+    let ok = crate::pipeline::classify_windows(
+        classifier,
+        core.clone().filter_map(|i| match windows.get(i - first) {
+            Some(Window::Ok(w)) => Some((i, w.as_slice(), &rr[i])),
+            _ => None,
+        }),
+        classes,
+    )?;
+    Ok(core.len() - ok)
 }
 
 /// Add a core's bad stretch (`seg`, frames from the core's start `c0`) to the record's list,

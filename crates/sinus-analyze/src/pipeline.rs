@@ -145,40 +145,23 @@ pub fn analyze(
     let mut classes: Vec<(char, Option<f32>)> = vec![('Q', None); peaks.len()];
     if !peaks.is_empty() {
         let windows = windows_at(rec, &peaks, &config)?;
-        let (mut waveforms, mut features, mut ok) = (Vec::new(), Vec::new(), Vec::new());
-        for (i, (w, rr)) in windows.iter().enumerate() {
-            if let Window::Ok(w) = w {
-                waveforms.extend_from_slice(w);
-                features.extend_from_slice(rr);
-                ok.push(i);
-            }
-        }
-        let probs = classifier.probabilities_batch(&waveforms, &features)?;
-        let k = classifier.classes.len();
-        for (j, &i) in ok.iter().enumerate() {
-            let p = &probs[j * k..(j + 1) * k];
-            let best = sinus_core::nn::argmax(p);
-            classes[i] = (classifier.classes[best], Some(p[best]));
-        }
-        if ok.len() < peaks.len() {
-            limitations.push(format!(
-                "{} beat(s) at the record's edges or next to missing samples could not be classified (called Q)",
-                peaks.len() - ok.len()
-            ));
+        let ok = classify_windows(
+            classifier,
+            windows
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (w, rr))| match w {
+                    Window::Ok(w) => Some((i, w.as_slice(), rr)),
+                    _ => None,
+                }),
+            &mut classes,
+        )?;
+        if let Some(note) = unclassified_note(peaks.len() - ok) {
+            limitations.push(note);
         }
     }
     lap("beat classification");
-    let beats: Vec<BeatOut> = peaks
-        .iter()
-        .enumerate()
-        .map(|(i, &s)| BeatOut {
-            sample: s as u64,
-            time_s: s as f64 / fs,
-            class: classes[i].0,
-            probability: classes[i].1,
-            rr_s: (i > 0).then(|| (s - peaks[i - 1]) as f64 / fs),
-        })
-        .collect();
+    let beats = beats_out(&peaks, &classes, fs);
 
     let (analysis, spectrum, tail_timings) = finish(
         input,
@@ -329,6 +312,53 @@ pub(crate) fn finish(
     };
     lap("summary");
     Ok((analysis, spectrum, timings))
+}
+
+/// Run `classifier` on beat windows (beat index, waveform, RR features) and write each beat's
+/// class and probability into `classes`; returns how many beats were classified.
+pub(crate) fn classify_windows<'a>(
+    classifier: &Classifier,
+    windows: impl Iterator<Item = (usize, &'a [f32], &'a [f32; 8])>,
+    classes: &mut [(char, Option<f32>)],
+) -> Result<usize> {
+    let (mut waveforms, mut features, mut ok) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, w, rr) in windows {
+        waveforms.extend_from_slice(w);
+        features.extend_from_slice(rr);
+        ok.push(i);
+    }
+    let probs = classifier.probabilities_batch(&waveforms, &features)?;
+    let k = classifier.classes.len();
+    for (j, &i) in ok.iter().enumerate() {
+        let p = &probs[j * k..(j + 1) * k];
+        let best = sinus_core::nn::argmax(p);
+        classes[i] = (classifier.classes[best], Some(p[best]));
+    }
+    Ok(ok.len())
+}
+
+/// The note for beats that could not be classified, if any.
+pub(crate) fn unclassified_note(n: usize) -> Option<String> {
+    (n > 0).then(|| {
+        format!(
+            "{n} beat(s) at the record's edges or next to missing samples could not be classified (called Q)"
+        )
+    })
+}
+
+/// The beats of an analysis from their R-peak samples and (class, probability).
+pub(crate) fn beats_out(peaks: &[i64], classes: &[(char, Option<f32>)], fs: f64) -> Vec<BeatOut> {
+    peaks
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| BeatOut {
+            sample: s as u64,
+            time_s: s as f64 / fs,
+            class: classes[i].0,
+            probability: classes[i].1,
+            rr_s: (i > 0).then(|| (s - peaks[i - 1]) as f64 / fs),
+        })
+        .collect()
 }
 
 /// One line describing a classifier.
@@ -563,7 +593,8 @@ pub fn kind_title(kind: RhythmKind) -> &'static str {
     }
 }
 
-fn episodes_out(episodes: &[Episode], fs: f64) -> Vec<EpisodeOut> {
+/// The report form of the rhythm state machine's episodes.
+pub fn episodes_out(episodes: &[Episode], fs: f64) -> Vec<EpisodeOut> {
     episodes
         .iter()
         .map(|e| EpisodeOut {

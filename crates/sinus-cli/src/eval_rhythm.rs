@@ -15,6 +15,7 @@ use clap::Args;
 use rayon::prelude::*;
 use serde_json::json;
 use sinus_analyze::model::EpisodeOut;
+use sinus_analyze::pipeline::episodes_out;
 use sinus_analyze::pipeline::resample_recording;
 use sinus_analyze::rhythm::{analyze_rhythm, beats_from_annotations};
 use sinus_analyze::{analyze, AnalyzeOptions, Input};
@@ -172,23 +173,7 @@ fn score_beats_only(args: &RhythmArgs, annotator: &str, name: &str) -> CliResult
     let labelled = !args.unlabelled && test_anns.iter().any(|a| a.is_beat() && a.symbol() != "N");
     let beats = beats_from_annotations(&test_anns, labelled);
     let result = analyze_rhythm(&beats, &[], fs, end as u64)?;
-    let test = result
-        .episodes
-        .iter()
-        .map(|e| EpisodeOut {
-            kind: e.kind.name().to_string(),
-            title: String::new(),
-            start_sample: e.start,
-            end_sample: e.end,
-            start_s: e.start as f64 / fs,
-            end_s: e.end as f64 / fs,
-            duration_s: (e.end - e.start) as f64 / fs,
-            beats: e.beats,
-            min_rate_bpm: e.min_rate_bpm,
-            mean_rate_bpm: e.mean_rate_bpm,
-            max_rate_bpm: e.max_rate_bpm,
-        })
-        .collect();
+    let test = episodes_out(&result.episodes, fs);
     Ok(Scored {
         name: name.to_string(),
         fs,
