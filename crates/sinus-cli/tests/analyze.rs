@@ -2,22 +2,9 @@
 
 use serde_json::Value;
 use sinus_io::datasets::mitdb_for_tests;
-use std::process::{Command, Output};
 
-fn sinus(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sinus"))
-        .args(args)
-        .output()
-        .expect("run sinus")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{sinus, stderr, stdout};
 
 #[test]
 fn analyze_without_argument_runs_the_demo_and_writes_every_report() {

@@ -5,22 +5,9 @@ use serde_json::Value;
 use sinus_io::datasets::ltafdb_for_tests;
 use sinus_io::wfdb::annotation::{codes, write_annotations, Annotation, EncodeOptions};
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn sinus(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sinus"))
-        .args(args)
-        .output()
-        .expect("run sinus")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{sinus, stderr, stdout};
 
 /// `dir/rec`: a 128 Hz header naming the absent `rec.dat` (CRLF line ends, as LTAFDB's), and
 /// an `atr` file with a rhythm change, two beats and one annotation past the end.

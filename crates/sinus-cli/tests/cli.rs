@@ -3,22 +3,9 @@
 use serde_json::Value;
 use sinus_io::datasets::mitdb_for_tests;
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn sinus(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sinus"))
-        .args(args)
-        .output()
-        .expect("run sinus")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{sinus, stderr, stdout};
 
 #[test]
 fn info_record_100_matches_the_database() {
