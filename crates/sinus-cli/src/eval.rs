@@ -27,6 +27,10 @@ pub enum EvalCommand {
     /// Rhythm episodes (AF, VT, ...): episode and duration Se/+P as WFDB `epicmp`, and AF beat
     /// by beat (Se, Sp, +P, accuracy); end to end or on an annotator's beats alone.
     Rhythm(crate::eval_rhythm::RhythmArgs),
+    /// QRS detector stress suite: synthetic fast rates, tall T waves, amplitude steps, rate
+    /// jumps, artefact and leads-off before a tachycardia; Se/+P, re-acquisition and
+    /// low-rate time per scenario, checked against the streaming detector's goals.
+    Stress(crate::eval_stress::StressArgs),
 }
 
 /// Arguments of `sinus eval qrs`.
@@ -93,6 +97,7 @@ pub fn run(cmd: EvalCommand, progress: &Progress) -> CliResult {
         EvalCommand::Qrs(args) => run_qrs(args, progress),
         EvalCommand::Beats(args) => crate::eval_beats::run(args, progress),
         EvalCommand::Rhythm(args) => crate::eval_rhythm::run(args, progress),
+        EvalCommand::Stress(args) => crate::eval_stress::run_stress(args, progress),
     }
 }
 

@@ -11,6 +11,7 @@ mod detect;
 mod eval;
 mod eval_beats;
 mod eval_rhythm;
+mod eval_stress;
 mod explain;
 mod export;
 mod fetch;

@@ -29,7 +29,6 @@ use std::time::Instant;
 struct Rec {
     name: String,
     x360: Vec<f32>,
-    x250: Vec<f32>,
     /// Beats as bxb counts them: `is_beat()` less ventricular flutter waves (`!`).
     beats: Vec<i64>,
     /// Every `is_beat()` annotation, flutter waves included.
@@ -37,52 +36,49 @@ struct Rec {
     vf: Vec<(i64, i64)>,
 }
 
-/// Windowed-sinc resampler by 25/36 (360 → 250 Hz), anti-alias cut-off 112 Hz.
-fn resample_360_to_250(x: &[f32]) -> Vec<f32> {
-    const UP: usize = 25;
-    const DOWN: usize = 36;
-    const HALF: i64 = 24; // taps on each side, in input samples
-    let fc = 112.0 / 360.0; // cycles per input sample
-    let out_len = x.len() * UP / DOWN;
-    // Kernel value at offset t (input samples).
-    let kernel = |t: f64| -> f64 {
-        if t.abs() >= HALF as f64 {
-            return 0.0;
-        }
-        let s = if t == 0.0 {
-            2.0 * fc
-        } else {
-            (2.0 * std::f64::consts::PI * fc * t).sin() / (std::f64::consts::PI * t)
-        };
-        let w = 0.42
-            + 0.5 * (std::f64::consts::PI * t / HALF as f64).cos()
-            + 0.08 * (2.0 * std::f64::consts::PI * t / HALF as f64).cos();
-        s * w
-    };
-    // Precompute the UP phases.
-    let taps = (2 * HALF + 1) as usize;
-    let mut bank = vec![0.0f64; UP * taps];
-    for p in 0..UP {
-        let frac = p as f64 / UP as f64;
+/// Windowed-sinc (Blackman) resampler from 360 Hz to `to` Hz, anti-alias cut-off at 0.45 of the
+/// lower rate; kernel phases tabulated at 1/1024 of an input sample (good enough for tuning;
+/// `sinus-signal` has the real one).
+fn resample_from_360(x: &[f32], to: f64) -> Vec<f32> {
+    use std::f64::consts::PI;
+    const PHASES: usize = 1024;
+    const HALF: i64 = 32; // taps on each side, in input samples
+    let fc = 0.45 * to.min(360.0) / 360.0; // cycles per input sample
+    let taps = (2 * HALF) as usize;
+    let mut bank = vec![0.0f64; (PHASES + 1) * taps];
+    for p in 0..=PHASES {
+        let frac = p as f64 / PHASES as f64;
         let mut sum = 0.0;
         for k in 0..taps {
-            let t = (k as i64 - HALF) as f64 - frac;
-            let v = kernel(t);
-            bank[p * taps + k] = v;
-            sum += v;
+            // Tap k sits at input offset (k − HALF + 1) from the base sample.
+            let t = (k as i64 - HALF + 1) as f64 - frac;
+            let s = if t == 0.0 {
+                2.0 * fc
+            } else {
+                (2.0 * PI * fc * t).sin() / (PI * t)
+            };
+            let u = t / HALF as f64;
+            let w = if u.abs() >= 1.0 {
+                0.0
+            } else {
+                0.42 + 0.5 * (PI * u).cos() + 0.08 * (2.0 * PI * u).cos()
+            };
+            bank[p * taps + k] = s * w;
+            sum += s * w;
         }
         for k in 0..taps {
             bank[p * taps + k] /= sum;
         }
     }
+    let out_len = (x.len() as f64 * to / 360.0) as usize;
     let mut y = Vec::with_capacity(out_len);
     for m in 0..out_len {
-        let pos = m * DOWN; // in units of 1/UP input samples
-        let base = (pos / UP) as i64;
-        let p = pos % UP;
+        let t = m as f64 * 360.0 / to;
+        let base = t.floor() as i64;
+        let p = ((t - base as f64) * PHASES as f64).round() as usize;
         let mut acc = 0.0f64;
         for k in 0..taps {
-            let idx = (base + k as i64 - HALF).clamp(0, x.len() as i64 - 1) as usize;
+            let idx = (base + k as i64 - HALF + 1).clamp(0, x.len() as i64 - 1) as usize;
             acc += bank[p * taps + k] * x[idx] as f64;
         }
         y.push(acc as f32);
@@ -218,6 +214,8 @@ fn main() {
     let mut repeat = 1usize;
     let mut show = false;
     let mut block = false;
+    let mut speed = 1.0f64;
+    let mut channel = 0usize;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -231,6 +229,8 @@ fn main() {
             "--quiet" => quiet = true,
             "--show" => show = true,
             "--block" => block = true,
+            "--channel" => channel = args.next().and_then(|s| s.parse().ok()).unwrap_or(0),
+            "--speed" => speed = args.next().and_then(|s| s.parse().ok()).unwrap_or(1.0),
             "--repeat" => repeat = args.next().and_then(|s| s.parse().ok()).unwrap_or(1),
             _ => {
                 eprintln!("unknown argument {a}");
@@ -252,7 +252,7 @@ fn main() {
             }
         }
         let r = read_record(db.join(name)).expect("record");
-        let sig = &r.recording.signals[0];
+        let sig = &r.recording.signals[channel];
         let x360: Vec<f32> = (0..sig.samples.len())
             .map(|i| sig.physical(i) as f32)
             .collect();
@@ -288,26 +288,42 @@ fn main() {
         if let Some(s) = open {
             vf.push((s, i64::MAX));
         }
-        let x250 = if which == "360" {
-            Vec::new()
-        } else {
-            resample_360_to_250(&x360)
-        };
         recs.push(Rec {
             name: name.to_string(),
             x360,
-            x250,
             beats,
             all_beats,
             vf,
         });
     }
     let rates: Vec<f32> = match which.as_str() {
-        "360" => vec![360.0],
-        "250" => vec![250.0],
-        _ => vec![360.0, 250.0],
+        "both" => vec![360.0, 250.0],
+        "all" => vec![360.0, 250.0, 128.0],
+        list => list
+            .split(',')
+            .map(|v| {
+                v.parse().unwrap_or_else(|_| {
+                    eprintln!("bad --fs {v}");
+                    std::process::exit(2)
+                })
+            })
+            .collect(),
     };
     for fs in rates {
+        // The detector runs at `fs`; the record is resampled to `fs × speed` so that it plays
+        // `speed` times faster than real time (90/min becomes 90·speed/min).
+        let data_fs = fs as f64 * speed;
+        let tol = (54.0 * speed).round() as i64;
+        let data: Vec<Vec<f32>> = recs
+            .iter()
+            .map(|r| {
+                if (data_fs - 360.0).abs() < 1e-9 {
+                    r.x360.clone()
+                } else {
+                    resample_from_360(&r.x360, data_fs)
+                }
+            })
+            .collect();
         let mut g = (0usize, 0usize, 0usize, 0usize);
         let mut ga = (0usize, 0usize, 0usize);
         let mut samples = 0usize;
@@ -315,8 +331,7 @@ fn main() {
         let mut table = String::new();
         for rep in 0..repeat {
             let mut time = 0.0;
-            for r in &recs {
-                let x = if fs == 360.0 { &r.x360 } else { &r.x250 };
+            for (r, x) in recs.iter().zip(&data) {
                 let (dets, t) = detect(x, fs, block);
                 time += t;
                 if rep > 0 {
@@ -325,23 +340,17 @@ fn main() {
                 samples += x.len();
                 let dets360: Vec<i64> = dets
                     .iter()
-                    .map(|&s| {
-                        if fs == 360.0 {
-                            s as i64
-                        } else {
-                            (s as f64 * 360.0 / fs as f64).round() as i64
-                        }
-                    })
+                    .map(|&s| (s as f64 * 360.0 / data_fs).round() as i64)
                     .collect();
-                let (tp, fnn, fp, fpv) = matcher(&r.beats, &dets360, 54, &r.vf);
+                let (tp, fnn, fp, fpv) = matcher(&r.beats, &dets360, tol, &r.vf);
                 if show {
-                    show_errors(&r.name, &r.beats, &dets360, 54);
+                    show_errors(&r.name, &r.beats, &dets360, tol);
                 }
                 g.0 += tp;
                 g.1 += fnn;
                 g.2 += fp;
                 g.3 += fpv;
-                let (atp, afn, afp, afpv) = matcher(&r.all_beats, &dets360, 54, &[]);
+                let (atp, afn, afp, afpv) = matcher(&r.all_beats, &dets360, tol, &[]);
                 ga.0 += atp;
                 ga.1 += afn;
                 ga.2 += afp + afpv;

@@ -32,3 +32,4 @@ pub mod confusion;
 pub mod report;
 pub mod rhythm;
 pub mod stats;
+pub mod stress;

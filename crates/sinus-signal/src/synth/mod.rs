@@ -143,10 +143,14 @@ pub struct Hrv {
     pub hf_hz: f64,
     /// Beat-to-beat white jitter, fraction of RR (standard deviation).
     pub jitter: f64,
+    /// Depth of the respiratory modulation of the beat amplitude (the chest's impedance and the
+    /// heart's axis change with breathing): 0.04 = ±4 %. Some leads swing by ±30 % or more.
+    pub respiratory_amplitude: f64,
 }
 
 impl Default for Hrv {
-    /// 4 % modulation at LF/HF 1.5 (a resting adult), 0.1 and 0.25 Hz, 0.5 % jitter.
+    /// 4 % modulation at LF/HF 1.5 (a resting adult), 0.1 and 0.25 Hz, 0.5 % jitter, beat
+    /// amplitude ±4 % with respiration.
     fn default() -> Self {
         Hrv {
             modulation: 0.04,
@@ -154,6 +158,7 @@ impl Default for Hrv {
             lf_hz: 0.1,
             hf_hz: 0.25,
             jitter: 0.005,
+            respiratory_amplitude: 0.04,
         }
     }
 }
@@ -478,6 +483,8 @@ pub fn validate(spec: &SynthSpec) -> Result<()> {
     let fraction_ok = |v: f64| v.is_finite() && (0.0..=0.3).contains(&v);
     if !(fraction_ok(h.modulation)
         && fraction_ok(h.jitter)
+        && h.respiratory_amplitude.is_finite()
+        && (0.0..=0.8).contains(&h.respiratory_amplitude)
         && h.lf_hf_ratio.is_finite()
         && h.lf_hf_ratio >= 0.0
         && h.lf_hz.is_finite()

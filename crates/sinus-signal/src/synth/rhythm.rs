@@ -245,7 +245,7 @@ impl Builder<'_> {
         let rr = if self.last >= 0.0 { t - self.last } else { 0.8 };
         let scale = self.spec.amplitude
             * self.seg.amplitude
-            * (1.0 + 0.04 * resp + 0.01 * self.rng.normal());
+            * (1.0 + self.spec.hrv.respiratory_amplitude * resp + 0.01 * self.rng.normal());
         self.beats.push(Beat {
             sample: self.sample(t),
             code,
