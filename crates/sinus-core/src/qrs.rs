@@ -21,7 +21,7 @@ const MASK: usize = RING - 1;
 /// Longest moving-window integration, in samples (200 ms at 1000 Hz).
 const MWI_MAX: usize = 200;
 /// Sub-threshold candidates remembered for search-back.
-const SB_MAX: usize = 8;
+const SB_MAX: usize = 16;
 /// RR intervals averaged.
 const RR_N: usize = 8;
 /// Detections that can wait to be returned (the start-up phase emits several at once).
@@ -30,6 +30,8 @@ const QUEUE: usize = 16;
 const LEARN_MAX: usize = 16;
 /// Inputs are clamped to ±this, so squaring a derivative cannot overflow `f32`.
 const INPUT_LIMIT: f32 = 1.0e6;
+const HOLD: bool = true;
+const LOWER: bool = true;
 
 /// Why a [`QrsConfig`] cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -158,6 +160,8 @@ struct Candidate {
     slope: f32,
     /// Baseline-removed amplitude at `r`.
     amplitude: f32,
+    /// Held below the search-back threshold (see `classify`).
+    weak: bool,
 }
 
 /// Streaming QRS detector: push samples with [`QrsDetector::push`] (or blocks with
@@ -235,6 +239,10 @@ pub struct QrsDetector {
     // Search-back candidates since the last beat (oldest first).
     sb: [Candidate; SB_MAX],
     sb_len: usize,
+    /// After a search-back found nothing, the next one runs at this sample.
+    sb_retry: u64,
+    /// A search-back found nothing since the last beat detected by the threshold.
+    recovering: bool,
     // Learning phase.
     learn: [Candidate; LEARN_MAX],
     learn_len: usize,
@@ -471,6 +479,8 @@ impl QrsDetector {
             rr_avg: 0,
             sb: [Candidate::default(); SB_MAX],
             sb_len: 0,
+            sb_retry: 0,
+            recovering: false,
             learn: [Candidate::default(); LEARN_MAX],
             learn_len: 0,
             learned: false,
@@ -633,6 +643,7 @@ impl QrsDetector {
             peak_f,
             slope,
             amplitude: amp,
+            weak: false,
         }
     }
 
@@ -649,7 +660,8 @@ impl QrsDetector {
     fn candidate(&mut self, idx: u64, peak_i: f32) {
         if self.learned {
             let (_, sb_i, _) = self.thresholds();
-            if peak_i <= sb_i {
+            let held = self.last_r.is_some() && peak_i > self.gate();
+            if peak_i <= sb_i && !(held && HOLD) {
                 // Neither a beat nor a search-back candidate: only the noise levels learn from
                 // it, so skip the costly measurements. As in `classify`, peaks in the
                 // refractory period of a beat are ignored altogether.
@@ -741,6 +753,11 @@ impl QrsDetector {
             // the noise levels — missed beats counted as noise could otherwise lift the noise
             // level, and with it the noise gate, up to the beats for good.
             self.remember(c);
+        } else if HOLD && !t_wave && self.last_r.is_some() && c.peak_i > self.gate() {
+            // Below the search-back threshold but above the noise gate: held until the next
+            // beat settles what it was (noise if that beat comes on time; a missed beat that
+            // search-back may still take if it does not).
+            self.remember(Candidate { weak: true, ..c });
         } else {
             self.npki = 0.125 * c.peak_i + 0.875 * self.npki;
             self.npkf = 0.125 * c.peak_f + 0.875 * self.npkf;
@@ -759,6 +776,11 @@ impl QrsDetector {
     fn remember(&mut self, c: Candidate) {
         if self.sb_len >= SB_MAX {
             // Drop the oldest.
+            if let Some(d) = self.sb.first().copied() {
+                if d.weak {
+                    self.noise_update(&d);
+                }
+            }
             self.sb.copy_within(1.., 0);
             self.sb_len = SB_MAX - 1;
         }
@@ -793,9 +815,9 @@ impl QrsDetector {
     /// Sample at which search-back is due (`u64::MAX` when it cannot run yet).
     fn searchback_due(&self) -> u64 {
         match (self.last_r, self.rr_avg > 0) {
-            (Some(last), true) => {
-                last + libm::roundf(self.rr_avg as f32 * self.cfg.searchback_rr_factor) as u64
-            }
+            (Some(last), true) => (last
+                + libm::roundf(self.rr_avg as f32 * self.cfg.searchback_rr_factor) as u64)
+                .max(self.sb_retry),
             _ => u64::MAX,
         }
     }
@@ -804,34 +826,102 @@ impl QrsDetector {
         let (Some(last), true) = (self.last_r, self.rr_avg > 0) else {
             return;
         };
-        let limit = libm::roundf(self.rr_avg as f32 * self.cfg.searchback_rr_factor) as u64;
-        if n < last + limit {
+        if n < self.searchback_due() {
             return;
         }
-        // The highest remembered candidate not too old to report.
+        let (_, sb_i, _) = self.thresholds();
+        let gate = self.gate();
+        // The highest remembered candidate not too old to report. (Candidates remembered after
+        // a search-back beat may lie in its refractory period.)
+        let usable =
+            |c: &Candidate| c.r + self.searchback_max_age >= n && c.r >= last + self.refractory;
         let mut best: Option<usize> = None;
         let mut best_val = 0.0f32;
         for (k, c) in self.sb.iter().take(self.sb_len).enumerate() {
-            // (Candidates remembered after a search-back beat may lie in its refractory period.)
-            if c.r + self.searchback_max_age >= n
-                && c.r >= last + self.refractory
-                && c.peak_i > best_val
-            {
+            if !c.weak && usable(c) && c.peak_i > best_val {
                 best = Some(k);
                 best_val = c.peak_i;
             }
         }
+        if best.is_none() && self.recovering {
+            // No beat-sized candidate, and none at the previous search-back either: the levels
+            // may be far above the beats. Take the earliest held candidate that stands out
+            // (at least half the largest) and comes where a beat is due.
+            let ok = |c: &Candidate| {
+                c.weak && usable(c) && c.peak_i > gate && self.plausible_late_beat(last, c)
+            };
+            let top = self
+                .sb
+                .iter()
+                .take(self.sb_len)
+                .filter(|c| ok(c))
+                .fold(0.0f32, |m, c| m.max(c.peak_i));
+            best = self
+                .sb
+                .iter()
+                .take(self.sb_len)
+                .position(|c| ok(c) && c.peak_i >= 0.5 * top);
+        }
         match best.and_then(|k| self.sb.get(k).copied().map(|c| (k, c))) {
             Some((k, c)) => {
+                if LOWER && c.peak_i <= sb_i {
+                    // A beat below the search-back threshold: the levels were learnt from much
+                    // larger beats (an amplitude drop, a few huge ectopic beats). Bring them
+                    // down to this beat so the next ones are found by the threshold itself.
+                    self.spki = self.spki.min(4.0 * c.peak_i);
+                    self.spkf = self.spkf.min(4.0 * c.peak_f);
+                }
                 self.spki = self.signal_update(self.spki, c.peak_i, 0.25);
                 self.spkf = self.signal_update(self.spkf, c.peak_f, 0.25);
-                // Keep only the candidates after the one accepted.
+                // Noise before the one accepted; keep the candidates after it.
+                for j in 0..k {
+                    if let Some(d) = self.sb.get(j).copied() {
+                        if d.weak {
+                            self.noise_update(&d);
+                        }
+                    }
+                }
                 self.sb.copy_within(k + 1.., 0);
                 self.sb_len = self.sb_len.saturating_sub(k + 1);
                 self.accept(c, true);
             }
+            None if HOLD => {
+                // Nothing above the noise gate for a search-back interval: the noise level may
+                // have been learnt from beats that were then missed. Let it come down toward
+                // the largest candidate held, so that such beats pass the gate next time.
+                let largest = self
+                    .sb
+                    .iter()
+                    .take(self.sb_len)
+                    .filter(|c| c.r + self.searchback_max_age >= n)
+                    .fold(0.0f32, |m, c| m.max(c.peak_i));
+                if largest > 0.0 {
+                    self.npki = self.npki.min((0.5 * self.npki).max(0.4 * largest));
+                }
+                self.sb_len = 0;
+                self.sb_retry = n + self.rr_avg;
+                self.recovering = true;
+            }
             None => self.sb_len = 0,
         }
+    }
+
+    /// Learn the noise levels from a peak that was not a beat (Pan–Tompkins' running average).
+    fn noise_update(&mut self, c: &Candidate) {
+        self.npki = 0.125 * c.peak_i + 0.875 * self.npki;
+        self.npkf = 0.125 * c.peak_f + 0.875 * self.npkf;
+    }
+
+    /// A candidate below the search-back threshold can only be a missed beat where one is due:
+    /// past the previous beat's T wave and at least 0.7 of the average RR interval after it.
+    fn plausible_late_beat(&self, last: u64, c: &Candidate) -> bool {
+        let dt = c.r.saturating_sub(last);
+        dt >= self.t_wave && dt as f32 >= 0.7 * self.rr_avg as f32
+    }
+
+    /// Lowest integrated peak any beat must exceed, even in search-back.
+    fn gate(&self) -> f32 {
+        self.cfg.noise_gate * self.npki
     }
 
     fn accept(&mut self, c: Candidate, searchback: bool) {
@@ -846,8 +936,18 @@ impl QrsDetector {
             self.rr_avg = sum / self.rr_count.max(1) as u64;
         }
         if !searchback {
+            // The beat came on time: what was held before it was not a beat.
+            for j in 0..self.sb_len {
+                if let Some(d) = self.sb.get(j).copied() {
+                    if d.weak && d.r < c.r {
+                        self.noise_update(&d);
+                    }
+                }
+            }
             self.sb_len = 0;
+            self.recovering = false;
         }
+        self.sb_retry = 0;
         self.last_r = Some(c.r);
         self.last_idx = Some(c.idx);
         self.last_slope = c.slope;

@@ -299,6 +299,10 @@ pub struct StressResult {
     pub reacquisition: Vec<Reacquisition>,
     /// Longest time (s) the reported rate was below half the true rate.
     pub low_rate_s: f64,
+    /// Times (s) of the missed beats.
+    pub missed_s: Vec<f64>,
+    /// Times (s) of the false detections.
+    pub false_s: Vec<f64>,
 }
 
 /// Re-acquisition after one disturbance.
@@ -388,6 +392,16 @@ pub fn score(scenario: &Scenario, beats: &[i64], detections: &[i64]) -> StressRe
     dets.sort_unstable();
     let found = match_beats(&refs, &dets, window);
     let tp = found.iter().filter(|&&f| f).count();
+    let missed_s = refs
+        .iter()
+        .zip(&found)
+        .filter(|(_, &f)| !f)
+        .map(|(&r, _)| r as f64 / fs)
+        .collect();
+    let false_s = unmatched(&dets, &refs, window)
+        .into_iter()
+        .map(|d| d as f64 / fs)
+        .collect();
     let fn_ = refs.len() - tp;
     let fp = dets.len() - tp;
     let pct = |a: usize, b: usize| {
@@ -413,6 +427,8 @@ pub fn score(scenario: &Scenario, beats: &[i64], detections: &[i64]) -> StressRe
         ppv: pct(tp, tp + fp),
         reacquisition,
         low_rate_s: low_rate_seconds(beats, &dets, &spans, fs),
+        missed_s,
+        false_s,
     }
 }
 
@@ -448,6 +464,17 @@ fn match_beats(refs: &[i64], dets: &[i64], window: i64) -> Vec<bool> {
         }
     }
     found
+}
+
+/// The detections of `dets` that one-to-one matching leaves without a reference beat.
+fn unmatched(dets: &[i64], refs: &[i64], window: i64) -> Vec<i64> {
+    // Matching is symmetric: match the detections against the references.
+    let matched = match_beats(dets, refs, window);
+    dets.iter()
+        .zip(&matched)
+        .filter(|(_, &m)| !m)
+        .map(|(&d, _)| d)
+        .collect()
 }
 
 /// Beats missed after `end_s` before [`STEADY_BEATS`] found in a row, and the time to the first
