@@ -1,5 +1,19 @@
-//! `sinus eval qrs --db DIR [--detector NAME | --test-annotator ANN] [--json]`: beat-by-beat
-//! comparison with the reference annotations, as WFDB `bxb` does it (±150 ms, one-to-one).
+//! `sinus eval qrs --db DIR [--detector NAME | --test-annotator ANN] [--fs HZ]
+//! [--strip-seconds S] [--json]`: beat-by-beat comparison with the reference annotations, as
+//! WFDB `bxb` does it (±150 ms, one-to-one).
+//!
+//! `--fs` runs the detector on each record resampled to another rate (as a device sampling at
+//! that rate would see it); the detections are mapped back to the record's samples and scored
+//! against the reference at the record's own rate.
+//!
+//! `--strip-seconds` scores short recordings, as a watch or a patch takes them for a spot
+//! check: each record (resampled first, with `--fs`) is cut into consecutive strips of that
+//! length, the last, shorter one dropped, and a fresh detector runs on each strip alone. Each
+//! strip is scored with the same `bxb` rules on the interval from one match window after its
+//! first sample to one match window before its last: a reference beat closer than that to an
+//! edge is neither detected nor missed, and a detection there counts only when it matches a
+//! scored reference beat (bxb's own handling of the start and end of a scored interval), so
+//! that a beat cut by the edge counts neither for nor against the detector.
 
 use crate::detect::DetectorArg;
 use crate::progress::Progress;
@@ -8,11 +22,12 @@ use clap::{Args, Subcommand};
 use rayon::prelude::*;
 use serde::Serialize;
 use sinus_eval::bxb::{BxbOptions, Reference};
-use sinus_eval::stats::{QrsReport, RecordResult};
+use sinus_eval::stats::{QrsCounts, QrsReport, RecordResult};
 use sinus_io::wfdb::annotation::read_annotations;
 use sinus_io::wfdb::record::{read_record_with, ReadOptions};
 use sinus_io::Error;
-use sinus_signal::detect::{detect_qrs, QrsDetectorKind};
+use sinus_signal::detect::{DetectorInput, QrsDetectorKind, DEVICE_FS};
+use sinus_signal::resample::same_rate;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -42,8 +57,23 @@ pub struct QrsArgs {
     /// Detector to evaluate.
     #[arg(long, short, value_enum, default_value = "offline")]
     pub detector: DetectorArg,
+    /// Run the detector on each record resampled to this rate (e.g. 250, 128), detections
+    /// mapped back to the record's samples; default: the record's rate (250 Hz for
+    /// `streaming-250`, which is `streaming --fs 250`).
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
+    pub fs: Option<f64>,
+    /// Cut each record into consecutive strips of this many seconds (the last, shorter one
+    /// dropped), run a fresh detector on each strip alone and score the strips; one match
+    /// window at each strip edge is not scored.
+    #[arg(
+        long,
+        value_name = "S",
+        allow_negative_numbers = true,
+        conflicts_with = "skip"
+    )]
+    pub strip_seconds: Option<f64>,
     /// Score existing annotation files (TEST_DIR/REC.ANN) instead of running a detector.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["fs", "strip_seconds"])]
     pub test_annotator: Option<String>,
     /// Directory of the test annotation files (default: the database directory).
     #[arg(long)]
@@ -77,6 +107,12 @@ pub struct QrsArgs {
 struct QrsEvalOutput {
     /// Detector name, or `annotator:NAME` when scoring files.
     detector: String,
+    /// Rate the detector ran at, Hz (`null` when the records have different rates).
+    fs_hz: Option<f64>,
+    /// Strip length (s), `null` for whole records.
+    strip_seconds: Option<f64>,
+    /// Strips scored, over all records (`null` for whole records).
+    strips: Option<u64>,
     /// Learning period excluded (s).
     skip_s: f64,
     /// Match window (s).
@@ -85,7 +121,8 @@ struct QrsEvalOutput {
     report: QrsReport,
     /// Samples of the analysed lead(s) processed by the detector.
     samples: u64,
-    /// Time spent in detection only (summed over records, each on one thread), s.
+    /// Time spent in detection (with resampling, without scoring; summed over records, each
+    /// on one thread), s.
     detect_seconds: f64,
     /// `samples / detect_seconds`.
     samples_per_second: Option<f64>,
@@ -130,13 +167,64 @@ pub fn database_records(db: &Path) -> Result<Vec<String>, Error> {
     Ok(names)
 }
 
+/// Check a `--fs` value: a positive number of Hz (whether the resampler can reach it from a
+/// record's rate is known only per record).
+pub fn check_fs(fs: Option<f64>) -> CliResult {
+    match fs {
+        Some(f) if !(f.is_finite() && f > 0.0) => {
+            Err(format!("--fs {f}: a sampling rate is a positive number of Hz").into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Check `--strip-seconds` against the match window: a strip must be longer than the two edge
+/// margins it loses, or nothing in it would be scored.
+fn check_strip_seconds(strip: Option<f64>, window: f64) -> CliResult {
+    match strip {
+        Some(s) if !(s.is_finite() && s > 0.0) => Err(format!(
+            "--strip-seconds {s}: a strip length is a positive number of seconds"
+        )
+        .into()),
+        Some(s) if s <= 2.0 * window => Err(format!(
+            "--strip-seconds {s}: a strip must be longer than twice the match window \
+             (2 × {window} s), which is not scored at its edges"
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 struct RecordOutcome {
     result: RecordResult,
     samples: u64,
     seconds: f64,
+    /// The rate the detector ran at (the record's for an annotator), Hz.
+    fs: f64,
+    /// Strips scored (0 for whole records).
+    strips: u64,
 }
 
 fn run_qrs(args: QrsArgs, progress: &Progress) -> CliResult {
+    check_fs(args.fs)?;
+    if !(args.window.is_finite() && args.window >= 0.0) {
+        return Err(format!(
+            "--window {}: a match window is a number of seconds >= 0",
+            args.window
+        )
+        .into());
+    }
+    check_strip_seconds(args.strip_seconds, args.window)?;
+    let kind = args.detector.kind();
+    if let (QrsDetectorKind::Streaming250, Some(fs)) = (kind, args.fs) {
+        if !same_rate(fs, DEVICE_FS) {
+            return Err(format!(
+                "--detector streaming-250 runs at {DEVICE_FS} Hz, not --fs {fs} (use --detector \
+                 streaming --fs {fs})"
+            )
+            .into());
+        }
+    }
     let records = match &args.records {
         Some(r) => r.clone(),
         None => database_records(&args.db)?,
@@ -146,7 +234,6 @@ fn run_qrs(args: QrsArgs, progress: &Progress) -> CliResult {
         start_s: args.skip,
         ..BxbOptions::EC57
     };
-    let kind = args.detector.kind();
     let bar = progress.bar(records.len() as u64, "records");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
@@ -164,21 +251,35 @@ fn run_qrs(args: QrsArgs, progress: &Progress) -> CliResult {
     });
     bar.finish_and_clear();
     let mut results = Vec::with_capacity(outcomes.len());
-    let (mut samples, mut seconds) = (0u64, 0.0f64);
+    let (mut samples, mut seconds, mut strips) = (0u64, 0.0f64, 0u64);
+    let mut rates: Vec<f64> = Vec::new();
     for o in outcomes {
         let o = o?;
         samples += o.samples;
         seconds += o.seconds;
+        strips += o.strips;
+        if !rates.contains(&o.fs) {
+            rates.push(o.fs);
+        }
         results.push(o.result);
     }
+    // One rate for the whole run, unless the records have different ones (and no --fs).
+    let fs_hz = match rates[..] {
+        [fs] => Some(fs),
+        _ => None,
+    };
     let report = QrsReport::new(results);
     let detector = match &args.test_annotator {
         Some(a) => format!("annotator:{a}"),
         None => kind.name().to_string(),
     };
+    let strips = args.strip_seconds.map(|_| strips);
     if args.json {
         let out = QrsEvalOutput {
             detector,
+            fs_hz,
+            strip_seconds: args.strip_seconds,
+            strips,
             skip_s: args.skip,
             window_s: args.window,
             report,
@@ -186,27 +287,40 @@ fn run_qrs(args: QrsArgs, progress: &Progress) -> CliResult {
             detect_seconds: seconds,
             samples_per_second: (seconds > 0.0).then(|| samples as f64 / seconds),
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        println!(
-            "QRS detection: {detector}, ±{:.0} ms, {}",
-            args.window * 1000.0,
-            if args.skip > 0.0 {
-                format!("first {} s excluded", args.skip)
-            } else {
-                "whole records".into()
-            }
-        );
-        print!("{report}");
-        if seconds > 0.0 {
-            println!(
-                "throughput: {:.1} M samples/s per core ({} samples in {:.2} s of detection)",
-                samples as f64 / seconds / 1e6,
-                samples,
-                seconds
-            );
-        }
+        crate::print_out(&(serde_json::to_string_pretty(&out)? + "\n"))?;
+        return Ok(());
     }
+    let rate = match fs_hz {
+        Some(f) => format!("{f} Hz"),
+        None => "the records' rates".to_string(),
+    };
+    let resampled = if args.fs.is_some() || kind == QrsDetectorKind::Streaming250 {
+        " (records resampled)"
+    } else {
+        ""
+    };
+    let scope = match (args.strip_seconds, strips) {
+        (Some(s), Some(n)) => format!(
+            "{n} strips of {s} s, a fresh detector on each ({:.0} ms at each strip edge not scored)",
+            args.window * 1000.0
+        ),
+        _ if args.skip > 0.0 => format!("first {} s excluded", args.skip),
+        _ => "whole records".into(),
+    };
+    let mut text = format!(
+        "QRS detection: {detector} at {rate}{resampled}, ±{:.0} ms, {scope}\n",
+        args.window * 1000.0
+    );
+    text.push_str(&report.to_string());
+    if seconds > 0.0 {
+        text.push_str(&format!(
+            "throughput: {:.1} M samples/s per core ({} samples in {:.2} s of detection)\n",
+            samples as f64 / seconds / 1e6,
+            samples,
+            seconds
+        ));
+    }
+    crate::print_out(&text)?;
     Ok(())
 }
 
@@ -218,12 +332,13 @@ fn evaluate_record(
 ) -> Result<RecordOutcome, Error> {
     let path = args.db.join(rec);
     let reference = Reference::load(&path, &args.reference)?;
-    let (comparison, samples, seconds) = match &args.test_annotator {
+    let (counts, samples, seconds, fs, strips) = match &args.test_annotator {
         Some(ann) => {
             let dir = args.test_dir.as_deref().unwrap_or(&args.db);
             let file = dir.join(format!("{rec}.{ann}"));
             let test = read_annotations(&file, Some(reference.fs))?;
-            (reference.compare(&test.annotations, options)?, 0, 0.0)
+            let counts = reference.compare(&test.annotations, options)?.qrs_counts();
+            (counts, 0, 0.0, reference.fs, 0)
         }
         None => {
             // The streaming detectors read one lead; the offline detector fuses the first two.
@@ -252,14 +367,74 @@ fn evaluate_record(
                     .map_or(0, |s| s.samples.len() as u64),
             };
             let start = Instant::now();
-            let beats = detect_qrs(&record.recording, 0, kind).map_err(|e| e.in_file(&path))?;
-            let seconds = start.elapsed().as_secs_f64();
-            (reference.compare_samples(beats, options)?, samples, seconds)
+            let input = DetectorInput::new(&record.recording, 0, kind, args.fs)
+                .map_err(|e| e.in_file(&path))?;
+            let (counts, seconds, strips) = match args.strip_seconds {
+                None => {
+                    let beats = input.detect_all().map_err(|e| e.in_file(&path))?;
+                    let seconds = start.elapsed().as_secs_f64();
+                    let counts = reference.compare_samples(beats, options)?.qrs_counts();
+                    (counts, seconds, 0)
+                }
+                Some(strip) => {
+                    let prepared = start.elapsed().as_secs_f64();
+                    let (counts, seconds, strips) =
+                        score_strips(&reference, &input, strip, options.window_s)
+                            .map_err(|e| e.in_file(&path))?;
+                    (counts, prepared + seconds, strips)
+                }
+            };
+            (counts, samples, seconds, input.fs(), strips)
         }
     };
     Ok(RecordOutcome {
-        result: RecordResult::new(rec, comparison.qrs_counts()),
+        result: RecordResult::new(rec, counts),
         samples,
         seconds,
+        fs,
+        strips,
     })
+}
+
+/// Run a fresh detector on each strip of `strip_s` seconds of `input` and score it (see the
+/// module documentation). Returns the counts summed over the strips, the time spent detecting
+/// and the number of strips scored.
+fn score_strips(
+    reference: &Reference,
+    input: &DetectorInput,
+    strip_s: f64,
+    window_s: f64,
+) -> Result<(QrsCounts, f64, u64), Error> {
+    // Strips are cut at the detector's rate, whole samples, as the device would record them.
+    let len = (strip_s * input.fs()).round() as usize;
+    let fs = reference.fs;
+    // The match window in samples of the reference, rounded as bxb rounds it.
+    let w = (window_s * fs + 0.5) as i64;
+    let (mut counts, mut seconds, mut strips) = (QrsCounts::default(), 0.0, 0u64);
+    if len == 0 {
+        return Ok((counts, seconds, strips));
+    }
+    for k in 0..input.len() / len {
+        let range = k * len..(k + 1) * len;
+        // First and last frame of the strip in the record.
+        let first = input.to_frame(range.start as i64);
+        let last = input.to_frame(range.end as i64) - 1;
+        let (start, end) = (first + w, last - w);
+        if end < start {
+            continue;
+        }
+        let t0 = Instant::now();
+        let beats = input.detect(range)?;
+        seconds += t0.elapsed().as_secs_f64();
+        // Whole samples given as seconds: bxb turns them back into the same samples.
+        let options = BxbOptions {
+            window_s,
+            start_s: start as f64 / fs,
+            end_s: Some(end as f64 / fs),
+            ..BxbOptions::EC57
+        };
+        counts = counts.add(&reference.compare_samples(beats, &options)?.qrs_counts());
+        strips += 1;
+    }
+    Ok((counts, seconds, strips))
 }

@@ -27,7 +27,7 @@ use sinus_io::open::{open, OpenOptions};
 use sinus_io::wfdb::annotation::{read_annotations, Annotation};
 use sinus_io::wfdb::header::parse_header;
 use sinus_io::Error;
-use sinus_signal::resample::map_indices;
+use sinus_signal::resample::{map_indices, same_rate};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -197,7 +197,7 @@ fn score_end_to_end(
         },
     )?;
     let fs0 = opened.recording.frame_frequency;
-    if let Some(fs) = args.fs.filter(|f| (*f - fs0).abs() > 1e-9) {
+    if let Some(fs) = args.fs.filter(|f| !same_rate(*f, fs0)) {
         opened.recording = resample_recording(&opened.recording, fs)?;
         if let Some(a) = opened.annotations.as_mut() {
             let samples: Vec<i64> = a.set.annotations.iter().map(|x| x.sample).collect();
@@ -244,6 +244,7 @@ fn union(mut v: Vec<Interval>) -> Vec<Interval> {
 
 /// Run `sinus eval rhythm`.
 pub fn run(args: RhythmArgs, progress: &Progress) -> CliResult {
+    crate::eval::check_fs(args.fs)?;
     let names = record_list(&args)?;
     let classifier = match &args.beats {
         Some(_) => None,

@@ -397,6 +397,23 @@ fn median(v: &mut [f64]) -> f64 {
 /// Detect QRS complexes in a whole recording; returns R-peak sample indices in the record's
 /// frame clock, increasing. See the module documentation for the method.
 pub fn detect_qrs_offline(rec: &Recording, opts: &OfflineQrsOptions) -> Result<Vec<i64>> {
+    let (leads_x, spf) = offline_leads(rec, opts)?;
+    let fs = rec.frame_frequency * spf as f64;
+    if !(fs.is_finite() && fs > 0.0) {
+        return Err(Error::invalid(format!(
+            "sampling frequency {fs} Hz is not a positive number"
+        )));
+    }
+    let beats = detect_qrs_signals(&leads_x, fs, opts)?;
+    let spf = spf as i64;
+    Ok(beats.into_iter().map(|b| b as i64 / spf).collect())
+}
+
+/// The leads [`detect_qrs_offline`] reads from `rec` (physical units, NaN = missing) and their
+/// samples per frame: `opts.channels`, or by default the first two signals (the first alone
+/// when there is one or the second has another rate). Exposed so that a caller can resample
+/// them or cut them into pieces before detecting.
+pub fn offline_leads(rec: &Recording, opts: &OfflineQrsOptions) -> Result<(Vec<Vec<f64>>, u32)> {
     let channels = match &opts.channels {
         Some(c) => c.clone(),
         // The first two signals, or the first alone when the second has another rate.
@@ -437,15 +454,7 @@ pub fn detect_qrs_offline(rec: &Recording, opts: &OfflineQrsOptions) -> Result<V
         }
         leads_x.push(s.physical_samples());
     }
-    let fs = rec.frame_frequency * spf as f64;
-    if !(fs.is_finite() && fs > 0.0) {
-        return Err(Error::invalid(format!(
-            "sampling frequency {fs} Hz is not a positive number"
-        )));
-    }
-    let beats = detect_qrs_signals(&leads_x, fs, opts)?;
-    let spf = spf as i64;
-    Ok(beats.into_iter().map(|b| b as i64 / spf).collect())
+    Ok((leads_x, spf))
 }
 
 /// Detect QRS complexes in one or more simultaneous leads (physical units, NaN = missing) at
@@ -456,7 +465,18 @@ pub fn detect_qrs_signals(
     fs: f64,
     opts: &OfflineQrsOptions,
 ) -> Result<Vec<usize>> {
-    let n = leads.iter().map(Vec::len).min().unwrap_or(0);
+    let slices: Vec<&[f64]> = leads.iter().map(Vec::as_slice).collect();
+    detect_qrs_slices(&slices, fs, opts)
+}
+
+/// [`detect_qrs_signals`] on borrowed slices, e.g. one piece of longer leads (the detector sees
+/// nothing outside them; indices are relative to their start).
+pub fn detect_qrs_slices(
+    leads: &[&[f64]],
+    fs: f64,
+    opts: &OfflineQrsOptions,
+) -> Result<Vec<usize>> {
+    let n = leads.iter().map(|x| x.len()).min().unwrap_or(0);
     detect_in(
         leads
             .iter()

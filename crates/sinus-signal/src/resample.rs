@@ -65,6 +65,12 @@ pub fn rational_ratio(fs_in: f64, fs_out: f64) -> Result<(u64, u64)> {
     )))
 }
 
+/// Whether two sampling rates are the same (to 1e-9 relative), so that resampling from one to
+/// the other would be the identity and is skipped.
+pub fn same_rate(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
 /// Number of output samples for `n` input samples: `ceil(n * up / down)`.
 pub fn output_len(n: usize, fs_in: f64, fs_out: f64) -> Result<usize> {
     let (up, down) = rational_ratio(fs_in, fs_out)?;
