@@ -35,10 +35,9 @@ pub fn run_stress(args: StressArgs, _progress: &Progress) -> CliResult {
             "streaming" => kinds.push(QrsDetectorKind::Streaming),
             "offline" => kinds.push(QrsDetectorKind::Offline),
             other => {
-                return Err(format!(
-                    "unknown detector '{other}' (expected streaming or offline)"
+                return Err(
+                    format!("unknown detector '{other}' (expected streaming or offline)").into(),
                 )
-                .into())
             }
         }
     }
@@ -114,7 +113,17 @@ fn table(results: &[(QrsDetectorKind, StressResult)]) -> String {
     let _ = writeln!(
         out,
         "{:<22} {:>4} {:<10} {:>5} {:>4} {:>4} {:>7} {:>7} {:>9} {:>8} {:>8}",
-        "scenario", "Hz", "detector", "beats", "FN", "FP", "Se", "+P", "reacq.b", "reacq.s", "low-rate"
+        "scenario",
+        "Hz",
+        "detector",
+        "beats",
+        "FN",
+        "FP",
+        "Se",
+        "+P",
+        "reacq.b",
+        "reacq.s",
+        "low-rate"
     );
     let mut sorted: Vec<&(QrsDetectorKind, StressResult)> = results.iter().collect();
     sorted.sort_by(|a, b| {
@@ -135,8 +144,7 @@ fn table(results: &[(QrsDetectorKind, StressResult)]) -> String {
                     .map_or("never".into(), |s| format!("{s:.1}")),
             )
         };
-        let flag = if *k == QrsDetectorKind::Streaming && !r.failures(&STREAMING_GOALS).is_empty()
-        {
+        let flag = if *k == QrsDetectorKind::Streaming && !r.failures(&STREAMING_GOALS).is_empty() {
             "  <- misses a goal"
         } else {
             ""

@@ -30,8 +30,11 @@ const QUEUE: usize = 16;
 const LEARN_MAX: usize = 16;
 /// Inputs are clamped to ±this, so squaring a derivative cannot overflow `f32`.
 const INPUT_LIMIT: f32 = 1.0e6;
-const HOLD: bool = true;
-const LOWER: bool = true;
+/// A failed search-back lowers the noise level by at most this factor (see `check_searchback`).
+const NOISE_RECOVERY: f32 = 0.7;
+/// Constant input for this long (s) is a flat line — leads off, a gap, a saturated amplifier —
+/// not an ECG (a real isoelectric segment is never exactly constant for half a second).
+const FLAT_S: f32 = 2.0;
 
 /// Why a [`QrsConfig`] cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -145,6 +148,26 @@ pub struct QrsDetection {
     pub searchback: bool,
 }
 
+/// The detector's adaptive state, for monitoring, tests and tracing (integrated-signal units
+/// are the squared slope of the input per second, averaged over the integration window).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct QrsLevels {
+    /// Signal level of the integrated signal (running average of beat peaks).
+    pub signal: f32,
+    /// Noise level of the integrated signal (running average of other peaks).
+    pub noise: f32,
+    /// Detection threshold on the integrated signal.
+    pub threshold: f32,
+    /// Search-back threshold on the integrated signal.
+    pub searchback_threshold: f32,
+    /// Average RR interval, samples (0 before two beats).
+    pub rr_average: u64,
+    /// False during a learning phase (the start, or after a flat line).
+    pub learned: bool,
+    /// Candidates held for search-back.
+    pub held: usize,
+}
+
 /// A local maximum of the integrated signal with its measurements.
 #[derive(Debug, Clone, Copy, Default)]
 struct Candidate {
@@ -243,10 +266,16 @@ pub struct QrsDetector {
     sb_retry: u64,
     /// A search-back found nothing since the last beat detected by the threshold.
     recovering: bool,
+    /// Largest candidate not held nor a T wave since the last beat (or failed search-back).
+    largest: (f32, u64),
+    /// The largest candidate at the previous failed search-back (height, MWI-peak sample).
+    prev_failure: (f32, u64),
     // Learning phase.
     learn: [Candidate; LEARN_MAX],
     learn_len: usize,
     learned: bool,
+    /// The learning phase ends at this sample.
+    learn_end: u64,
     // Output queue.
     queue: [QrsDetection; QUEUE],
     q_head: usize,
@@ -266,6 +295,8 @@ struct FrontParams {
     deriv_scale: f32,
     /// Samples a local maximum must dominate to become a candidate.
     confirm: u64,
+    /// Samples of constant input that make a flat line (leads off).
+    flat_min: u64,
 }
 
 /// Everything the per-sample front end updates; small and `Copy` so that a block loop keeps it
@@ -285,6 +316,11 @@ struct Hot {
     pk_idx: u64,
     /// The slow path runs when `n` reaches this sample.
     wake: u64,
+    /// Samples in a row equal to the one before (a flat line: leads off, a gap, the rail).
+    flat_run: u64,
+    /// The input came back after a flat line at this sample (the slow path restarts the
+    /// learning there); `u64::MAX` when not.
+    resumed: u64,
 }
 
 /// Signal history.
@@ -312,6 +348,23 @@ fn front(h: &mut Hot, r: &mut Rings, p: &FrontParams, x: f32) -> bool {
         h.last_x
     };
     let n = h.n;
+    if x == h.last_x {
+        h.flat_run += 1;
+    } else {
+        if h.flat_run >= p.flat_min {
+            // The signal returns after a flat line (leads off, a gap, the rail): start the
+            // filters from its first value, as at the start, so the step leaves no transient
+            // that could pass for a huge beat, and let the slow path relearn the levels.
+            h.bp.reset_to(x);
+            h.hp.reset_to(x);
+            r.sq.fill(0.0);
+            h.mwi_sum = 0.0;
+            h.pk_val = 0.0;
+            h.resumed = n;
+            h.wake = n;
+        }
+        h.flat_run = 0;
+    }
     if n == 0 {
         // Start from the steady state of the first value: no start-up transient.
         h.bp.reset_to(x);
@@ -437,6 +490,7 @@ impl QrsDetector {
                 deriv_step: deriv_step as u64,
                 deriv_scale: fs / (8.0 * deriv_step as f32),
                 confirm,
+                flat_min: secs(fs, FLAT_S),
             },
             refractory: secs(fs, cfg.refractory_s),
             t_wave: secs(fs, cfg.t_wave_window_s),
@@ -457,6 +511,8 @@ impl QrsDetector {
                 pk_val: 0.0,
                 pk_idx: 0,
                 wake: learning,
+                flat_run: 0,
+                resumed: u64::MAX,
             },
             rings: Rings {
                 bp: [0.0; RING],
@@ -481,9 +537,12 @@ impl QrsDetector {
             sb_len: 0,
             sb_retry: 0,
             recovering: false,
+            largest: (0.0, 0),
+            prev_failure: (0.0, 0),
             learn: [Candidate::default(); LEARN_MAX],
             learn_len: 0,
             learned: false,
+            learn_end: learning,
             queue: [QrsDetection {
                 sample: 0,
                 amplitude: 0.0,
@@ -511,6 +570,20 @@ impl QrsDetector {
     /// [`push`]: QrsDetector::push
     pub fn latency_samples(&self) -> u64 {
         self.latency
+    }
+
+    /// The adaptive levels and thresholds now.
+    pub fn levels(&self) -> QrsLevels {
+        let (threshold, searchback_threshold, _) = self.thresholds();
+        QrsLevels {
+            signal: self.spki,
+            noise: self.npki,
+            threshold,
+            searchback_threshold,
+            rr_average: self.rr_avg,
+            learned: self.learned,
+            held: self.sb_len,
+        }
     }
 
     /// Forget everything (as if newly created).
@@ -556,15 +629,20 @@ impl QrsDetector {
     #[inline(never)]
     fn slow(&mut self) {
         let n = self.hot.n.saturating_sub(1);
+        if self.hot.resumed != u64::MAX {
+            let at = self.hot.resumed;
+            self.hot.resumed = u64::MAX;
+            self.relearn(at);
+        }
         if self.hot.pk_val > 0.0 && n >= self.hot.pk_idx + self.front.confirm {
             let (idx, val) = (self.hot.pk_idx, self.hot.pk_val);
             self.hot.pk_val = 0.0;
             self.candidate(idx, val);
         }
-        if self.sb_len > 0 {
+        if self.sb_len > 0 || n >= self.searchback_due() {
             self.check_searchback(n);
         }
-        if !self.learned && n >= self.learning {
+        if !self.learned && n >= self.learn_end {
             self.finish_learning();
         }
         if self.silence_s > 0 && n >= self.silence_due() {
@@ -574,16 +652,40 @@ impl QrsDetector {
         if self.hot.pk_val > 0.0 {
             wake = wake.min(self.hot.pk_idx + self.front.confirm);
         }
-        if self.sb_len > 0 {
-            wake = wake.min(self.searchback_due().max(n + 1));
-        }
+        wake = wake.min(self.searchback_due().max(n + 1));
         if !self.learned {
-            wake = wake.min(self.learning.max(n + 1));
+            wake = wake.min(self.learn_end.max(n + 1));
         }
         if self.silence_s > 0 {
             wake = wake.min(self.silence_due().max(n + 1));
         }
         self.hot.wake = wake;
+    }
+
+    /// The input came back at sample `at` after a flat line: nothing learnt before still
+    /// holds (the electrode, the gain, the rate may all have changed), so forget the levels,
+    /// the RR intervals and the candidates and learn again over the next `learning_s`, whose
+    /// beats are then classified retroactively as at the start.
+    fn relearn(&mut self, at: u64) {
+        self.spki = 0.0;
+        self.npki = 0.0;
+        self.spkf = 0.0;
+        self.npkf = 0.0;
+        self.last_r = None;
+        self.last_idx = None;
+        self.last_slope = 0.0;
+        self.last_decay = 0;
+        self.rr_count = 0;
+        self.rr_pos = 0;
+        self.rr_avg = 0;
+        self.sb_len = 0;
+        self.sb_retry = 0;
+        self.recovering = false;
+        self.largest = (0.0, 0);
+        self.prev_failure = (0.0, 0);
+        self.learn_len = 0;
+        self.learned = false;
+        self.learn_end = at + self.learning;
     }
 
     /// End of input: returns the beats still pending, one per call, then `None`.
@@ -661,7 +763,7 @@ impl QrsDetector {
         if self.learned {
             let (_, sb_i, _) = self.thresholds();
             let held = self.last_r.is_some() && peak_i > self.gate();
-            if peak_i <= sb_i && !(held && HOLD) {
+            if peak_i <= sb_i && !held {
                 // Neither a beat nor a search-back candidate: only the noise levels learn from
                 // it, so skip the costly measurements. As in `classify`, peaks in the
                 // refractory period of a beat are ignored altogether.
@@ -671,6 +773,7 @@ impl QrsDetector {
                     }
                 }
                 let peak_f = self.peak_f(idx);
+                self.note_largest(idx, peak_i);
                 self.npki = 0.125 * peak_i + 0.875 * self.npki;
                 self.npkf = 0.125 * peak_f + 0.875 * self.npkf;
                 return;
@@ -753,12 +856,15 @@ impl QrsDetector {
             // the noise levels — missed beats counted as noise could otherwise lift the noise
             // level, and with it the noise gate, up to the beats for good.
             self.remember(c);
-        } else if HOLD && !t_wave && self.last_r.is_some() && c.peak_i > self.gate() {
+        } else if !t_wave && self.last_r.is_some() && c.peak_i > self.gate() {
             // Below the search-back threshold but above the noise gate: held until the next
             // beat settles what it was (noise if that beat comes on time; a missed beat that
             // search-back may still take if it does not).
             self.remember(Candidate { weak: true, ..c });
         } else {
+            if !t_wave {
+                self.note_largest(c.idx, c.peak_i);
+            }
             self.npki = 0.125 * c.peak_i + 0.875 * self.npki;
             self.npkf = 0.125 * c.peak_f + 0.875 * self.npkf;
         }
@@ -848,7 +954,7 @@ impl QrsDetector {
             // may be far above the beats. Take the earliest held candidate that stands out
             // (at least half the largest) and comes where a beat is due.
             let ok = |c: &Candidate| {
-                c.weak && usable(c) && c.peak_i > gate && self.plausible_late_beat(last, c)
+                c.weak && usable(c) && c.peak_i > gate && self.plausible_late_beat(last, c.r)
             };
             let top = self
                 .sb
@@ -864,7 +970,7 @@ impl QrsDetector {
         }
         match best.and_then(|k| self.sb.get(k).copied().map(|c| (k, c))) {
             Some((k, c)) => {
-                if LOWER && c.peak_i <= sb_i {
+                if c.peak_i <= sb_i {
                     // A beat below the search-back threshold: the levels were learnt from much
                     // larger beats (an amplitude drop, a few huge ectopic beats). Bring them
                     // down to this beat so the next ones are found by the threshold itself.
@@ -885,24 +991,38 @@ impl QrsDetector {
                 self.sb_len = self.sb_len.saturating_sub(k + 1);
                 self.accept(c, true);
             }
-            None if HOLD => {
+            None => {
                 // Nothing above the noise gate for a search-back interval: the noise level may
                 // have been learnt from beats that were then missed. Let it come down toward
                 // the largest candidate held, so that such beats pass the gate next time.
-                let largest = self
-                    .sb
-                    .iter()
-                    .take(self.sb_len)
-                    .filter(|c| c.r + self.searchback_max_age >= n)
-                    .fold(0.0f32, |m, c| m.max(c.peak_i));
-                if largest > 0.0 {
-                    self.npki = self.npki.min((0.5 * self.npki).max(0.4 * largest));
+                let (mut largest, mut at) = self.largest;
+                for c in self.sb.iter().take(self.sb_len).filter(|c| usable(c)) {
+                    if c.peak_i > largest {
+                        (largest, at) = (c.peak_i, c.idx);
+                    }
+                }
+                self.largest = (0.0, 0);
+                // (MWI-peak times: the same offset from the R peak for every candidate.)
+                let last_idx = self.last_idx.unwrap_or(0);
+                let (prev, prev_at) = self.prev_failure;
+                self.prev_failure = (largest, at);
+                // Only when this failure's largest peak and the previous one's look like two
+                // beats of one rhythm: similar heights, where beats are due. Noise peaks rarely
+                // do, so noise alone cannot talk the noise level down.
+                let rhythmic = prev > 0.0
+                    && largest < 1.5 * prev
+                    && prev < 1.5 * largest
+                    && at > prev_at
+                    && self.plausible_late_beat(prev_at, at);
+                if largest > 0.0 && rhythmic && self.plausible_late_beat(last_idx, at) {
+                    self.npki = self
+                        .npki
+                        .min((NOISE_RECOVERY * self.npki).max(0.4 * largest));
                 }
                 self.sb_len = 0;
                 self.sb_retry = n + self.rr_avg;
                 self.recovering = true;
             }
-            None => self.sb_len = 0,
         }
     }
 
@@ -913,10 +1033,24 @@ impl QrsDetector {
     }
 
     /// A candidate below the search-back threshold can only be a missed beat where one is due:
-    /// past the previous beat's T wave and at least 0.7 of the average RR interval after it.
-    fn plausible_late_beat(&self, last: u64, c: &Candidate) -> bool {
-        let dt = c.r.saturating_sub(last);
-        dt >= self.t_wave && dt as f32 >= 0.7 * self.rr_avg as f32
+    /// past the previous beat's T wave, and within a quarter of the average RR interval of a
+    /// whole number of average RR intervals after it (beats lost to a threshold learnt from
+    /// larger beats keep their rhythm; noise peaks fall anywhere).
+    fn plausible_late_beat(&self, last: u64, r: u64) -> bool {
+        let dt = r.saturating_sub(last) as f32;
+        let rr = self.rr_avg as f32;
+        if dt < self.t_wave as f32 || rr <= 0.0 {
+            return false;
+        }
+        let k = libm::roundf(dt / rr).max(1.0);
+        (dt - k * rr).abs() <= 0.25 * rr
+    }
+
+    /// Remember the largest candidate (MWI peak height and sample) since the last beat.
+    fn note_largest(&mut self, idx: u64, peak_i: f32) {
+        if self.last_r.is_some() && peak_i > self.largest.0 {
+            self.largest = (peak_i, idx);
+        }
     }
 
     /// Lowest integrated peak any beat must exceed, even in search-back.
@@ -946,8 +1080,10 @@ impl QrsDetector {
             }
             self.sb_len = 0;
             self.recovering = false;
+            self.prev_failure = (0.0, 0);
         }
         self.sb_retry = 0;
+        self.largest = (0.0, 0);
         self.last_r = Some(c.r);
         self.last_idx = Some(c.idx);
         self.last_slope = c.slope;

@@ -116,7 +116,8 @@ pub fn scenarios(fs: f64) -> Vec<Scenario> {
     // waves and beats whose size swings with respiration.
     out.push(Scenario {
         name: "tachy-small-qrs",
-        description: "130-145/min for 3 min, QRS x0.4, T waves x2.5, amplitude +-30 % with breathing",
+        description:
+            "130-145/min for 3 min, QRS x0.4, T waves x2.5, amplitude +-30 % with breathing",
         spec: SynthSpec {
             hrv: Hrv {
                 respiratory_amplitude: 0.3,
@@ -533,7 +534,11 @@ fn low_rate_seconds(beats: &[i64], dets: &[i64], spans: &[(i64, i64)], fs: f64) 
             judged && t - first > 2 * true_rr
         } else {
             let since = t - dets[j - 1];
-            let det_rr = if j >= 2 { dets[j - 1] - dets[j - 2] } else { since };
+            let det_rr = if j >= 2 {
+                dets[j - 1] - dets[j - 2]
+            } else {
+                since
+            };
             let shown = det_rr.max(since);
             let judged = judged && !(j >= 2 && touches(dets[j - 2], t));
             judged && shown > 2 * true_rr
