@@ -88,191 +88,181 @@ fn spec(name: &str, fs: f64, seconds: f64, seed: u64) -> SynthSpec {
 pub fn scenarios(fs: f64) -> Vec<Scenario> {
     let tall = |s: Segment, t: f64| Segment { t_wave: t, ..s };
     let amp = |s: Segment, a: f64| Segment { amplitude: a, ..s };
-    let mut out = Vec::new();
-
-    // Sinus tachycardia speeding up from 100 to 220/min with T waves twice the usual height,
-    // which at 200/min nearly touch the next QRS.
-    out.push(Scenario {
-        name: "tachy-ramp",
-        description: "sinus tachycardia 100 -> 220/min over 2 min, tall T waves",
-        spec: SynthSpec {
-            segments: vec![tall(
-                seg(
-                    20.0,
-                    120.0,
-                    Rhythm::SinusRamp {
-                        from_bpm: 100.0,
-                        to_bpm: 220.0,
-                    },
-                ),
-                2.0,
-            )],
-            ..spec("tachy-ramp", fs, 150.0, 11)
-        },
-        disturbances: vec![],
-    });
-
-    // The failure seen on real data: minutes of 130–145/min with small QRS complexes, tall T
-    // waves and beats whose size swings with respiration.
-    out.push(Scenario {
-        name: "tachy-small-qrs",
-        description:
-            "130-145/min for 3 min, QRS x0.4, T waves x2.5, amplitude +-30 % with breathing",
-        spec: SynthSpec {
-            hrv: Hrv {
-                respiratory_amplitude: 0.3,
-                ..Hrv::default()
-            },
-            noise: NoiseSpec {
-                muscle_mv: 0.02,
-                ..NoiseSpec::default()
-            },
-            segments: vec![tall(
-                amp(
+    vec![
+        // Sinus tachycardia speeding up from 100 to 220/min with T waves twice the usual height,
+        // which at 200/min nearly touch the next QRS.
+        Scenario {
+            name: "tachy-ramp",
+            description: "sinus tachycardia 100 -> 220/min over 2 min, tall T waves",
+            spec: SynthSpec {
+                segments: vec![tall(
                     seg(
-                        15.0,
-                        180.0,
+                        20.0,
+                        120.0,
                         Rhythm::SinusRamp {
-                            from_bpm: 130.0,
-                            to_bpm: 145.0,
+                            from_bpm: 100.0,
+                            to_bpm: 220.0,
                         },
                     ),
-                    0.4,
-                ),
-                2.5 / 0.4,
-            )],
-            ..spec("tachy-small-qrs", fs, 200.0, 12)
-        },
-        disturbances: vec![],
-    });
-
-    // Abrupt rate changes: 60 -> 180 -> 60 -> 180/min.
-    out.push(Scenario {
-        name: "rate-jumps",
-        description: "abrupt 60 -> 180 -> 60 -> 180 -> 60/min, 20 s each",
-        spec: SynthSpec {
-            segments: vec![
-                seg(0.0, 20.0, sinus(60.0)),
-                tall(seg(20.0, 20.0, sinus(180.0)), 1.5),
-                seg(40.0, 20.0, sinus(60.0)),
-                tall(seg(60.0, 20.0, sinus(180.0)), 1.5),
-                seg(80.0, 20.0, sinus(60.0)),
-            ],
-            ..spec("rate-jumps", fs, 100.0, 13)
-        },
-        disturbances: vec![(20.0, 20.0), (40.0, 40.0), (60.0, 60.0), (80.0, 80.0)],
-    });
-
-    // The QRS suddenly shrinks to a fifth (an electrode moved, a gain change), at a normal and
-    // at a fast rate, then grows back.
-    out.push(Scenario {
-        name: "amplitude-drop",
-        description: "QRS amplitude x0.2 for 30 s at 75/min and at 150/min",
-        spec: SynthSpec {
-            segments: vec![
-                seg(0.0, 20.0, sinus(75.0)),
-                amp(seg(20.0, 30.0, sinus(75.0)), 0.2),
-                seg(50.0, 20.0, sinus(75.0)),
-                seg(70.0, 20.0, sinus(150.0)),
-                amp(seg(90.0, 30.0, sinus(150.0)), 0.2),
-                seg(120.0, 20.0, sinus(150.0)),
-            ],
-            ..spec("amplitude-drop", fs, 140.0, 14)
-        },
-        disturbances: vec![(20.0, 20.0), (50.0, 50.0), (90.0, 90.0), (120.0, 120.0)],
-    });
-
-    // The QRS suddenly grows five-fold (and back: a drop to a fifth of what was learnt).
-    out.push(Scenario {
-        name: "amplitude-jump",
-        description: "QRS amplitude x5 for 30 s at 75/min and at 150/min",
-        spec: SynthSpec {
-            amplitude: 0.3,
-            segments: vec![
-                seg(0.0, 20.0, sinus(75.0)),
-                amp(seg(20.0, 30.0, sinus(75.0)), 5.0),
-                seg(50.0, 20.0, sinus(75.0)),
-                seg(70.0, 20.0, sinus(150.0)),
-                amp(seg(90.0, 30.0, sinus(150.0)), 5.0),
-                seg(120.0, 20.0, sinus(150.0)),
-            ],
-            ..spec("amplitude-jump", fs, 140.0, 15)
-        },
-        disturbances: vec![(20.0, 20.0), (50.0, 50.0), (90.0, 90.0), (120.0, 120.0)],
-    });
-
-    // A burst of electrode-motion artefact (steep, QRS-like, large) just before a tachycardia.
-    out.push(Scenario {
-        name: "artefact-then-tachy",
-        description: "8 s of strong electrode-motion artefact, then 160/min",
-        spec: SynthSpec {
-            segments: vec![tall(seg(38.0, 60.0, sinus(160.0)), 1.5)],
-            events: vec![Event::NoiseBurst {
-                at_s: 30.0,
-                duration_s: 8.0,
-                kind: NoiseKind::ElectrodeMotion,
-                level_mv: 1.5,
-            }],
-            ..spec("artefact-then-tachy", fs, 100.0, 16)
-        },
-        disturbances: vec![(30.0, 38.0)],
-    });
-
-    // Leads off (a flat line, then the rail) just before a tachycardia.
-    out.push(Scenario {
-        name: "leads-off-then-tachy",
-        description: "10 s leads-off (flat), tachycardia at 170/min, 10 s at the rail, 170/min",
-        spec: SynthSpec {
-            segments: vec![tall(seg(40.0, 80.0, sinus(170.0)), 1.5)],
-            events: vec![
-                Event::LeadsOff {
-                    at_s: 30.0,
-                    duration_s: 10.0,
-                    lead: None,
-                    rail: false,
-                },
-                Event::LeadsOff {
-                    at_s: 70.0,
-                    duration_s: 10.0,
-                    lead: None,
-                    rail: true,
-                },
-            ],
-            ..spec("leads-off-then-tachy", fs, 120.0, 17)
-        },
-        disturbances: vec![(30.0, 40.0), (70.0, 80.0)],
-    });
-
-    // Heavy baseline wander (walking, breathing) under a tachycardia.
-    out.push(Scenario {
-        name: "baseline-wander",
-        description: "1.5 mV baseline wander under 70 and 140/min",
-        spec: SynthSpec {
-            noise: NoiseSpec {
-                baseline_mv: 1.5,
-                ..NoiseSpec::default()
+                    2.0,
+                )],
+                ..spec("tachy-ramp", fs, 150.0, 11)
             },
-            segments: vec![tall(seg(30.0, 60.0, sinus(140.0)), 1.5)],
-            ..spec("baseline-wander", fs, 120.0, 18)
+            disturbances: vec![],
         },
-        disturbances: vec![],
-    });
-
-    // Large ventricular ectopic beats every third beat among small sinus beats at 110/min
-    // (MIT-BIH 208's second lead): big beats must not teach the detector to ignore the others.
-    out.push(Scenario {
-        name: "big-ectopics",
-        description: "ventricular trigeminy at 110/min with sinus QRS x0.3",
-        spec: SynthSpec {
-            heart_rate_bpm: 110.0,
-            amplitude: 0.3,
-            segments: vec![seg(10.0, 110.0, Rhythm::Trigeminy)],
-            ..spec("big-ectopics", fs, 120.0, 19)
+        // The failure seen on real data: minutes of 130–145/min with small QRS complexes, tall T
+        // waves and beats whose size swings with respiration.
+        Scenario {
+            name: "tachy-small-qrs",
+            description:
+                "130-145/min for 3 min, QRS x0.4, T waves x2.5, amplitude +-30 % with breathing",
+            spec: SynthSpec {
+                hrv: Hrv {
+                    respiratory_amplitude: 0.3,
+                    ..Hrv::default()
+                },
+                noise: NoiseSpec {
+                    muscle_mv: 0.02,
+                    ..NoiseSpec::default()
+                },
+                segments: vec![tall(
+                    amp(
+                        seg(
+                            15.0,
+                            180.0,
+                            Rhythm::SinusRamp {
+                                from_bpm: 130.0,
+                                to_bpm: 145.0,
+                            },
+                        ),
+                        0.4,
+                    ),
+                    2.5 / 0.4,
+                )],
+                ..spec("tachy-small-qrs", fs, 200.0, 12)
+            },
+            disturbances: vec![],
         },
-        disturbances: vec![],
-    });
-
-    out
+        // Abrupt rate changes: 60 -> 180 -> 60 -> 180/min.
+        Scenario {
+            name: "rate-jumps",
+            description: "abrupt 60 -> 180 -> 60 -> 180 -> 60/min, 20 s each",
+            spec: SynthSpec {
+                segments: vec![
+                    seg(0.0, 20.0, sinus(60.0)),
+                    tall(seg(20.0, 20.0, sinus(180.0)), 1.5),
+                    seg(40.0, 20.0, sinus(60.0)),
+                    tall(seg(60.0, 20.0, sinus(180.0)), 1.5),
+                    seg(80.0, 20.0, sinus(60.0)),
+                ],
+                ..spec("rate-jumps", fs, 100.0, 13)
+            },
+            disturbances: vec![(20.0, 20.0), (40.0, 40.0), (60.0, 60.0), (80.0, 80.0)],
+        },
+        // The QRS suddenly shrinks to a fifth (an electrode moved, a gain change), at a normal and
+        // at a fast rate, then grows back.
+        Scenario {
+            name: "amplitude-drop",
+            description: "QRS amplitude x0.2 for 30 s at 75/min and at 150/min",
+            spec: SynthSpec {
+                segments: vec![
+                    seg(0.0, 20.0, sinus(75.0)),
+                    amp(seg(20.0, 30.0, sinus(75.0)), 0.2),
+                    seg(50.0, 20.0, sinus(75.0)),
+                    seg(70.0, 20.0, sinus(150.0)),
+                    amp(seg(90.0, 30.0, sinus(150.0)), 0.2),
+                    seg(120.0, 20.0, sinus(150.0)),
+                ],
+                ..spec("amplitude-drop", fs, 140.0, 14)
+            },
+            disturbances: vec![(20.0, 20.0), (50.0, 50.0), (90.0, 90.0), (120.0, 120.0)],
+        },
+        // The QRS suddenly grows five-fold (and back: a drop to a fifth of what was learnt).
+        Scenario {
+            name: "amplitude-jump",
+            description: "QRS amplitude x5 for 30 s at 75/min and at 150/min",
+            spec: SynthSpec {
+                amplitude: 0.3,
+                segments: vec![
+                    seg(0.0, 20.0, sinus(75.0)),
+                    amp(seg(20.0, 30.0, sinus(75.0)), 5.0),
+                    seg(50.0, 20.0, sinus(75.0)),
+                    seg(70.0, 20.0, sinus(150.0)),
+                    amp(seg(90.0, 30.0, sinus(150.0)), 5.0),
+                    seg(120.0, 20.0, sinus(150.0)),
+                ],
+                ..spec("amplitude-jump", fs, 140.0, 15)
+            },
+            disturbances: vec![(20.0, 20.0), (50.0, 50.0), (90.0, 90.0), (120.0, 120.0)],
+        },
+        // A burst of electrode-motion artefact (steep, QRS-like, large) just before a tachycardia.
+        Scenario {
+            name: "artefact-then-tachy",
+            description: "8 s of strong electrode-motion artefact, then 160/min",
+            spec: SynthSpec {
+                segments: vec![tall(seg(38.0, 60.0, sinus(160.0)), 1.5)],
+                events: vec![Event::NoiseBurst {
+                    at_s: 30.0,
+                    duration_s: 8.0,
+                    kind: NoiseKind::ElectrodeMotion,
+                    level_mv: 1.5,
+                }],
+                ..spec("artefact-then-tachy", fs, 100.0, 16)
+            },
+            disturbances: vec![(30.0, 38.0)],
+        },
+        // Leads off (a flat line, then the rail) just before a tachycardia.
+        Scenario {
+            name: "leads-off-then-tachy",
+            description: "10 s leads-off (flat), tachycardia at 170/min, 10 s at the rail, 170/min",
+            spec: SynthSpec {
+                segments: vec![tall(seg(40.0, 80.0, sinus(170.0)), 1.5)],
+                events: vec![
+                    Event::LeadsOff {
+                        at_s: 30.0,
+                        duration_s: 10.0,
+                        lead: None,
+                        rail: false,
+                    },
+                    Event::LeadsOff {
+                        at_s: 70.0,
+                        duration_s: 10.0,
+                        lead: None,
+                        rail: true,
+                    },
+                ],
+                ..spec("leads-off-then-tachy", fs, 120.0, 17)
+            },
+            disturbances: vec![(30.0, 40.0), (70.0, 80.0)],
+        },
+        // Heavy baseline wander (walking, breathing) under a tachycardia.
+        Scenario {
+            name: "baseline-wander",
+            description: "1.5 mV baseline wander under 70 and 140/min",
+            spec: SynthSpec {
+                noise: NoiseSpec {
+                    baseline_mv: 1.5,
+                    ..NoiseSpec::default()
+                },
+                segments: vec![tall(seg(30.0, 60.0, sinus(140.0)), 1.5)],
+                ..spec("baseline-wander", fs, 120.0, 18)
+            },
+            disturbances: vec![],
+        },
+        // Large ventricular ectopic beats every third beat among small sinus beats at 110/min
+        // (MIT-BIH 208's second lead): big beats must not teach the detector to ignore the others.
+        Scenario {
+            name: "big-ectopics",
+            description: "ventricular trigeminy at 110/min with sinus QRS x0.3",
+            spec: SynthSpec {
+                heart_rate_bpm: 110.0,
+                amplitude: 0.3,
+                segments: vec![seg(10.0, 110.0, Rhythm::Trigeminy)],
+                ..spec("big-ectopics", fs, 120.0, 19)
+            },
+            disturbances: vec![],
+        },
+    ]
 }
 
 /// How a detector did on one scenario.
@@ -484,8 +474,8 @@ fn reacquire(refs: &[i64], found: &[bool], end_s: f64, fs: f64) -> Reacquisition
     let end = (end_s * fs).round() as i64;
     let first = refs.partition_point(|&s| s < end);
     let mut run = 0usize;
-    for k in first..refs.len() {
-        if found[k] {
+    for (k, &hit) in found.iter().enumerate().skip(first) {
+        if hit {
             run += 1;
             if run == STEADY_BEATS {
                 let start = k + 1 - STEADY_BEATS;
@@ -587,7 +577,8 @@ mod tests {
         let dets: Vec<i64> = beats.iter().copied().step_by(3).collect();
         let r = score(&scenario(), &beats, &dets);
         assert!(r.se < 40.0);
-        assert!(r.low_rate_s > 20.0, "{}", r.low_rate_s);
+        // Low from the start to the span (10 s) and again after it (12–30 s).
+        assert!(r.low_rate_s > 15.0, "{}", r.low_rate_s);
         assert_eq!(r.reacquisition[0].missed_beats, None);
         assert!(!r.failures(&STREAMING_GOALS).is_empty());
     }
