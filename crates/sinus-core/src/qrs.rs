@@ -30,6 +30,8 @@ const QUEUE: usize = 16;
 const LEARN_MAX: usize = 16;
 /// Inputs are clamped to ±this, so squaring a derivative cannot overflow `f32`.
 const INPUT_LIMIT: f32 = 1.0e6;
+/// Learning candidates at least this fraction of the largest are beats (see `finish_learning`).
+const LEARN_BEAT: f32 = 0.3;
 /// A failed search-back lowers the noise level by at most this factor (see `check_searchback`).
 const NOISE_RECOVERY: f32 = 0.7;
 /// Constant input for this long (s) is a flat line — leads off, a gap, a saturated amplifier —
@@ -193,8 +195,9 @@ struct Candidate {
 ///
 /// # Accuracy
 /// MIT-BIH, 48 records, channel 0, whole records, bxb rules (flutter waves are not beats,
-/// detections inside VF/VFL episodes are left out), ±150 ms: Se 99.84 % / +P 99.84 % at
-/// 360 Hz and Se 99.84 % / +P 99.84 % on records resampled to 250 Hz
+/// detections inside VF/VFL episodes are left out), ±150 ms: Se 99.84 % / +P 99.83 % at
+/// 360 Hz, Se 99.84 % / +P 99.84 % on records resampled to 250 Hz and 99.83 % / 99.81 % at
+/// 128 Hz
 /// (`cargo run --release -p sinus-core --example tune_qrs`).
 ///
 /// # Changes to Pan & Tompkins
@@ -223,6 +226,43 @@ struct Candidate {
 ///   leaves no residue.
 ///
 /// All four tunable changes off (P&T thresholds, 150 ms, no silence decay, no gate): (254, 165).
+///
+/// # A detector that cannot train itself into missing beats
+/// On a database it had never seen (128 Hz, two leads) this detector once found one beat in
+/// three or four for minutes of 130–145/min tachycardia and never recovered. The mechanism,
+/// reproduced by the stress suite (`sinus eval stress`, `sinus_eval::stress`; an amplitude
+/// drop at 150/min showed it at every rate): beats that fall below the search-back threshold
+/// were taken for noise, so the noise level — and the noise gate, twice the noise level —
+/// rose to the beats' own height; the RR average grew with the missed beats, so search-back
+/// came later and later and, with every third beat found, never ran at all; the silence decay
+/// never ran either, since a beat still came every 1.5 s. Each of those loops is now broken:
+/// - **Held, not noise.** A candidate after a beat that is below the search-back threshold but
+///   above the noise gate is held; it becomes noise only when the next beat comes on time
+///   (detected by the threshold). Missed beats no longer teach the noise level.
+/// - **Search-back always runs when due** (1.66 average RR after the last beat), held
+///   candidates or not, and when it finds nothing it runs again one average RR later.
+/// - **Recovery.** After a search-back that found nothing, the next one may take a held
+///   candidate below its threshold (the earliest of those at least half the largest), but only
+///   where a beat is due: past the T wave and within a quarter RR of a whole number of average
+///   RR intervals after the last beat. The signal levels then come down to four times that
+///   beat, so the following beats pass the threshold itself.
+/// - **Noise level recovery with a bounded step.** When a search-back finds nothing twice in a
+///   row and the largest peaks of both keep a rhythm (similar heights, where beats are due),
+///   the noise level comes down (×0.7 per search-back, never below 0.4 of the largest peak),
+///   so beats hidden under a noise level they taught come back above the gate; noise alone
+///   rarely keeps a rhythm, so white noise still gives < 0.6 detections/s.
+/// - **Leads off.** Input exactly constant for 2 s (leads off, a gap, the amplifier's rail)
+///   restarts the filters at the first new value (no step transient) and the learning phase,
+///   whose beats are classified retroactively: the rhythm after it is found from its first
+///   beats, whatever changed meanwhile.
+/// - **Learning.** The first signal level is the mean of the learning candidates within 0.3 of
+///   the largest, not the largest alone (one big beat no longer hides the others in a strip).
+///
+/// Worst-case re-acquisition measured by the stress suite (`sinus eval stress`): after a flat
+/// line or artefact burst, 0 beats; after a QRS amplitude step ×0.2 or ×5, at most 3 beats and
+/// 1.8 s; abrupt 60 → 180 → 60/min, 0 beats. Not solved (see the README): T waves taller than a
+/// small QRS at 130–145/min capture the detector (it marks the T waves); at 128 Hz the ×0.2 drop
+/// at 150/min is re-acquired and then lost again for ~25 s.
 #[derive(Debug, Clone)]
 pub struct QrsDetector {
     cfg: QrsConfig,
@@ -805,8 +845,24 @@ impl QrsDetector {
             sum_f += c.peak_f;
         }
         let k = count.max(1) as f32;
-        self.spki = max_i;
-        self.spkf = max_f;
+        // The signal level starts at the mean of the beat-sized candidates (those within a
+        // factor of LEARN_BEAT of the largest), not at the largest alone: one large beat
+        // (a PVC, a deep breath) would set the threshold above the others, and with a short
+        // strip there is no time to come down.
+        let (mut bi, mut bf, mut nb) = (0.0f32, 0.0f32, 0.0f32);
+        for c in self.learn.iter().take(count) {
+            if c.peak_i >= LEARN_BEAT * max_i {
+                bi += c.peak_i;
+                bf += c.peak_f;
+                nb += 1.0;
+            }
+        }
+        self.spki = if nb > 0.0 { bi / nb } else { max_i };
+        self.spkf = if nb > 0.0 {
+            (bf / nb).min(max_f)
+        } else {
+            max_f
+        };
         // Pan–Tompkins start the noise level at half the mean peak. When every learning
         // candidate is a beat (a fast, clean rhythm with no T-wave candidates) that is half the
         // signal level, and the noise gate (2× noise) would then sit exactly on the beats and
