@@ -196,9 +196,6 @@ fn detect(x: &[f32], fs: f32, block: bool) -> (Vec<u64>, f64) {
         let mut out = Vec::new();
         let mut t = 0.0;
         for (k, chunk) in x.chunks(len).enumerate() {
-            if chunk.len() < len {
-                break;
-            }
             let (d, tt) = detect_whole(chunk, fs, block);
             t += tt;
             out.extend(d.into_iter().map(|s| s + (k * len) as u64));

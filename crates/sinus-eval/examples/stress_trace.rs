@@ -3,7 +3,7 @@
 //! `cargo run --release -p sinus-eval --example stress_trace -- SCENARIO FS FROM_S TO_S`.
 
 use sinus_core::qrs::{QrsConfig, QrsDetector};
-use sinus_eval::stress::{render, scenarios};
+use sinus_eval::stress::{render, scenarios, score};
 
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
@@ -20,11 +20,24 @@ fn main() {
         .expect("scenario name");
     let (rec, beats) = render(&sc).expect("render");
     let x = rec.signals[0].physical_samples();
-    let mut det = QrsDetector::new(QrsConfig::new(fs as f32)).expect("config");
+    let mut cfg = QrsConfig::new(fs as f32);
+    // Experiments: QRS_BAND_LOW_HZ / QRS_BAND_HIGH_HZ override the band.
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f32>().ok());
+    if let Some(v) = env("QRS_BAND_LOW_HZ") {
+        cfg.band_low_hz = v;
+    }
+    if let Some(v) = env("QRS_BAND_HIGH_HZ") {
+        cfg.band_high_hz = v;
+    }
+    let mut det = QrsDetector::new(cfg).expect("config");
+    let mut dets = Vec::new();
     let step = (fs * 0.1) as usize;
     for (i, &v) in x.iter().enumerate() {
         let t = i as f64 / fs;
         let d = det.push(v as f32);
+        if let Some(d) = d {
+            dets.push(d.sample as i64);
+        }
         if t < from || t > to {
             continue;
         }
@@ -52,4 +65,17 @@ fn main() {
             );
         }
     }
+    while let Some(d) = det.flush() {
+        dets.push(d.sample as i64);
+    }
+    let r = score(&sc, &beats, &dets);
+    println!(
+        "{name} at {fs} Hz: Se {:.2} +P {:.2} FN {} FP {} reacq {:?} low-rate {:.1} s",
+        r.se,
+        r.ppv,
+        r.fn_,
+        r.fp,
+        r.worst_reacquire_beats(),
+        r.low_rate_s
+    );
 }

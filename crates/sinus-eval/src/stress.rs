@@ -115,7 +115,40 @@ pub fn scenarios(fs: f64) -> Vec<Scenario> {
         Scenario {
             name: "tachy-small-qrs",
             description:
-                "130-145/min for 3 min, QRS x0.4, T waves x2.5, amplitude +-30 % with breathing",
+                "130-145/min for 3 min, QRS x0.5, T waves x2 (as tall as the QRS), amplitude +-30 % with breathing",
+            spec: SynthSpec {
+                hrv: Hrv {
+                    respiratory_amplitude: 0.3,
+                    ..Hrv::default()
+                },
+                noise: NoiseSpec {
+                    muscle_mv: 0.02,
+                    ..NoiseSpec::default()
+                },
+                segments: vec![tall(
+                    amp(
+                        seg(
+                            15.0,
+                            180.0,
+                            Rhythm::SinusRamp {
+                                from_bpm: 130.0,
+                                to_bpm: 145.0,
+                            },
+                        ),
+                        0.5,
+                    ),
+                    2.0 / 0.5,
+                )],
+                ..spec("tachy-small-qrs", fs, 200.0, 12)
+            },
+            disturbances: vec![],
+        },
+        // The same with T waves two to four times the QRS (hyperkalaemia, some precordial
+        // leads): beyond what the streaming detector's 5–15 Hz energy can separate.
+        Scenario {
+            name: "tachy-giant-t",
+            description:
+                "130-145/min for 3 min, QRS x0.4, T waves x2.5 (up to 4x the QRS), amplitude +-30 % with breathing",
             spec: SynthSpec {
                 hrv: Hrv {
                     respiratory_amplitude: 0.3,
@@ -139,7 +172,7 @@ pub fn scenarios(fs: f64) -> Vec<Scenario> {
                     ),
                     2.5 / 0.4,
                 )],
-                ..spec("tachy-small-qrs", fs, 200.0, 12)
+                ..spec("tachy-giant-t", fs, 200.0, 20)
             },
             disturbances: vec![],
         },

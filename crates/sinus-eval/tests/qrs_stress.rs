@@ -11,24 +11,25 @@ use sinus_signal::detect::{detect_qrs, QrsDetectorKind};
 /// Known shortfalls: (scenario, rate, lowest Se, lowest +P, whether the re-acquisition and
 /// low-rate goals still hold). README "Streaming detector under stress" explains each.
 const SHORTFALLS: &[(&str, f64, f64, f64, bool)] = &[
-    // T waves taller than the small QRS at 130–145/min: the integrated T wave outgrows the
-    // QRS's and the detector settles on the T waves (one detection per beat, ~210 ms late).
-    ("tachy-small-qrs", 128.0, 25.0, 20.0, true),
-    ("tachy-small-qrs", 250.0, 25.0, 20.0, true),
-    ("tachy-small-qrs", 360.0, 25.0, 20.0, true),
-    // The first beat after a QRS amplitude step (x0.2 or x5 and back) is lost: it is found
+    // T waves as tall as a small QRS at 130–145/min: some T waves still pass for beats
+    // (+P 84–91 %), and a few small QRS are lost.
+    ("tachy-small-qrs", 128.0, 97.5, 83.0, true),
+    ("tachy-small-qrs", 250.0, 97.5, 90.0, true),
+    ("tachy-small-qrs", 360.0, 97.0, 88.0, true),
+    // T waves two to four times the QRS: the detector marks the T waves instead.
+    ("tachy-giant-t", 128.0, 25.0, 20.0, true),
+    ("tachy-giant-t", 250.0, 25.0, 20.0, true),
+    ("tachy-giant-t", 360.0, 25.0, 20.0, true),
+    // The first beat after a QRS amplitude step (x0.2, or x5 and back) can be lost: it is found
     // only by a search-back after one that failed, by then too old to report.
+    ("amplitude-drop", 128.0, 98.5, 99.5, true),
     ("amplitude-drop", 250.0, 99.0, 99.5, true),
-    ("amplitude-drop", 360.0, 98.5, 99.5, true),
-    ("amplitude-jump", 128.0, 99.0, 99.5, true),
     ("amplitude-jump", 250.0, 99.0, 99.5, true),
     ("amplitude-jump", 360.0, 99.0, 99.5, true),
-    // At 128 Hz the x0.2 drop at 150/min is re-acquired, then lost again for ~25 s: the RR
-    // average, stretched by the late search-back beats, no longer predicts where beats are due.
-    ("amplitude-drop", 128.0, 70.0, 99.5, false),
-    // A few T waves riding on 1.5 mV of baseline wander pass for beats.
-    ("baseline-wander", 128.0, 99.0, 98.0, true),
-    ("baseline-wander", 250.0, 99.5, 98.5, true),
+    // Two T waves riding on 1.5 mV of baseline wander pass for beats at 128 Hz.
+    ("baseline-wander", 128.0, 99.5, 98.8, true),
+    // Two small sinus beats right after a large ectopic beat are taken for its T wave.
+    ("big-ectopics", 250.0, 98.9, 99.5, true),
 ];
 
 fn streaming(s: &sinus_eval::stress::Scenario) -> StressResult {
