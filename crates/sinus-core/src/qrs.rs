@@ -305,6 +305,8 @@ pub struct QrsDetector {
     last_idx: Option<u64>,
     /// Steepest input slope of the last beat (see `Candidate::steep`).
     last_steep: f32,
+    /// Running average (1/8) of the beats' steepest input slopes.
+    steep_avg: f32,
     /// Step of the input-slope measurement (samples, [`STEEP_S`]).
     steep_step: u64,
     rr: [u64; RR_N],
@@ -583,6 +585,7 @@ impl QrsDetector {
             silence_floor: cfg.silence_floor,
             last_idx: None,
             last_steep: 0.0,
+            steep_avg: 0.0,
             steep_step,
             rr: [0; RR_N],
             rr_count: 0,
@@ -729,6 +732,7 @@ impl QrsDetector {
         self.last_r = None;
         self.last_idx = None;
         self.last_steep = 0.0;
+        self.steep_avg = 0.0;
         self.last_decay = 0;
         self.rr_count = 0;
         self.rr_pos = 0;
@@ -908,7 +912,10 @@ impl QrsDetector {
                 // Slopes of the input itself, not of the band-passed signal: the band-pass
                 // turns a tall T wave into a 5–15 Hz oscillation nearly as steep as a small
                 // QRS's, while in the input the T wave is several times less steep.
-                let gentle = c.steep < self.cfg.t_wave_slope_ratio * self.last_steep;
+                // Against the larger of the last beat's and the running average's: a T wave
+                // after a small beat (respiration, an aberrant beat) is still gentle.
+                let reference = self.last_steep.max(self.steep_avg);
+                let gentle = c.steep < self.cfg.t_wave_slope_ratio * reference;
                 dt < self.t_wave && early && gentle
             }
             None => false,
@@ -1179,6 +1186,11 @@ impl QrsDetector {
         self.last_r = Some(c.r);
         self.last_idx = Some(c.idx);
         self.last_steep = c.steep;
+        self.steep_avg = if self.steep_avg > 0.0 {
+            0.125 * c.steep + 0.875 * self.steep_avg
+        } else {
+            c.steep
+        };
         self.enqueue(QrsDetection {
             sample: c.r,
             amplitude: c.amplitude,
