@@ -378,8 +378,8 @@ struct Hot {
     pk_idx: u64,
     /// The slow path runs when `n` reaches this sample.
     wake: u64,
-    /// Samples in a row equal to the one before (a flat line: leads off, a gap, the rail).
-    flat_run: u64,
+    /// Sample at which the input last changed (a flat line since: leads off, a gap, the rail).
+    changed_at: u64,
     /// The input came back after a flat line at this sample (the slow path restarts the
     /// learning there); `u64::MAX` when not.
     resumed: u64,
@@ -410,23 +410,15 @@ fn front(h: &mut Hot, r: &mut Rings, p: &FrontParams, x: f32) -> bool {
         h.last_x
     };
     let n = h.n;
-    if x == h.last_x {
-        h.flat_run += 1;
-    } else {
-        if h.flat_run >= p.flat_min {
-            // The signal returns after a flat line (leads off, a gap, the rail): start the
-            // filters from its first value, as at the start, so the step leaves no transient
-            // that could pass for a huge beat, and let the slow path relearn the levels.
-            h.bp.reset_to(x);
-            h.hp.reset_to(x);
-            r.sq.fill(0.0);
-            h.mwi_sum = 0.0;
-            h.pk_val = 0.0;
-            h.resumed = n;
-            h.wake = n;
-        }
-        h.flat_run = 0;
-    }
+    // The sample at which the input last changed, kept without a data-dependent branch
+    // (quantised signals repeat values at random, which a branch would mispredict); the only
+    // branch is the rare end of a flat line.
+    let changed = x != h.last_x;
+    let resumed = changed & (n.wrapping_sub(h.changed_at) > p.flat_min);
+    h.changed_at = if changed { n } else { h.changed_at };
+    // (No call here: the slow path restarts the filters, so that the state stays in registers.)
+    h.resumed = if resumed { n } else { h.resumed };
+    h.wake = if resumed { n } else { h.wake };
     if n == 0 {
         // Start from the steady state of the first value: no start-up transient.
         h.bp.reset_to(x);
@@ -575,7 +567,7 @@ impl QrsDetector {
                 pk_val: 0.0,
                 pk_idx: 0,
                 wake: learning,
-                flat_run: 0,
+                changed_at: 0,
                 resumed: u64::MAX,
             },
             rings: Rings {
@@ -698,7 +690,7 @@ impl QrsDetector {
         if self.hot.resumed != u64::MAX {
             let at = self.hot.resumed;
             self.hot.resumed = u64::MAX;
-            self.relearn(at);
+            self.resume_after_flat_line(at);
         }
         if self.hot.pk_val > 0.0 && n >= self.hot.pk_idx + self.front.confirm {
             let (idx, val) = (self.hot.pk_idx, self.hot.pk_val);
@@ -726,6 +718,24 @@ impl QrsDetector {
             wake = wake.min(self.silence_due().max(n + 1));
         }
         self.hot.wake = wake;
+    }
+
+    /// The signal returned at sample `at` (the current one) after a flat line (leads off, a
+    /// gap, the rail): restart the filters from its first value, as at the start, so the step
+    /// leaves no transient that could pass for a huge beat, and learn the levels again.
+    fn resume_after_flat_line(&mut self, at: u64) {
+        let x = self.hot.last_x;
+        self.hot.bp.reset_to(x);
+        self.hot.hp.reset_to(x);
+        // This sample's outputs as from a steady input: zero.
+        let i = at as usize & MASK;
+        self.rings.hp[i] = 0.0;
+        self.rings.bp[i] = 0.0;
+        self.rings.sq.fill(0.0);
+        self.hot.mwi_sum = 0.0;
+        self.hot.prev_mwi = 0.0;
+        self.hot.pk_val = 0.0;
+        self.relearn(at);
     }
 
     /// The input came back at sample `at` after a flat line: nothing learnt before still

@@ -357,3 +357,43 @@ fn fast_clean_rhythm_survives_the_learning_phase() {
         }
     }
 }
+
+#[test]
+fn beats_after_a_flat_line_are_found_from_the_first() {
+    // Large beats at 75/min, 3 s of leads-off (an exactly flat line at another level), then beats
+    // a fifth as large at 150/min: the detector restarts its learning where the signal returns
+    // and finds the new rhythm from its first beat.
+    for fs in [128.0f32, 250.0, 360.0] {
+        let mut x = synthetic(fs, 10.0, &beat_times(0.5, 0.8, 10.0), 1.0, 0.0);
+        x.extend(std::iter::repeat_n(0.7f32, (3.0 * fs) as usize));
+        let start = x.len();
+        let after = beat_times(0.3, 0.4, 10.0);
+        x.extend(synthetic(fs, 10.0, &after, 0.2, 0.1));
+        let mut det = QrsDetector::new(QrsConfig::new(fs)).unwrap();
+        let found: Vec<u64> = run(&mut det, &x)
+            .into_iter()
+            .map(|(r, _)| r)
+            .filter(|&r| r as usize >= start)
+            .collect();
+        assert_eq!(found.len(), after.len(), "fs={fs}: {found:?}");
+        let tol = 1 + libm::roundf(0.01 * fs) as i64;
+        for (r, b) in found.iter().zip(&after) {
+            let want = start as i64 + libm::roundf(b * fs) as i64;
+            assert!(
+                (*r as i64 - want).abs() <= tol,
+                "fs={fs}: R {r} want {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_flat_baseline_between_slow_beats_is_not_leads_off() {
+    // A patient simulator: exactly flat between beats at 30/min (about 1.3 s of constant
+    // input each time) — shorter than a flat line, so every beat is found.
+    let fs = 250.0f32;
+    let beats = beat_times(0.5, 2.0, 30.0);
+    let x = synthetic(fs, 30.0, &beats, 1.0, 0.0);
+    let mut det = QrsDetector::new(QrsConfig::new(fs)).unwrap();
+    assert_eq!(run(&mut det, &x).len(), beats.len());
+}
