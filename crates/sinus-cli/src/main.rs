@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod analyze;
+mod baseline;
 mod classify;
 mod detect;
 mod eval;
@@ -20,7 +21,6 @@ mod info;
 mod model_arg;
 mod progress;
 mod record_arg;
-mod seeds;
 mod synth;
 mod train;
 
@@ -55,9 +55,11 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Train the beat classifier (DS1, patient-wise validation) in Rust.
     Train(train::TrainArgs),
-    /// The seeds' RR-window and Kaggle-format setups, inter-patient and (leaky) as they ran.
+    /// Simple baselines to compare the beat classifier with: an RR-interval window
+    /// classifier and the 187-sample beat-CSV CNN (Kachuee 2018), inter-patient and (leaky)
+    /// on a random beat split.
     #[command(subcommand)]
-    Seeds(seeds::SeedsCommand),
+    Baseline(baseline::BaselineCommand),
     /// Heart-rate variability (Task Force 1996) of a record's reference beats or an RR list.
     Hrv(hrv::HrvArgs),
     /// Download a PhysioNet database and verify every file against its SHA256SUMS.txt.
@@ -129,7 +131,7 @@ fn main() -> ExitCode {
         Command::Classify(args) => classify::run(args, &progress),
         Command::Explain(args) => explain::run(args, &progress),
         Command::Train(args) => train::run(args, &progress),
-        Command::Seeds(cmd) => seeds::run(cmd, &progress),
+        Command::Baseline(cmd) => baseline::run(cmd, &progress),
         Command::Synth(args) => synth::run(args, &progress),
     };
     match result {

@@ -1,6 +1,8 @@
-//! `sinus seeds rr-window|kaggle`: the seed projects' other two setups (seed 000's RR-window
-//! classifier, the Kaggle 187-value format), trained inter-patient and, labelled leaky, on the
-//! seeds' random split; several `--seed`s give the mean ± sd.
+//! `sinus baseline rr-window|beat-csv`: two simple setups, for comparison with the beat
+//! classifier — a dense network on a window of 10 RR intervals (does the window hold a
+//! ventricular run?), and the 187-sample beat-per-row CSV layout of Kachuee et al. 2018 (the
+//! "ECG Heartbeat Categorization" dataset on Kaggle) with its 1-D CNN — trained inter-patient
+//! and, labelled leaky, on a random beat split; several `--seed`s give the mean ± sd.
 
 use crate::progress::Progress;
 use crate::CliResult;
@@ -18,11 +20,13 @@ const LEAKY: &str = "LEAKY (same patients in train and test)";
 
 /// The two setups.
 #[derive(Debug, Subcommand)]
-pub enum SeedsCommand {
-    /// Seed 000: 10 RR intervals → "≥ 2 VEB in the window" or not, tiny dense net.
+pub enum BaselineCommand {
+    /// RR intervals only: a window of 10 RR intervals → whether it holds ≥ 2 ventricular beats,
+    /// with a tiny dense network.
     RrWindow(RrWindowArgs),
-    /// The Kaggle 187-value format built from MIT-BIH (Kachuee 2018), through CSV files.
-    Kaggle(KaggleArgs),
+    /// One beat per CSV row, 187 samples at 125 Hz (Kachuee et al. 2018, the Kaggle "ECG
+    /// Heartbeat Categorization" layout), built from MIT-BIH, written and read back, 1-D CNN.
+    BeatCsv(KaggleArgs),
 }
 
 /// Arguments both setups share.
@@ -49,7 +53,7 @@ pub struct CommonArgs {
     pub json: bool,
 }
 
-/// Arguments of `sinus seeds rr-window`.
+/// Arguments of `sinus baseline rr-window`.
 #[derive(Debug, Args)]
 pub struct RrWindowArgs {
     #[command(flatten)]
@@ -59,7 +63,7 @@ pub struct RrWindowArgs {
     pub relative: bool,
 }
 
-/// Arguments of `sinus seeds kaggle`.
+/// Arguments of `sinus baseline beat-csv`.
 #[derive(Debug, Args)]
 pub struct KaggleArgs {
     #[command(flatten)]
@@ -70,11 +74,11 @@ pub struct KaggleArgs {
     pub csv_dir: PathBuf,
 }
 
-/// Run `sinus seeds ...`.
-pub fn run(cmd: SeedsCommand, progress: &Progress) -> CliResult {
+/// Run `sinus baseline ...`.
+pub fn run(cmd: BaselineCommand, progress: &Progress) -> CliResult {
     match cmd {
-        SeedsCommand::RrWindow(a) => rr_window(a, progress),
-        SeedsCommand::Kaggle(a) => kaggle(a, progress),
+        BaselineCommand::RrWindow(a) => rr_window(a, progress),
+        BaselineCommand::BeatCsv(a) => kaggle(a, progress),
     }
 }
 
@@ -184,7 +188,7 @@ fn format_rr(r: &RrWindowReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "RR-window classifier (seed 000), seed {}: {} RR intervals{} → ≥ {} VEB among the \
+        "RR-window classifier, seed {}: {} RR intervals{} → ≥ {} VEB among the \
          window's {} beats; Dense {:?} ({} parameters, {} MACs)",
         r.seed,
         r.n_rr,
@@ -389,7 +393,7 @@ fn format_kaggle(r: &KaggleReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "Kaggle 187-value format (Kachuee 2018, built from MIT-BIH), seed {}: CSVs in {} \
+        "187-sample beat CSV (Kachuee 2018 layout, built from MIT-BIH), seed {}: CSVs in {} \
          (cut + written {:.1} s, read back {:.1} s); kaggle187 CNN, {} parameters, {} MACs",
         r.seed, r.csv_dir, r.build_seconds, r.read_seconds, r.parameters, r.macs
     );
