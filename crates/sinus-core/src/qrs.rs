@@ -697,7 +697,7 @@ impl QrsDetector {
             self.hot.pk_val = 0.0;
             self.candidate(idx, val);
         }
-        if self.sb_len > 0 || n >= self.searchback_due() {
+        if n >= self.searchback_due() {
             self.check_searchback(n);
         }
         if !self.learned && n >= self.learn_end {
@@ -747,19 +747,8 @@ impl QrsDetector {
         self.npki = 0.0;
         self.spkf = 0.0;
         self.npkf = 0.0;
-        self.last_r = None;
-        self.last_idx = None;
-        self.last_steep = 0.0;
         self.steep_avg = 0.0;
-        self.last_decay = 0;
-        self.rr_count = 0;
-        self.rr_pos = 0;
-        self.rr_avg = 0;
-        self.sb_len = 0;
-        self.sb_retry = 0;
-        self.recovering = false;
-        self.largest = (0.0, 0);
-        self.prev_failure = (0.0, 0);
+        self.forget_beats();
         self.learn_len = 0;
         self.learned = false;
         self.learn_end = at + self.learning;
@@ -923,7 +912,8 @@ impl QrsDetector {
         }
     }
 
-    /// Forget the beats and the RR intervals (not the levels).
+    /// Forget the beats, the RR intervals and the search-back state (not the levels, nor the
+    /// running average of the beats' slopes).
     fn forget_beats(&mut self) {
         self.last_r = None;
         self.last_idx = None;
@@ -1075,12 +1065,10 @@ impl QrsDetector {
     }
 
     fn check_searchback(&mut self, n: u64) {
-        let (Some(last), true) = (self.last_r, self.rr_avg > 0) else {
+        // (Due only once there is a last beat and an RR average: see `searchback_due`.)
+        let Some(last) = self.last_r else {
             return;
         };
-        if n < self.searchback_due() {
-            return;
-        }
         let (_, sb_i, _) = self.thresholds();
         let gate = self.gate();
         // The highest remembered candidate not too old to report. (Candidates remembered after

@@ -73,7 +73,7 @@ fn sinus(bpm: f64) -> Rhythm {
 
 fn spec(name: &str, fs: f64, seconds: f64, seed: u64) -> SynthSpec {
     SynthSpec {
-        name: name.replace(' ', "_"),
+        name: name.to_string(),
         fs,
         seconds,
         leads: 1,
@@ -83,11 +83,81 @@ fn spec(name: &str, fs: f64, seconds: f64, seed: u64) -> SynthSpec {
     }
 }
 
+fn tall(s: Segment, t_wave: f64) -> Segment {
+    Segment { t_wave, ..s }
+}
+
+fn amp(s: Segment, amplitude: f64) -> Segment {
+    Segment { amplitude, ..s }
+}
+
+/// Three minutes of tachycardia speeding from 130 to 145/min (after 15 s at 70/min) with QRS
+/// complexes `qrs` times the usual size, T waves `t_wave` times the usual height, and beats
+/// whose size swings ±30 % with respiration, under light muscle noise.
+fn tall_t_tachycardia(
+    name: &'static str,
+    description: &'static str,
+    fs: f64,
+    qrs: f64,
+    t_wave: f64,
+    seed: u64,
+) -> Scenario {
+    let ramp = Rhythm::SinusRamp {
+        from_bpm: 130.0,
+        to_bpm: 145.0,
+    };
+    Scenario {
+        name,
+        description,
+        spec: SynthSpec {
+            hrv: Hrv {
+                respiratory_amplitude: 0.3,
+                ..Hrv::default()
+            },
+            noise: NoiseSpec {
+                muscle_mv: 0.02,
+                ..NoiseSpec::default()
+            },
+            // (A segment's T-wave scale applies on top of its amplitude.)
+            segments: vec![tall(amp(seg(15.0, 180.0, ramp), qrs), t_wave / qrs)],
+            ..spec(name, fs, 200.0, seed)
+        },
+        disturbances: vec![],
+    }
+}
+
+/// QRS amplitude `step` times the record's `amplitude` for 30 s, at 75/min (20–50 s) and again
+/// at 150/min (90–120 s); each change of size is a disturbance.
+fn amplitude_step(
+    name: &'static str,
+    description: &'static str,
+    fs: f64,
+    amplitude: f64,
+    step: f64,
+    seed: u64,
+) -> Scenario {
+    Scenario {
+        name,
+        description,
+        spec: SynthSpec {
+            amplitude,
+            segments: vec![
+                seg(0.0, 20.0, sinus(75.0)),
+                amp(seg(20.0, 30.0, sinus(75.0)), step),
+                seg(50.0, 20.0, sinus(75.0)),
+                seg(70.0, 20.0, sinus(150.0)),
+                amp(seg(90.0, 30.0, sinus(150.0)), step),
+                seg(120.0, 20.0, sinus(150.0)),
+            ],
+            ..spec(name, fs, 140.0, seed)
+        },
+        disturbances: vec![(20.0, 20.0), (50.0, 50.0), (90.0, 90.0), (120.0, 120.0)],
+    }
+}
+
 /// Every scenario at sampling rate `fs` (Hz). Each lasts 1–3 minutes; the same `fs` always
 /// gives the same recordings.
 pub fn scenarios(fs: f64) -> Vec<Scenario> {
-    let tall = |s: Segment, t: f64| Segment { t_wave: t, ..s };
-    let amp = |s: Segment, a: f64| Segment { amplitude: a, ..s };
     vec![
         // Sinus tachycardia speeding up from 100 to 220/min with T waves twice the usual height,
         // which at 200/min nearly touch the next QRS.
@@ -112,70 +182,24 @@ pub fn scenarios(fs: f64) -> Vec<Scenario> {
         },
         // The failure seen on real data: minutes of 130–145/min with small QRS complexes, tall T
         // waves and beats whose size swings with respiration.
-        Scenario {
-            name: "tachy-small-qrs",
-            description:
-                "130-145/min for 3 min, QRS x0.5, T waves x2 (as tall as the QRS), amplitude +-30 % with breathing",
-            spec: SynthSpec {
-                hrv: Hrv {
-                    respiratory_amplitude: 0.3,
-                    ..Hrv::default()
-                },
-                noise: NoiseSpec {
-                    muscle_mv: 0.02,
-                    ..NoiseSpec::default()
-                },
-                segments: vec![tall(
-                    amp(
-                        seg(
-                            15.0,
-                            180.0,
-                            Rhythm::SinusRamp {
-                                from_bpm: 130.0,
-                                to_bpm: 145.0,
-                            },
-                        ),
-                        0.5,
-                    ),
-                    2.0 / 0.5,
-                )],
-                ..spec("tachy-small-qrs", fs, 200.0, 12)
-            },
-            disturbances: vec![],
-        },
+        tall_t_tachycardia(
+            "tachy-small-qrs",
+            "130-145/min for 3 min, QRS x0.5, T waves x2 (as tall as the QRS), amplitude +-30 % with breathing",
+            fs,
+            0.5,
+            2.0,
+            12,
+        ),
         // The same with T waves two to four times the QRS (hyperkalaemia, some precordial
         // leads): beyond what the streaming detector's 5–15 Hz energy can separate.
-        Scenario {
-            name: "tachy-giant-t",
-            description:
-                "130-145/min for 3 min, QRS x0.4, T waves x2.5 (up to 4x the QRS), amplitude +-30 % with breathing",
-            spec: SynthSpec {
-                hrv: Hrv {
-                    respiratory_amplitude: 0.3,
-                    ..Hrv::default()
-                },
-                noise: NoiseSpec {
-                    muscle_mv: 0.02,
-                    ..NoiseSpec::default()
-                },
-                segments: vec![tall(
-                    amp(
-                        seg(
-                            15.0,
-                            180.0,
-                            Rhythm::SinusRamp {
-                                from_bpm: 130.0,
-                                to_bpm: 145.0,
-                            },
-                        ),
-                        0.4,
-                    ),
-                    2.5 / 0.4,
-                )],
-                ..spec("tachy-giant-t", fs, 200.0, 20)
-            },
-            disturbances: vec![],
-        },
+        tall_t_tachycardia(
+            "tachy-giant-t",
+            "130-145/min for 3 min, QRS x0.4, T waves x2.5 (up to 4x the QRS), amplitude +-30 % with breathing",
+            fs,
+            0.4,
+            2.5,
+            20,
+        ),
         // Abrupt rate changes: 60 -> 180 -> 60 -> 180/min.
         Scenario {
             name: "rate-jumps",
@@ -194,40 +218,23 @@ pub fn scenarios(fs: f64) -> Vec<Scenario> {
         },
         // The QRS suddenly shrinks to a fifth (an electrode moved, a gain change), at a normal and
         // at a fast rate, then grows back.
-        Scenario {
-            name: "amplitude-drop",
-            description: "QRS amplitude x0.2 for 30 s at 75/min and at 150/min",
-            spec: SynthSpec {
-                segments: vec![
-                    seg(0.0, 20.0, sinus(75.0)),
-                    amp(seg(20.0, 30.0, sinus(75.0)), 0.2),
-                    seg(50.0, 20.0, sinus(75.0)),
-                    seg(70.0, 20.0, sinus(150.0)),
-                    amp(seg(90.0, 30.0, sinus(150.0)), 0.2),
-                    seg(120.0, 20.0, sinus(150.0)),
-                ],
-                ..spec("amplitude-drop", fs, 140.0, 14)
-            },
-            disturbances: vec![(20.0, 20.0), (50.0, 50.0), (90.0, 90.0), (120.0, 120.0)],
-        },
+        amplitude_step(
+            "amplitude-drop",
+            "QRS amplitude x0.2 for 30 s at 75/min and at 150/min",
+            fs,
+            1.0,
+            0.2,
+            14,
+        ),
         // The QRS suddenly grows five-fold (and back: a drop to a fifth of what was learnt).
-        Scenario {
-            name: "amplitude-jump",
-            description: "QRS amplitude x5 for 30 s at 75/min and at 150/min",
-            spec: SynthSpec {
-                amplitude: 0.3,
-                segments: vec![
-                    seg(0.0, 20.0, sinus(75.0)),
-                    amp(seg(20.0, 30.0, sinus(75.0)), 5.0),
-                    seg(50.0, 20.0, sinus(75.0)),
-                    seg(70.0, 20.0, sinus(150.0)),
-                    amp(seg(90.0, 30.0, sinus(150.0)), 5.0),
-                    seg(120.0, 20.0, sinus(150.0)),
-                ],
-                ..spec("amplitude-jump", fs, 140.0, 15)
-            },
-            disturbances: vec![(20.0, 20.0), (50.0, 50.0), (90.0, 90.0), (120.0, 120.0)],
-        },
+        amplitude_step(
+            "amplitude-jump",
+            "QRS amplitude x5 for 30 s at 75/min and at 150/min",
+            fs,
+            0.3,
+            5.0,
+            15,
+        ),
         // A burst of electrode-motion artefact (steep, QRS-like, large) just before a tachycardia.
         Scenario {
             name: "artefact-then-tachy",
