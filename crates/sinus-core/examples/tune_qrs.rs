@@ -1,16 +1,18 @@
 //! Accuracy and speed of the streaming QRS detector on the 48 MIT-BIH records.
 //!
-//! Usage: `cargo run --release -p sinus-core --example tune_qrs -- [--db DIR] [--fs 360|250|both]
-//! [--records 100,105,...] [--quiet] [--show] [--block] [--repeat N]`
+//! Usage: `cargo run --release -p sinus-core --example tune_qrs -- [--db DIR]
+//! [--fs both|all|HZ,HZ,...] [--channel N] [--records 100,105,...] [--quiet] [--show] [--block]
+//! [--repeat N]`
 //!
 //! `--block` feeds each record through `QrsDetector::process` instead of `push` per sample;
 //! `--show` lists the times of missed beats and false detections; `--repeat N` keeps the best
 //! of N timings.
 //!
-//! Channel 0 of every record, whole records, physical units; reference = beat annotations;
-//! one-to-one matching within ±150 ms. At 250 Hz each record is resampled 360→250 Hz with a
-//! windowed-sinc polyphase filter (good enough for tuning; `sinus-signal` has the real one) and
-//! detections are mapped back to 360 Hz sample numbers.
+//! `--fs`: `both` = 360 and 250 Hz (the default), `all` = 360, 250 and 128 Hz, or a list.
+//! Channel 0 (or `--channel N`) of every record, whole records, physical units; reference = beat
+//! annotations; one-to-one matching within ±150 ms. At other rates than 360 Hz each record is
+//! resampled with a windowed-sinc filter (good enough for tuning; `sinus-signal` has the real
+//! one) and detections are mapped back to 360 Hz sample numbers.
 //!
 //! Two gross figures are printed: "all" counts every detection; "bxb" leaves out detections
 //! inside ventricular flutter/fibrillation episodes (between `[` and `]` annotations), as WFDB's
@@ -186,26 +188,7 @@ fn cpu_seconds(wall: &Instant) -> f64 {
         .unwrap_or_else(|| wall.elapsed().as_secs_f64())
 }
 
-/// `QRS_STRIP=S`: run a fresh detector on each S-second strip and return all detections.
 fn detect(x: &[f32], fs: f32, block: bool) -> (Vec<u64>, f64) {
-    if let Some(strip) = std::env::var("QRS_STRIP")
-        .ok()
-        .and_then(|v| v.parse::<f32>().ok())
-    {
-        let len = (strip * fs) as usize;
-        let mut out = Vec::new();
-        let mut t = 0.0;
-        for (k, chunk) in x.chunks(len).enumerate() {
-            let (d, tt) = detect_whole(chunk, fs, block);
-            t += tt;
-            out.extend(d.into_iter().map(|s| s + (k * len) as u64));
-        }
-        return (out, t);
-    }
-    detect_whole(x, fs, block)
-}
-
-fn detect_whole(x: &[f32], fs: f32, block: bool) -> (Vec<u64>, f64) {
     let mut det = QrsDetector::new(config(fs)).expect("valid config");
     let mut out = Vec::with_capacity(x.len() / 100);
     let wall = Instant::now();
@@ -233,7 +216,6 @@ fn main() {
     let mut repeat = 1usize;
     let mut show = false;
     let mut block = false;
-    let mut speed = 1.0f64;
     let mut channel = 0usize;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -249,7 +231,6 @@ fn main() {
             "--show" => show = true,
             "--block" => block = true,
             "--channel" => channel = args.next().and_then(|s| s.parse().ok()).unwrap_or(0),
-            "--speed" => speed = args.next().and_then(|s| s.parse().ok()).unwrap_or(1.0),
             "--repeat" => repeat = args.next().and_then(|s| s.parse().ok()).unwrap_or(1),
             _ => {
                 eprintln!("unknown argument {a}");
@@ -329,10 +310,8 @@ fn main() {
             .collect(),
     };
     for fs in rates {
-        // The detector runs at `fs`; the record is resampled to `fs × speed` so that it plays
-        // `speed` times faster than real time (90/min becomes 90·speed/min).
-        let data_fs = fs as f64 * speed;
-        let tol = (54.0 * speed).round() as i64;
+        let data_fs = fs as f64;
+        let tol = 54; // ±150 ms in 360 Hz samples, where matching is done
         let data: Vec<Vec<f32>> = recs
             .iter()
             .map(|r| {

@@ -20,16 +20,7 @@ fn main() {
         .expect("scenario name");
     let (rec, beats) = render(&sc).expect("render");
     let x = rec.signals[0].physical_samples();
-    let mut cfg = QrsConfig::new(fs as f32);
-    // Experiments: QRS_BAND_LOW_HZ / QRS_BAND_HIGH_HZ override the band.
-    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f32>().ok());
-    if let Some(v) = env("QRS_BAND_LOW_HZ") {
-        cfg.band_low_hz = v;
-    }
-    if let Some(v) = env("QRS_BAND_HIGH_HZ") {
-        cfg.band_high_hz = v;
-    }
-    let mut det = QrsDetector::new(cfg).expect("config");
+    let mut det = QrsDetector::new(QrsConfig::new(fs as f32)).expect("config");
     let mut dets = Vec::new();
     let step = (fs * 0.1) as usize;
     for (i, &v) in x.iter().enumerate() {
