@@ -104,6 +104,29 @@ fn stat_json(s: (f64, f64)) -> Value {
     json!({"mean": s.0, "sd": s.1})
 }
 
+/// Run `experiment` once per `--seed` with a spinner, printing each report as text unless
+/// `--json`; the reports in seed order.
+fn each_seed<R>(
+    c: &CommonArgs,
+    progress: &Progress,
+    format: impl Fn(&R) -> String,
+    mut experiment: impl FnMut(u64, &mut dyn FnMut(&str)) -> sinus_io::Result<R>,
+) -> CliResult<Vec<R>> {
+    let mut reports = Vec::new();
+    for &seed in &c.seed {
+        let spinner = progress.spinner(&format!("seed {seed}"));
+        let r = experiment(seed, &mut |m| {
+            spinner.set_message(format!("seed {seed}: {m}"))
+        })?;
+        spinner.finish_and_clear();
+        if !c.json {
+            print!("{}", format(&r));
+        }
+        reports.push(r);
+    }
+    Ok(reports)
+}
+
 fn rr_window(args: RrWindowArgs, progress: &Progress) -> CliResult {
     let c = &args.common;
     let defaults = RrWindowConfig::default();
@@ -117,18 +140,9 @@ fn rr_window(args: RrWindowArgs, progress: &Progress) -> CliResult {
         },
         ..defaults
     };
-    let mut reports = Vec::new();
-    for &seed in &c.seed {
-        let spinner = progress.spinner(&format!("seed {seed}"));
-        let r = rr_window_experiment(&c.db, seed, &cfg, &mut |m| {
-            spinner.set_message(format!("seed {seed}: {m}"))
-        })?;
-        spinner.finish_and_clear();
-        if !c.json {
-            print!("{}", format_rr(&r));
-        }
-        reports.push(r);
-    }
+    let reports = each_seed(c, progress, format_rr, |seed, on_progress| {
+        rr_window_experiment(&c.db, seed, &cfg, on_progress)
+    })?;
     let runs = |leaky: bool| -> Vec<&RrWindowRun> {
         reports
             .iter()
@@ -270,18 +284,9 @@ fn kaggle(args: KaggleArgs, progress: &Progress) -> CliResult {
         },
         ..defaults
     };
-    let mut reports = Vec::new();
-    for &seed in &c.seed {
-        let spinner = progress.spinner(&format!("seed {seed}"));
-        let r = kaggle_experiment(&c.db, &args.csv_dir, seed, &cfg, &mut |m| {
-            spinner.set_message(format!("seed {seed}: {m}"))
-        })?;
-        spinner.finish_and_clear();
-        if !c.json {
-            print!("{}", format_kaggle(&r));
-        }
-        reports.push(r);
-    }
+    let reports = each_seed(c, progress, format_kaggle, |seed, on_progress| {
+        kaggle_experiment(&c.db, &args.csv_dir, seed, &cfg, on_progress)
+    })?;
     let runs = |leaky: bool| -> Vec<&KaggleRun> {
         reports
             .iter()
