@@ -85,4 +85,6 @@ pub fn argmax(values: &[f32]) -> usize {
 }
 
 #[cfg(test)]
+mod kernel_tests;
+#[cfg(test)]
 mod tests;

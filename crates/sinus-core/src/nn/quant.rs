@@ -221,7 +221,7 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
         v.clamp(lo, 127) as i8
     }
 
-    fn conv1d(&self, d: &LayerDesc, in_zp: i32, x: &[i8], y: &mut [i8]) {
+    pub(super) fn conv1d(&self, d: &LayerDesc, in_zp: i32, x: &[i8], y: &mut [i8]) {
         let w = &self.bytes.as_ref()[d.weights_at..d.weights_at + d.n_weights];
         let (lin, lout, k, s, pad) = (d.in_len, d.out_len, d.kernel, d.stride, d.pad_left);
         let cin_g = d.in_channels / d.groups;
@@ -249,7 +249,7 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
         }
     }
 
-    fn dense(&self, d: &LayerDesc, in_zp: i32, x: &[i8], y: &mut [i8]) {
+    pub(super) fn dense(&self, d: &LayerDesc, in_zp: i32, x: &[i8], y: &mut [i8]) {
         let n = d.in_channels;
         let w = &self.bytes.as_ref()[d.weights_at..d.weights_at + d.n_weights];
         for (o, v) in y.iter_mut().enumerate() {
