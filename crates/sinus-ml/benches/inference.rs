@@ -13,7 +13,7 @@ mod beatnet;
 fn bench(c: &mut Criterion) {
     let spec = beatnet::beatnet(1);
     let n = 4096;
-    let (w, f) = beatnet::beats(2, n);
+    let (w, f) = beatnet::beats(2, n, 128, 8);
     let float = Classifier::from_bytes(&spec.to_bytes().unwrap()).unwrap();
     let calib: Vec<(&[f32], &[f32])> = (0..256)
         .map(|i| (&w[i * 128..(i + 1) * 128], &f[i * 8..(i + 1) * 8]))

@@ -7,7 +7,10 @@
 //! ```
 //!
 //! Without `--model` the network is the default "beatnet" with random weights (speed does not
-//! depend on the values); its int8 version is quantised on 256 of the random beats. Each
+//! depend on the values); its int8 version is quantised on 256 of the random beats. With
+//! `--model` a float32 file is run as float32 and quantised the same way, an int8 file (e.g.
+//! `crates/sinus-ml/models/beatnet.int8.snnm`) is run as int8 only; the random beats take
+//! the model's input sizes. Each
 //! repeat runs batches of `--beats` beats for about `--seconds`; the median and best repeat
 //! are printed (on a shared machine the best is the least disturbed), closing with lines
 //! `RESULT sinus-infer variant=float32 beats=N beats_per_s_median=X beats_per_s_best=Y`.
@@ -37,39 +40,46 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => return Err(format!("unknown option {a}").into()),
         }
     }
-    let spec = match &model {
-        Some(p) => sinus_ml::spec::ModelSpec::from_bytes(&std::fs::read(p)?)?,
-        None => beatnet::beatnet(1),
+    let bytes = match &model {
+        Some(p) => std::fs::read(p)?,
+        None => beatnet::beatnet(1).to_bytes()?,
     };
-    let (w, f) = beatnet::beats(2, n.max(256));
+    let loaded = Classifier::from_bytes(&bytes)?;
+    let (wn, nf) = loaded.input_sizes();
+    let (w, f) = beatnet::beats(2, n.max(256), wn, nf);
     let calib: Vec<(&[f32], &[f32])> = (0..256)
-        .map(|i| (&w[i * 128..(i + 1) * 128], &f[i * 8..(i + 1) * 8]))
+        .map(|i| (&w[i * wn..(i + 1) * wn], &f[i * nf..(i + 1) * nf]))
         .collect();
-    let (w, f) = (&w[..n * 128], &f[..n * 8]);
-    let (float_bytes, int8_bytes) = (spec.to_bytes()?, quantize(&spec, &calib)?);
-    if let Some(dir) = &save {
-        std::fs::create_dir_all(dir)?;
-        let le = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-        std::fs::write(dir.join("beatnet.snnm"), &float_bytes)?;
-        std::fs::write(dir.join("beatnet.int8.snnm"), &int8_bytes)?;
-        std::fs::write(dir.join("waveforms.f32"), le(w))?;
-        std::fs::write(dir.join("features.f32"), le(f))?;
+    let (w, f) = (&w[..n * wn], &f[..n * nf]);
+    // A float model is also run quantised (on 256 of the beats); an int8 file runs alone.
+    let mut variants = Vec::new();
+    match &loaded.spec {
+        Some(spec) => {
+            let int8_bytes = quantize(spec, &calib)?;
+            if let Some(dir) = &save {
+                std::fs::create_dir_all(dir)?;
+                let le = |v: &[f32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
+                std::fs::write(dir.join("beatnet.snnm"), &bytes)?;
+                std::fs::write(dir.join("beatnet.int8.snnm"), &int8_bytes)?;
+                std::fs::write(dir.join("waveforms.f32"), le(w))?;
+                std::fs::write(dir.join("features.f32"), le(f))?;
+            }
+            variants.push(("float32", loaded));
+            variants.push(("int8", Classifier::from_bytes(&int8_bytes)?));
+        }
+        None => variants.push(("int8", loaded)),
     }
-    let float = Classifier::from_bytes(&float_bytes)?;
-    let int8 = Classifier::from_bytes(&int8_bytes)?;
+    let (parameters, macs) = variants[0].1.size();
     println!(
-        "beatnet{}: {} parameters, {} MACs per beat; batches of {n} beats, 1 thread",
-        if model.is_some() {
-            " (from file)"
-        } else {
-            " (random weights)"
+        "{}: {parameters} parameters, {macs} MACs per beat; batches of {n} beats, 1 thread",
+        match &model {
+            Some(p) => p.as_str(),
+            None => "beatnet (random weights)",
         },
-        spec.parameters(),
-        spec.macs()?
     );
     // probabilities_batch spreads over rayon's pool: give it one thread.
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
-    for (name, c) in [("float32", &float), ("int8", &int8)] {
+    for (name, c) in &variants {
         pool.install(|| c.probabilities_batch(w, f))?; // warm-up
         let mut rates = Vec::with_capacity(repeats);
         for _ in 0..repeats.max(1) {
@@ -87,7 +97,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             median / 1e3,
             best / 1e3,
             1e6 / best,
-            best * spec.macs()? as f64 / 1e9
+            best * macs as f64 / 1e9
         );
         println!(
             "RESULT sinus-infer variant={name} beats={n} beats_per_s_median={median:.0} beats_per_s_best={best:.0}"

@@ -76,10 +76,11 @@ pub fn beatnet(seed: u64) -> ModelSpec {
     }
 }
 
-/// `n` random beats: waveforms (`n` × 128) and raw RR features (`n` × 8, around 0.8 s).
-pub fn beats(seed: u64, n: usize) -> (Vec<f32>, Vec<f32>) {
+/// `n` random beats for a model with `wn` waveform values and `nf` features per beat:
+/// normal waveform values and raw RR features around 0.8 s (beatnet: `wn` 128, `nf` 8).
+pub fn beats(seed: u64, n: usize, wn: usize, nf: usize) -> (Vec<f32>, Vec<f32>) {
     let mut r = SplitMix64::new(seed);
-    let w = randv(&mut r, n * 128, 1.0);
-    let f = randv(&mut r, n * 8, 0.1).iter().map(|x| x + 0.8).collect();
+    let w = randv(&mut r, n * wn, 1.0);
+    let f = randv(&mut r, n * nf, 0.1).iter().map(|x| x + 0.8).collect();
     (w, f)
 }
