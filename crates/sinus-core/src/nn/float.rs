@@ -1,6 +1,6 @@
 //! `f32` inference.
 
-use super::format::{f32_at, parse, LayerDesc, LayerKind, ModelInfo, Parsed, MAX_LAYERS};
+use super::format::{f32_at, parse, Geometry, LayerDesc, LayerKind, ModelInfo, Parsed, MAX_LAYERS};
 use super::{Activation, NnError};
 
 /// A float32 model whose parameters were decoded into storage `P` (`Vec<f32>`, a
@@ -157,23 +157,9 @@ impl<P: AsRef<[f32]>> FloatModel<P> {
 /// arrays, each input value loaded once per tile and each weight once per row; the few
 /// outputs near the edges (padding) take the scalar path.
 fn conv1d(d: &LayerDesc, w: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
-    let g = Geometry {
-        lin: d.in_len,
-        lout: d.out_len,
-        k: d.kernel,
-        s: d.stride,
-        pad: d.pad_left,
-        cin_g: d.in_channels / d.groups,
-    };
-    // Interior outputs t: t·s − pad ≥ 0 and t·s − pad + k − 1 < lin.
-    let lo = g.pad.div_ceil(g.s).min(g.lout);
-    let hi = if g.lin + g.pad >= g.k {
-        ((g.lin + g.pad - g.k) / g.s + 1).min(g.lout)
-    } else {
-        0
-    }
-    .max(lo);
-    let cout_g = d.out_channels / d.groups;
+    let g = Geometry::of(d);
+    let (lo, hi) = g.interior();
+    let cout_g = g.cout_g;
     for grp in 0..d.groups {
         let xg = &x[grp * g.cin_g * g.lin..(grp + 1) * g.cin_g * g.lin];
         let (mut o, end) = (grp * cout_g, (grp + 1) * cout_g);
@@ -197,16 +183,6 @@ fn conv1d(d: &LayerDesc, w: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
 const ROWS: usize = 4;
 /// Time steps per tile.
 const COLS: usize = 8;
-
-/// One convolution's geometry (per group).
-struct Geometry {
-    lin: usize,
-    lout: usize,
-    k: usize,
-    s: usize,
-    pad: usize,
-    cin_g: usize,
-}
 
 /// Output channels `o0..o0 + R` (one group, input `xg`) over all time steps; `lo..hi` is the
 /// interior.

@@ -80,6 +80,43 @@ pub(crate) struct LayerDesc {
     pub concat_requant: [(i32, i8); 2],
 }
 
+/// One convolution's geometry, per group.
+pub(crate) struct Geometry {
+    pub lin: usize,
+    pub lout: usize,
+    pub k: usize,
+    pub s: usize,
+    pub pad: usize,
+    pub cin_g: usize,
+    pub cout_g: usize,
+}
+
+impl Geometry {
+    pub fn of(d: &LayerDesc) -> Geometry {
+        Geometry {
+            lin: d.in_len,
+            lout: d.out_len,
+            k: d.kernel,
+            s: d.stride,
+            pad: d.pad_left,
+            cin_g: d.in_channels / d.groups,
+            cout_g: d.out_channels / d.groups,
+        }
+    }
+
+    /// The interior `lo..hi`: the outputs t whose taps all fall inside the input
+    /// (t·s − pad ≥ 0 and t·s − pad + k − 1 < lin); the others touch the padding.
+    pub fn interior(&self) -> (usize, usize) {
+        let lo = self.pad.div_ceil(self.s).min(self.lout);
+        let hi = if self.lin + self.pad >= self.k {
+            ((self.lin + self.pad - self.k) / self.s + 1).min(self.lout)
+        } else {
+            0
+        };
+        (lo, hi.max(lo))
+    }
+}
+
 /// The header of a model: its inputs, outputs and size.
 #[derive(Debug, Clone, Copy)]
 pub struct ModelInfo {

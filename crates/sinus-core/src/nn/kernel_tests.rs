@@ -14,7 +14,6 @@ use std::vec;
 use std::vec::Vec;
 
 use super::format::{f32_at, i32_at, parse, LayerDesc, LayerKind};
-use super::quant::quantise;
 use super::*;
 
 const SHIPPED_FLOAT: &[u8] = include_bytes!("../../../sinus-ml/models/beatnet.snnm");
@@ -308,7 +307,23 @@ fn write(net: &Net, int8: bool, rng: &mut Rng) -> Vec<u8> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The reference int8 forward pass: the kernels as they were before optimisation.
+// The reference int8 forward pass: the kernels as they were before optimisation (with their
+// own copies of the input quantisation and the requantisation).
+
+fn quantise(x: f32, scale: f32, zero_point: i32) -> i8 {
+    let v = x / scale;
+    if v.is_nan() {
+        return zero_point.clamp(-128, 127) as i8;
+    }
+    let r = libm::roundf(v.clamp(-1.0e6, 1.0e6)) as i32 + zero_point;
+    r.clamp(-128, 127) as i8
+}
+
+fn apply(r: Requant, acc: i32) -> i32 {
+    let total = (31 + r.shift as i32).clamp(1, 62);
+    let v = (acc as i64 * r.multiplier as i64 + (1i64 << (total - 1))) >> total;
+    v.clamp(i32::MIN as i64, i32::MAX as i64) as i32
+}
 
 fn ref_channel(bytes: &[u8], d: &LayerDesc, o: usize) -> (i32, Requant) {
     let at = d.bias_at + 9 * o;
@@ -322,7 +337,7 @@ fn ref_channel(bytes: &[u8], d: &LayerDesc, o: usize) -> (i32, Requant) {
 }
 
 fn ref_finish(d: &LayerDesc, acc: i32, r: Requant) -> i8 {
-    let v = r.apply(acc).saturating_add(d.out_zero_point);
+    let v = apply(r, acc).saturating_add(d.out_zero_point);
     let lo = if d.activation == Activation::Relu {
         d.out_zero_point
     } else {
@@ -437,10 +452,10 @@ fn reference_int8(bytes: &[u8], waveform: &[f32], features: &[f32]) -> Vec<f32> 
                 };
                 let n = d.in_size;
                 for (v, &q) in y[..n].iter_mut().zip(&x) {
-                    *v = saturate(r0.apply(q as i32 - zp) + d.out_zero_point);
+                    *v = saturate(apply(r0, q as i32 - zp) + d.out_zero_point);
                 }
                 for (v, &q) in y[n..].iter_mut().zip(&feats) {
-                    *v = saturate(r1.apply(q as i32 - p.feature_zero_point) + d.out_zero_point);
+                    *v = saturate(apply(r1, q as i32 - p.feature_zero_point) + d.out_zero_point);
                 }
             }
         }
@@ -670,5 +685,58 @@ fn float_kernels_match_the_plain_loops() {
         let (w, f) = random_inputs(&mut rng, model.info());
         let want = reference_float(SHIPPED_FLOAT, &w, &f);
         assert_close(&run_float(SHIPPED_FLOAT, &w, &f), &want, "shipped float");
+    }
+}
+
+#[test]
+fn input_quantisation_equals_the_libm_rounding() {
+    let fast = super::quant::quantise;
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    let specials = [
+        0.0f32,
+        -0.0,
+        0.5,
+        -0.5,
+        1.5,
+        -1.5,
+        2.5,
+        0.499_999_97,
+        -0.499_999_97,
+        127.5,
+        -128.5,
+        8_388_607.5,
+        1.0e6,
+        -1.0e6,
+        3.0e9,
+        f32::MAX,
+        f32::MIN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        f32::MIN_POSITIVE,
+    ];
+    for &zp in &[-128, -5, 0, 77, 127] {
+        for &scale in &[1.0f32, 0.25, 0.0123, 3.0] {
+            for &v in &specials {
+                assert_eq!(
+                    fast(v, scale, zp),
+                    quantise(v, scale, zp),
+                    "{v} {scale} {zp}"
+                );
+            }
+            for _ in 0..20_000 {
+                // Every bit pattern, and values near the halves.
+                let v = if rng.chance(0.5) {
+                    f32::from_bits(rng.next() as u32)
+                } else {
+                    (rng.below(600) as f32 - 300.0) / 2.0 * scale + rng.f() * 1e-4
+                };
+                assert_eq!(
+                    fast(v, scale, zp),
+                    quantise(v, scale, zp),
+                    "{v} {scale} {zp}"
+                );
+            }
+        }
     }
 }

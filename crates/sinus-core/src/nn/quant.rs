@@ -1,6 +1,6 @@
 //! int8 inference, run in place from the model bytes.
 
-use super::format::{f32_at, i32_at, parse, LayerDesc, LayerKind, ModelInfo, Parsed};
+use super::format::{f32_at, i32_at, parse, Geometry, LayerDesc, LayerKind, ModelInfo, Parsed};
 use super::{Activation, NnError};
 
 /// A fixed-point multiplier: `value · multiplier · 2^-(31 + shift)`, rounded half up.
@@ -198,81 +198,308 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
         Ok(())
     }
 
-    /// Per-output-channel bias and requantisation.
+    /// Per-output-channel bias and output stage.
     #[inline]
-    fn channel(&self, d: &LayerDesc, o: usize) -> (i32, Requant) {
+    fn channel(&self, d: &LayerDesc, o: usize) -> (i32, Output) {
         let at = d.bias_at + 9 * o;
-        (
-            i32_at(self.bytes.as_ref(), at),
-            Requant {
-                multiplier: i32_at(self.bytes.as_ref(), at + 4),
-                shift: self.bytes.as_ref()[at + 8] as i8,
-            },
-        )
-    }
-
-    fn finish(d: &LayerDesc, acc: i32, r: Requant) -> i8 {
-        let v = r.apply(acc).saturating_add(d.out_zero_point);
-        let lo = if d.activation == Activation::Relu {
-            d.out_zero_point
-        } else {
-            -128
+        let bytes = self.bytes.as_ref();
+        let r = Requant {
+            multiplier: i32_at(bytes, at + 4),
+            shift: bytes[at + 8] as i8,
         };
-        v.clamp(lo, 127) as i8
+        (i32_at(bytes, at), Output::new(d, r))
     }
 
+    /// Grouped 1-D convolution.
+    ///
+    /// The accumulator of an output is `bias + Σ w·(x − in_zp)` over its taps inside the
+    /// input, in wrapping i32 arithmetic — a ring, so any order of the sum gives the same
+    /// bits. Per group, the input is first copied into a local buffer as i16 `x − in_zp`
+    /// with the padding written out as 0 (padding holds the zero point) and each channel
+    /// split into its stride phases (phase p holds padded positions p, p + s, p + 2s, …).
+    /// Then every tap of [`COLS`] consecutive outputs reads [`COLS`] consecutive values of one
+    /// phase — no range checks, no strided loads, edges like the interior — and the outputs
+    /// are computed in register tiles of up to [`ROWS`] channels × [`COLS`] time steps, each
+    /// input run loaded once per tile and each weight once per row. Inputs too large for the
+    /// buffer take the plain loop.
     pub(super) fn conv1d(&self, d: &LayerDesc, in_zp: i32, x: &[i8], y: &mut [i8]) {
-        let w = &self.bytes.as_ref()[d.weights_at..d.weights_at + d.n_weights];
-        let (lin, lout, k, s, pad) = (d.in_len, d.out_len, d.kernel, d.stride, d.pad_left);
-        let cin_g = d.in_channels / d.groups;
-        let cout_g = d.out_channels / d.groups;
-        for o in 0..d.out_channels {
-            let g = o / cout_g;
-            let (bias, r) = self.channel(d, o);
-            for t in 0..lout {
-                let mut acc = bias;
-                for ci in 0..cin_g {
-                    let c = g * cin_g + ci;
-                    let wk = &w[(o * cin_g + ci) * k..(o * cin_g + ci + 1) * k];
-                    for (tap, &wv) in wk.iter().enumerate() {
-                        // Padding is a real zero, i.e. the zero point: it adds nothing.
-                        let pos = t * s + tap;
-                        if pos >= pad && pos - pad < lin {
-                            acc = acc.wrapping_add(
-                                (wv as i8 as i32) * (x[c * lin + pos - pad] as i32 - in_zp),
-                            );
-                        }
-                    }
-                }
-                y[o * lout + t] = Self::finish(d, acc, r);
+        let bytes = self.bytes.as_ref();
+        let w = &bytes[d.weights_at..d.weights_at + d.n_weights];
+        let g = Geometry::of(d);
+        // Phase length: every tap of every tile (the last one may run past lout) in range.
+        let plen = g.lout.div_ceil(COLS) * COLS + (g.k - 1) / g.s;
+        let per_channel = g.s * plen;
+        if g.cin_g * per_channel > BUFFER {
+            return self.conv1d_plain(d, &g, w, in_zp, x, y);
+        }
+        let mut buf = [0i16; BUFFER];
+        let zp = in_zp as i16;
+        for grp in 0..d.groups {
+            let xg = &x[grp * g.cin_g * g.lin..(grp + 1) * g.cin_g * g.lin];
+            let used = &mut buf[..g.cin_g * per_channel];
+            used.fill(0);
+            for (xc, bc) in xg
+                .chunks_exact(g.lin)
+                .zip(used.chunks_exact_mut(per_channel))
+            {
+                phase_split(g.s, g.pad, plen, xc, zp, bc);
+            }
+            let (mut o, end) = (grp * g.cout_g, (grp + 1) * g.cout_g);
+            while o + ROWS <= end {
+                self.rows::<ROWS>(d, &g, o, w, used, plen, y);
+                o += ROWS;
+            }
+            while o < end {
+                self.rows::<1>(d, &g, o, w, used, plen, y);
+                o += 1;
             }
         }
     }
 
+    /// Output channels `o0..o0 + R` of one group from its phase-split input `buf`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn rows<const R: usize>(
+        &self,
+        d: &LayerDesc,
+        g: &Geometry,
+        o0: usize,
+        w: &[u8],
+        buf: &[i16],
+        plen: usize,
+        y: &mut [i8],
+    ) {
+        let fan = g.cin_g * g.k;
+        let wr = &w[o0 * fan..(o0 + R) * fan];
+        let mut bias = [0i32; R];
+        let mut out = [Output::default(); R];
+        for r in 0..R {
+            (bias[r], out[r]) = self.channel(d, o0 + r);
+        }
+        let per_channel = g.s * plen;
+        for t0 in (0..g.lout).step_by(COLS) {
+            let mut acc = [[0i32; COLS]; R];
+            for (a, &b) in acc.iter_mut().zip(&bias) {
+                *a = [b; COLS];
+            }
+            for (ci, bc) in buf.chunks_exact(per_channel).enumerate() {
+                // Tap `tap` of output t reads padded position t·s + tap: phase tap % s,
+                // index t + tap / s.
+                let (mut phase, mut m) = (0, t0);
+                for tap in 0..g.k {
+                    let at = phase * plen + m;
+                    let xs: &[i16; COLS] = match bc[at..at + COLS].try_into() {
+                        Ok(v) => v,
+                        Err(_) => return,
+                    };
+                    // The weights first: their bounds checks would otherwise split the
+                    // multiply–accumulate block, which must be straight-line code for the
+                    // compiler to keep the tile in SIMD registers.
+                    let mut wv = [0i16; R];
+                    for (r, v) in wv.iter_mut().enumerate() {
+                        *v = wr[r * fan + ci * g.k + tap] as i8 as i16;
+                    }
+                    for (a, &wv) in acc.iter_mut().zip(&wv) {
+                        for (av, &xv) in a.iter_mut().zip(xs) {
+                            // |w·(x − zp)| ≤ 128 · 255; only the sum wraps.
+                            *av = av.wrapping_add(xv as i32 * wv as i32);
+                        }
+                    }
+                    phase += 1;
+                    if phase == g.s {
+                        (phase, m) = (0, m + 1);
+                    }
+                }
+            }
+            let n = COLS.min(g.lout - t0);
+            for (r, a) in acc.iter().enumerate() {
+                out[r].row(
+                    a,
+                    &mut y[(o0 + r) * g.lout + t0..(o0 + r) * g.lout + t0 + n],
+                );
+            }
+        }
+    }
+
+    /// The straightforward convolution, for inputs too large for the buffer.
+    fn conv1d_plain(
+        &self,
+        d: &LayerDesc,
+        g: &Geometry,
+        w: &[u8],
+        in_zp: i32,
+        x: &[i8],
+        y: &mut [i8],
+    ) {
+        let fan = g.cin_g * g.k;
+        for o in 0..d.out_channels {
+            let xg = &x[o / g.cout_g * g.cin_g * g.lin..];
+            let (bias, out) = self.channel(d, o);
+            for t in 0..g.lout {
+                let mut acc = bias;
+                for ci in 0..g.cin_g {
+                    for tap in 0..g.k {
+                        if let Some(pos) = (t * g.s + tap).checked_sub(g.pad).filter(|&p| p < g.lin)
+                        {
+                            let wv = w[o * fan + ci * g.k + tap] as i8 as i32;
+                            acc = acc.wrapping_add(wv * (xg[ci * g.lin + pos] as i32 - in_zp));
+                        }
+                    }
+                }
+                y[o * g.lout + t] = out.apply(acc);
+            }
+        }
+    }
+
+    /// Fully connected: the zero point folded into the bias as in [`QuantModel::conv1d`], so
+    /// each output is a plain i8 dot product (which the compiler vectorises).
     pub(super) fn dense(&self, d: &LayerDesc, in_zp: i32, x: &[i8], y: &mut [i8]) {
         let n = d.in_channels;
         let w = &self.bytes.as_ref()[d.weights_at..d.weights_at + d.n_weights];
         for (o, v) in y.iter_mut().enumerate() {
-            let (bias, r) = self.channel(d, o);
-            let acc = w[o * n..(o + 1) * n]
-                .iter()
-                .zip(x)
-                .fold(bias, |acc, (&wv, &xv)| {
-                    acc.wrapping_add((wv as i8 as i32) * (xv as i32 - in_zp))
-                });
-            *v = Self::finish(d, acc, r);
+            let (bias, out) = self.channel(d, o);
+            let (wsum, dot) =
+                w[o * n..(o + 1) * n]
+                    .iter()
+                    .zip(x)
+                    .fold((0i32, 0i32), |(s, a), (&wv, &xv)| {
+                        let wv = wv as i8 as i32;
+                        (s.wrapping_add(wv), a.wrapping_add(wv * xv as i32))
+                    });
+            let acc = bias
+                .wrapping_sub(in_zp.wrapping_mul(wsum))
+                .wrapping_add(dot);
+            *v = out.apply(acc);
         }
     }
 }
 
-/// Quantise a real value: `round(x / scale) + zero_point`, saturated to int8 (NaN → zero point).
+/// The output stage of one channel: `acc` → requantised, plus the output zero point,
+/// clamped to int8 (from the zero point up with ReLU).
+///
+/// This is `clamp(Requant::apply(acc) + out_zp, lo, 127)` computed in i64, where `apply`
+/// clamps its result to i32 and the sum saturates in i32: those two only act beyond ±2^31,
+/// where the final clamp to [lo, 127] gives the same value anyway, so the result is the
+/// same to the bit while the loop over a row stays free of them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Output {
+    multiplier: i64,
+    round: i64,
+    total_shift: u32,
+    zero_point: i64,
+    lo: i64,
+}
+
+impl Output {
+    fn new(d: &LayerDesc, r: Requant) -> Output {
+        let total = (31 + r.shift as i32).clamp(1, 62) as u32;
+        Output {
+            multiplier: r.multiplier as i64,
+            round: 1i64 << (total - 1),
+            total_shift: total,
+            zero_point: d.out_zero_point as i64,
+            lo: if d.activation == Activation::Relu {
+                d.out_zero_point as i64
+            } else {
+                -128
+            },
+        }
+    }
+
+    /// A tile row's outputs (`y` may be shorter than `acc` at the end of a row). Not
+    /// inlined into the tile loop: on its own the compiler keeps it in registers, where
+    /// inlined it made the tile loop spill.
+    #[inline(never)]
+    fn row(&self, acc: &[i32; COLS], y: &mut [i8]) {
+        for (v, &a) in y.iter_mut().zip(acc) {
+            *v = self.apply(a);
+        }
+    }
+
+    /// |acc · multiplier| ≤ 2^62, so nothing here overflows.
+    #[inline(always)]
+    fn apply(self, acc: i32) -> i8 {
+        let v = (acc as i64 * self.multiplier + self.round) >> self.total_shift;
+        // max/min rather than clamp: no lo ≤ hi check per value.
+        (v + self.zero_point).max(self.lo).min(127) as i8
+    }
+}
+
+/// i16 values of the input buffer of [`QuantModel::conv1d`] (on the stack: 2 KB): one
+/// group's input, padded and phase-split.
+const BUFFER: usize = 1024;
+/// Output channels per register tile.
+const ROWS: usize = 4;
+/// Time steps per register tile: 4 rows × 8 i32 accumulators fill 8 SSE registers.
+const COLS: usize = 8;
+
+/// Channel `xc` as i16 `x − zp` into `bc` (zeroed): padded position `pad + i` goes to phase
+/// `(pad + i) % s` at index `(pad + i) / s`; positions from `s · plen` on are read by no
+/// output. Strides 1 and 2 as literals, for straight copies.
+fn phase_split(s: usize, pad: usize, plen: usize, xc: &[i8], zp: i16, bc: &mut [i16]) {
+    // Within ±255: exact in i16.
+    let v = |q: i8| q as i16 - zp;
+    match s {
+        1 => {
+            let n = xc.len().min(plen.saturating_sub(pad));
+            for (b, &q) in bc[pad..pad + n].iter_mut().zip(xc) {
+                *b = v(q);
+            }
+        }
+        2 => {
+            let (even, odd) = bc.split_at_mut(plen);
+            // Pairs (x[i], x[i + 1]) with pad + i even land at the same index m.
+            let first = pad % 2; // values before the first pair: one, at an odd position
+            if first == 1 && !xc.is_empty() && pad / 2 < plen {
+                odd[pad / 2] = v(xc[0]);
+            }
+            let rest = &xc[first.min(xc.len())..];
+            let m0 = pad.div_ceil(2);
+            let n = (rest.len() / 2).min(plen.saturating_sub(m0));
+            for ((e, o), pair) in even[m0..m0 + n]
+                .iter_mut()
+                .zip(&mut odd[m0..m0 + n])
+                .zip(rest.chunks_exact(2))
+            {
+                *e = v(pair[0]);
+                *o = v(pair[1]);
+            }
+            if rest.len() % 2 == 1 && m0 + n < plen && n == rest.len() / 2 {
+                even[m0 + n] = v(rest[rest.len() - 1]);
+            }
+        }
+        _ => {
+            let (mut phase, mut m) = (pad % s, pad / s);
+            for &q in xc {
+                if m >= plen {
+                    break;
+                }
+                bc[phase * plen + m] = v(q);
+                phase += 1;
+                if phase == s {
+                    (phase, m) = (0, m + 1);
+                }
+            }
+        }
+    }
+}
+
+/// Quantise a real value: `round(x / scale) + zero_point` (halves away from zero),
+/// saturated to int8 (NaN → zero point).
+///
+/// The rounding is done without `libm::roundf` (a slow bit-twiddling call per sample), and
+/// is exact: `v` is within ±10^6, so `v as i32` truncates it exactly and `v − trunc(v)` is
+/// exact too; a fraction of at least one half rounds away from zero.
 #[inline]
 pub(crate) fn quantise(x: f32, scale: f32, zero_point: i32) -> i8 {
     let v = x / scale;
     if v.is_nan() {
         return zero_point.clamp(-128, 127) as i8;
     }
-    let r = libm::roundf(v.clamp(-1.0e6, 1.0e6)) as i32 + zero_point;
+    let v = v.clamp(-1.0e6, 1.0e6);
+    let t = v as i32;
+    let frac = v - t as f32;
+    let r = t + (frac >= 0.5) as i32 - (frac <= -0.5) as i32 + zero_point;
     r.clamp(-128, 127) as i8
 }
 
