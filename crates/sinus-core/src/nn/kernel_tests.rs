@@ -88,7 +88,7 @@ struct Net {
 }
 
 fn divisors(n: usize) -> Vec<usize> {
-    (1..=n).filter(|d| n % d == 0).collect()
+    (1..=n).filter(|&d| n.is_multiple_of(d)).collect()
 }
 
 /// A random network: 1–4 convolutions (any groups, kernel 1–7, stride 1–3, padding up to
