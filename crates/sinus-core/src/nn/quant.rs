@@ -351,8 +351,9 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
         }
     }
 
-    /// Fully connected: the zero point folded into the bias as in [`QuantModel::conv1d`], so
-    /// each output is a plain i8 dot product (which the compiler vectorises).
+    /// Fully connected. `Σ w·(x − in_zp) = Σ w·x − in_zp·Σ w` in wrapping i32 (a ring), so
+    /// the zero point is folded into the bias and each output is a plain i8 dot product,
+    /// which the compiler vectorises.
     pub(super) fn dense(&self, d: &LayerDesc, in_zp: i32, x: &[i8], y: &mut [i8]) {
         let n = d.in_channels;
         let w = &self.bytes.as_ref()[d.weights_at..d.weights_at + d.n_weights];
