@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm chunked_edf)
+[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm chunked_edf beat_cache)
 db="${SINUS_MITDB:-$(cd .. && pwd)/../shared/data/mitdb}"
 fixtures=../crates/sinus-io/tests/data
 seed() { mkdir -p "corpus/$1"; shift; for f in "$@"; do [ -f "$f" ] && cp -n "$f" corpus/"$t"/ 2>/dev/null || true; done; }
@@ -25,6 +25,10 @@ for t in "${targets[@]}"; do
                 [ -f "$m" ] && tail -c +5 "$m" | head -c -4 > "corpus/$t/$(basename "$m")"; done ;;
     rr_list) mkdir -p corpus/$t; printf '0.8\n0.81 N\n0.5 V\n1.1\n# c\n0.79,S\n' > corpus/$t/seed ;;
     rhythm) mkdir -p corpus/$t; head -c 4096 /dev/urandom > corpus/$t/seed ;;
+    # The first 2 KB of real caches (`sinus train --cache DIR`; BEAT_CACHE_DIR, default
+    # ../runs/cache): header, configuration, record list and the first beats.
+    beat_cache) mkdir -p corpus/$t; for f in "${BEAT_CACHE_DIR:-../runs/cache}"/*.bin; do
+                  [ -f "$f" ] && head -c 2048 "$f" > "corpus/$t/$(basename "$f")"; done ;;
   esac
   echo "== $t for ${seconds}s"
   cargo +nightly fuzz run -O "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=2048 \

@@ -119,22 +119,27 @@ def check_rhythm(sinus, mitdb):
 
 
 def check_beats(sinus, db):
-    """Run `sinus eval beats` once (both modes) and compare with BEAT_FLOORS."""
-    if not BEAT_FLOORS:
-        return 0, 0
-    out = subprocess.run([sinus, "--quiet", "eval", "beats", "--db", db, "--json"],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        print(f"FAIL beats: {out.stderr.strip()}")
-        return 0, 1
-    result = json.loads(out.stdout)
+    """Run `sinus eval beats` (both modes) once per rate in BEAT_FLOORS and compare."""
     passed = failed = 0
-    for mode, cls, stat, floor in BEAT_FLOORS:
-        r = result if mode == "reference" else result["end_to_end"]
-        value = r["macro_f1"] if cls == "macro" else r["classes"][cls][stat]
-        ok = value is not None and value >= floor
-        print(f"{'ok  ' if ok else 'FAIL'} beats {mode:<10} {cls} {stat:<4} {value:.2f} (floor {floor})")
-        passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
+    for fs in sorted({f[0] for f in BEAT_FLOORS}, reverse=True):
+        cmd = [sinus, "--quiet", "eval", "beats", "--db", db, "--json"]
+        if fs != 360:
+            cmd += ["--fs", str(fs)]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        if out.returncode != 0:
+            print(f"FAIL beats {fs} Hz: {out.stderr.strip()}")
+            failed += 1
+            continue
+        result = json.loads(out.stdout)
+        for rate, mode, cls, stat, floor in BEAT_FLOORS:
+            if rate != fs:
+                continue
+            r = result if mode == "reference" else result["end_to_end"]
+            value = r["macro_f1"] if cls == "macro" else r["classes"][cls][stat]
+            ok = value is not None and value >= floor
+            print(f"{'ok  ' if ok else 'FAIL'} beats {fs} Hz {mode:<10} {cls} {stat:<4} "
+                  f"{value:.2f} (floor {floor})")
+            passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
     return passed, failed
 
 

@@ -2,9 +2,13 @@
 """Model selection for the beat classifier on DS1 only (no peeking at DS2).
 
 Every configuration is trained on DS1 less 5 whole records and scored on those 5 records
-(patient-wise validation), for several draws of the validation records (--folds); the table
-gives the mean and sd of the best-epoch validation macro-F1 (N, S, V, F) and of the S and V F1.
+(patient-wise validation), for several draws of the validation records (--folds). The table
+gives, over the draws, the mean ± sd of the validation macro-F1 (N, S, V, F) and S/V F1 of the
+best epoch (the model early stopping keeps) on reference beats; with --end-to-end the same
+model is also run end to end on the validation records (`sinus eval beats --records`: our
+detector finds the beats) and its macro-F1 and S Se are added, beside the reference ones.
 Usage: select-beat-model.py PATH/TO/sinus DB_DIR OUT_DIR [--folds 3] [--configs NAME,...]
+       [--end-to-end] [--fs HZ]
 """
 import argparse
 import json
@@ -14,18 +18,26 @@ import subprocess
 import sys
 
 CONFIGS = {
-    # name: `sinus train` arguments (defaults: GAP head, template channel on, no class weights,
-    # cross-entropy, lr 1e-3, no augmentation)
-    "gap-none-template": [],
-    "gap-sqrt-template": ["--weights", "sqrt"],
-    "gap-sqrt-template-lr3e-4": ["--weights", "sqrt", "--lr", "3e-4"],
-    "gap-sqrt-template-aug": ["--weights", "sqrt", "--augment"],
-    "gap-sqrt": ["--weights", "sqrt", "--template", "false"],
-    "gap-inverse": ["--weights", "inverse", "--template", "false"],
-    "gap-sqrt-focal": ["--weights", "sqrt", "--loss", "focal", "--template", "false"],
-    "flatten-sqrt": ["--weights", "sqrt", "--arch", "beatnet-flatten", "--template", "false"],
-    "gap-none": ["--template", "false"],
+    # name: `sinus train` arguments (the other settings are the defaults: GAP head, template
+    # channel on, windows aligned on the fiducial point, no class weights, cross-entropy,
+    # lr 1e-3, one network). The chosen recipe, "two-leads-aug", is `sinus train`'s default.
+    "template-aligned": ["--leads", "0", "--augment", "false"],
+    "template-unaligned": ["--leads", "0", "--augment", "false", "--align", "false"],
+    "template-aligned-aug": ["--leads", "0", "--augment", "true"],
+    "ensemble-5": ["--leads", "0", "--augment", "false", "--ensemble", "5"],
+    "two-leads": ["--leads", "0,1", "--augment", "false"],
+    "two-leads-aug": ["--leads", "0,1", "--augment", "true"],
+    "two-leads-ensemble-3": ["--leads", "0,1", "--augment", "false", "--ensemble", "3"],
 }
+
+
+def eval_beats(a, model, records, mode):
+    cmd = [a.sinus, "--quiet", "eval", "beats", "--db", a.db, "--model", model, "--records",
+           ",".join(records), "--mode", mode, "--json"]
+    if a.fs:
+        cmd += ["--fs", str(a.fs)]
+    r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return r.get("end_to_end", r)
 
 
 def main():
@@ -36,6 +48,8 @@ def main():
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--configs", default=",".join(CONFIGS))
     ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--end-to-end", action="store_true")
+    ap.add_argument("--fs", type=float)
     a = ap.parse_args()
     rows = []
     for name in a.configs.split(","):
@@ -49,18 +63,32 @@ def main():
                        "--cache", os.path.join(a.out, "cache")] + CONFIGS[name]
                 subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
             h = json.load(open(hist))
-            best = h["epochs"][h["best_epoch"] - 1]
-            f1 = {c["class"]: (c["f1"] or 0.0) for c in best["classes"]}
-            scores.append((best["valid_macro_f1"], f1.get("S", 0.0), f1.get("V", 0.0), h["best_epoch"]))
-            print(f"{name} fold {fold}: macro-F1 {100*scores[-1][0]:.1f} S {100*scores[-1][1]:.1f} "
-                  f"V {100*scores[-1][2]:.1f} (epoch {scores[-1][3]}, valid {h['valid_records']})",
-                  file=sys.stderr)
-        m = [statistics.mean(s[i] for s in scores) * 100 for i in range(3)]
-        sd = [statistics.pstdev(s[i] for s in scores) * 100 for i in range(3)]
+            if "valid_final" in h:
+                # The final network (for an ensemble, the merged one) on the validation beats.
+                v = h["valid_final"]
+                s = [v["macro_f1"], v["classes"]["S"]["f1"] or 0.0, v["classes"]["V"]["f1"] or 0.0]
+            else:
+                best = h["epochs"][h["best_epoch"] - 1]
+                f1 = {c["class"]: (c["f1"] or 0.0) for c in best["classes"]}
+                s = [best["valid_macro_f1"] * 100, f1.get("S", 0.0) * 100, f1.get("V", 0.0) * 100]
+            if a.end_to_end:
+                model = os.path.join(out, "model.snnm")
+                for mode in ["reference", "end-to-end"]:
+                    e = eval_beats(a, model, h["valid_records"], mode)
+                    s += [e["macro_f1"], e["classes"]["S"]["se"] or 0.0]
+            scores.append(s)
+            print(f"{name} fold {fold}: " + " ".join(f"{v:.1f}" for v in s)
+                  + f" (epoch {h['best_epoch']}, valid {h['valid_records']})", file=sys.stderr)
+        n = len(scores[0])
+        m = [statistics.mean(s[i] for s in scores) for i in range(n)]
+        sd = [statistics.pstdev(s[i] for s in scores) for i in range(n)]
         rows.append((name, m, sd))
-    print(f"{'config':<18}{'macro-F1':>16}{'S F1':>16}{'V F1':>16}")
+    heads = ["macro-F1", "S F1", "V F1"]
+    if a.end_to_end:
+        heads += ["ref macro-F1", "ref S Se", "e2e macro-F1", "e2e S Se"]
+    print(f"{'config':<24}" + "".join(f"{h:>16}" for h in heads))
     for name, m, sd in sorted(rows, key=lambda r: -r[1][0]):
-        print(f"{name:<18}" + "".join(f"{m[i]:>9.1f} ± {sd[i]:<4.1f}" for i in range(3)))
+        print(f"{name:<24}" + "".join(f"{m[i]:>9.1f} ± {sd[i]:<4.1f}" for i in range(len(m))))
 
 
 if __name__ == "__main__":

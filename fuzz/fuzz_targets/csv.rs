@@ -2,10 +2,10 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use sinus_io::csv::{parse_csv, CsvOptions};
-use sinus_io::kaggle::{parse_kaggle, KaggleOptions};
+use sinus_io::beat_csv::{parse_beat_csv, BeatCsvOptions};
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_csv(data, &CsvOptions::default());
     let _ = parse_csv(data, &CsvOptions { fs: Some(360.0), ..CsvOptions::default() });
-    let _ = parse_kaggle(data, &KaggleOptions::default());
+    let _ = parse_beat_csv(data, &BeatCsvOptions::default());
 });

@@ -18,12 +18,11 @@
 //!   windows, search-back over an RR gap); two minutes is far beyond that, so a core's beats
 //!   are the beats a single pass finds there, up to the detector's record-wide level estimates
 //!   (now chunk-wide), which move a beat only where detection is marginal anyway.
-//! - **Classes** need a second pass: a beat's RR features include the mean RR of the whole
-//!   record ([`sinus_ml::dataset::rr_features`]), known only once every beat is found, and its
-//!   template is the median of the [`TEMPLATE_NEIGHBOURS`](sinus_ml::dataset::TEMPLATE_NEIGHBOURS) beats on each side. So once all
-//!   beats are known each chunk is read again and its core's beats are classified with the
-//!   record-wide RR features and templates cut from core plus margins (32 beats take under a
-//!   minute down to 32 beats per minute; the margin holds twice that).
+//! - **Classes** come in a second pass over the chunks, once every beat is known: the
+//!   classifier's inputs are causal ([`sinus_core::beat`]: running RR means and template, one
+//!   beat of look-ahead), so one [`BeatInputs`] state carries from chunk to chunk and every
+//!   beat gets the inputs a single pass gives it (up to the baseline filter near chunk
+//!   edges, 2 min away from any core beat).
 //! - **Rhythm, HRV, summary, trend and events** come from the beats list and the bad-signal
 //!   stretches at the end, through the very code the single pass runs: the rhythm state machine
 //!   (streaming by design) sees every beat of the record in one run, never reset at a chunk
@@ -40,7 +39,7 @@ use crate::quality::{self, QualitySegment, MERGE_GAP_S};
 use sinus_io::chunked::ChunkedReader;
 use sinus_io::open::{open, OpenOptions, Opened};
 use sinus_io::{Error, Recording, Result};
-use sinus_ml::dataset::{add_template_channels, cut_window, prepare_leads, rr_features, Window};
+use sinus_ml::dataset::{prepare_leads, BeatInput, BeatInputs, Window};
 use sinus_ml::infer::Classifier;
 use sinus_ml::metadata::ModelMetadata;
 use std::path::Path;
@@ -290,16 +289,16 @@ pub fn analyze_chunked(
         add("beat detection", t);
     }
 
-    // Pass 2: classes, with record-wide RR features and templates from core plus margins.
+    // Pass 2: classes. The classifier's inputs are causal (sinus_core::beat), so one state
+    // runs through the chunks in order, exactly as through a single pass.
     let meta = ModelMetadata::parse(&classifier.metadata)?;
     let config = meta.window_config()?;
-    let rr = rr_features(&peaks, fs);
+    let mut state = BeatInputs::new(&config)?;
     let mut classes: Vec<(char, Option<f32>)> = vec![('Q', None); peaks.len()];
     let mut unclassified = 0usize;
+    let mut ready: Vec<(usize, BeatInput)> = Vec::new();
     for &(c0, c1) in &cores {
         let (lo, hi) = span((c0, c1));
-        let first = peaks.partition_point(|&p| p < lo as i64);
-        let last = peaks.partition_point(|&p| p < hi as i64);
         let (core_first, core_last) = (
             peaks.partition_point(|&p| p < c0 as i64),
             peaks.partition_point(|&p| p < c1 as i64),
@@ -311,20 +310,17 @@ pub fn analyze_chunked(
         let rec = reader.read(lo, hi - lo)?;
         add("reading", t);
         let t = Instant::now();
-        let k = classify_chunk(
-            &rec,
-            lo,
-            &peaks[first..last],
-            first,
-            core_first..core_last,
-            &rr,
-            classifier,
-            &config,
-            &mut classes,
-        )?;
-        unclassified += k;
+        let leads = prepare_leads(&rec, &config)?;
+        for (i, &p) in peaks.iter().enumerate().take(core_last).skip(core_first) {
+            ready.extend(state.push(&leads, fs, lo as i64, i, p));
+        }
+        drop(leads);
+        unclassified += classify_ready(&ready, classifier, &mut classes)?;
+        ready.clear();
         add("beat classification", t);
     }
+    ready.extend(state.finish());
+    unclassified += classify_ready(&ready, classifier, &mut classes)?;
     let limitations: Vec<String> = crate::pipeline::unclassified_note(unclassified)
         .into_iter()
         .collect();
@@ -386,40 +382,22 @@ pub fn analyze_chunked(
     ))
 }
 
-/// Classify the beats `core` (indices into the record's beats) of a chunk read from frame `lo`
-/// (`rec`), whose beats are `chunk_peaks` (record frames; the first is beat `first`), with the
-/// record-wide RR features `rr`; returns how many of the core's beats could not be classified.
-#[allow(clippy::too_many_arguments)]
-fn classify_chunk(
-    rec: &Recording,
-    lo: u64,
-    chunk_peaks: &[i64],
-    first: usize,
-    core: std::ops::Range<usize>,
-    rr: &[[f32; 8]],
+/// Classify beats whose inputs are complete; returns how many could not be (window at an
+/// edge or over missing samples).
+fn classify_ready(
+    ready: &[(usize, BeatInput)],
     classifier: &Classifier,
-    config: &sinus_ml::dataset::BeatWindowConfig,
     classes: &mut [(char, Option<f32>)],
 ) -> Result<usize> {
-    let fs = rec.frame_frequency;
-    let leads = prepare_leads(rec, config)?;
-    let windows: Vec<Window> = chunk_peaks
-        .iter()
-        .map(|&p| cut_window(&leads, fs, p - lo as i64, config))
-        .collect();
-    drop(leads);
-    // Templates from the chunk's beats: every core beat has its 32 neighbours on each
-    // side within the margins (see the module documentation).
-    let windows = add_template_channels(windows, config);
     let ok = crate::pipeline::classify_windows(
         classifier,
-        core.clone().filter_map(|i| match windows.get(i - first) {
-            Some(Window::Ok(w)) => Some((i, w.as_slice(), &rr[i])),
+        ready.iter().filter_map(|(i, (w, rr))| match w {
+            Window::Ok(w) => Some((*i, w.as_slice(), rr)),
             _ => None,
         }),
         classes,
     )?;
-    Ok(core.len() - ok)
+    Ok(ready.len() - ok)
 }
 
 /// Add a core's bad stretch (`seg`, frames from the core's start `c0`) to the record's list,

@@ -13,7 +13,7 @@ use sinus_ml::infer::Classifier;
 use sinus_ml::metadata::ModelMetadata;
 use sinus_signal::detect::{detect_qrs, QrsDetectorKind};
 use sinus_signal::offline_qrs::{detect_qrs_signals_owned, OfflineQrsOptions};
-use sinus_signal::resample::{map_indices, resample_with_gaps};
+use sinus_signal::resample::map_indices;
 
 /// Lowest and highest sampling rates the detectors are designed for; other recordings are
 /// resampled to [`WORKING_FS`] for detection.
@@ -414,50 +414,7 @@ pub(crate) fn detect(
     Ok((mapped, Some(WORKING_FS)))
 }
 
-/// A recording whose first leads (`leads`, physical units, as read from `rec`) are resampled to
-/// `fs_out` (gaps up to 0.5 s bridged, longer ones kept missing), stored at 1 µV resolution.
-pub fn resample_leads(rec: &Recording, leads: &[Vec<f64>], fs_out: f64) -> Result<Recording> {
-    let fs = rec.frame_frequency;
-    let mut work = Recording {
-        name: rec.name.clone(),
-        frame_frequency: fs_out,
-        frames: 0,
-        base_datetime: rec.base_datetime,
-        signals: Vec::new(),
-        info: rec.info.clone(),
-    };
-    for (lead, sig) in leads.iter().zip(&rec.signals) {
-        let x = resample_with_gaps(lead, fs, fs_out, 0.5)?;
-        let gain = 1000.0;
-        work.frames = x.len() as u64;
-        work.signals.push(sinus_io::Signal {
-            gain,
-            baseline: 0,
-            samples: x
-                .iter()
-                .map(|v| {
-                    if v.is_finite() {
-                        (v * gain).round().clamp(-2e9, 2e9) as i32
-                    } else {
-                        sinus_io::MISSING
-                    }
-                })
-                .collect(),
-            description: sig.description.clone(),
-            units: sig.units.clone(),
-            adc_resolution: 0,
-            adc_zero: 0,
-            samples_per_frame: 1,
-        });
-    }
-    Ok(work)
-}
-
-/// `rec` resampled to `fs_out` (every lead).
-pub fn resample_recording(rec: &Recording, fs_out: f64) -> Result<Recording> {
-    let leads: Vec<Vec<f64>> = rec.signals.iter().map(|s| s.physical_samples()).collect();
-    resample_leads(rec, &leads, fs_out)
-}
+pub use sinus_signal::resample::{resample_leads, resample_recording};
 
 /// Whether sample `s` lies in a bad stretch (`bad` sorted).
 fn in_bad(bad: &[QualitySegment], s: u64) -> bool {

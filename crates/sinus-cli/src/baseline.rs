@@ -8,8 +8,8 @@ use crate::progress::Progress;
 use crate::CliResult;
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
-use sinus_ml::seeds::{
-    kaggle_experiment, mean_sd, rr_window_experiment, KaggleConfig, KaggleReport, KaggleRun,
+use sinus_ml::baseline::{
+    beat_csv_experiment, mean_sd, rr_window_experiment, BeatCsvConfig, BeatCsvReport, BeatCsvRun,
     RrWindowConfig, RrWindowReport, RrWindowRun,
 };
 use std::fmt::Write as _;
@@ -26,7 +26,7 @@ pub enum BaselineCommand {
     RrWindow(RrWindowArgs),
     /// One beat per CSV row, 187 samples at 125 Hz (Kachuee et al. 2018, the Kaggle "ECG
     /// Heartbeat Categorization" layout), built from MIT-BIH, written and read back, 1-D CNN.
-    BeatCsv(KaggleArgs),
+    BeatCsv(BeatCsvArgs),
 }
 
 /// Arguments both setups share.
@@ -65,7 +65,7 @@ pub struct RrWindowArgs {
 
 /// Arguments of `sinus baseline beat-csv`.
 #[derive(Debug, Args)]
-pub struct KaggleArgs {
+pub struct BeatCsvArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     /// Where the Kaggle-layout CSVs are written and read back (mitbih_ds1/ds2/train/test.csv,
@@ -272,10 +272,10 @@ fn format_rr(r: &RrWindowReport) -> String {
     s
 }
 
-fn kaggle(args: KaggleArgs, progress: &Progress) -> CliResult {
+fn kaggle(args: BeatCsvArgs, progress: &Progress) -> CliResult {
     let c = &args.common;
-    let defaults = KaggleConfig::default();
-    let cfg = KaggleConfig {
+    let defaults = BeatCsvConfig::default();
+    let cfg = BeatCsvConfig {
         valid_records: c.valid_records,
         train: sinus_ml::train::TrainConfig {
             epochs: c.epochs,
@@ -284,10 +284,10 @@ fn kaggle(args: KaggleArgs, progress: &Progress) -> CliResult {
         },
         ..defaults
     };
-    let reports = each_seed(c, progress, format_kaggle, |seed, on_progress| {
-        kaggle_experiment(&c.db, &args.csv_dir, seed, &cfg, on_progress)
+    let reports = each_seed(c, progress, format_beat_csv, |seed, on_progress| {
+        beat_csv_experiment(&c.db, &args.csv_dir, seed, &cfg, on_progress)
     })?;
-    let runs = |leaky: bool| -> Vec<&KaggleRun> {
+    let runs = |leaky: bool| -> Vec<&BeatCsvRun> {
         reports
             .iter()
             .map(|r| if leaky { &r.leaky } else { &r.inter_patient })
@@ -368,7 +368,7 @@ fn kaggle(args: KaggleArgs, progress: &Progress) -> CliResult {
     Ok(())
 }
 
-fn format_kaggle_run(s: &mut String, label: &str, run: &KaggleRun) {
+fn format_beat_csv_run(s: &mut String, label: &str, run: &BeatCsvRun) {
     let _ = writeln!(
         s,
         "{label}: {} → {}, rows train/valid/test {}/{}/{}, best epoch {}/{}, \
@@ -394,12 +394,12 @@ fn format_kaggle_run(s: &mut String, label: &str, run: &KaggleRun) {
     );
 }
 
-fn format_kaggle(r: &KaggleReport) -> String {
+fn format_beat_csv(r: &BeatCsvReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
         "187-sample beat CSV (Kachuee 2018 layout, built from MIT-BIH), seed {}: CSVs in {} \
-         (cut + written {:.1} s, read back {:.1} s); kaggle187 CNN, {} parameters, {} MACs",
+         (cut + written {:.1} s, read back {:.1} s); beat-csv-187 CNN, {} parameters, {} MACs",
         r.seed, r.csv_dir, r.build_seconds, r.read_seconds, r.parameters, r.macs
     );
     let ip = &r.inter_patient;
@@ -411,8 +411,8 @@ fn format_kaggle(r: &KaggleReport) -> String {
         ip.valid_records.join(" "),
         ip.test_records.len()
     );
-    format_kaggle_run(&mut s, "inter-patient (DS2)", ip);
-    format_kaggle_run(&mut s, LEAKY, &r.leaky);
+    format_beat_csv_run(&mut s, "inter-patient (DS2)", ip);
+    format_beat_csv_run(&mut s, LEAKY, &r.leaky);
     let _ = writeln!(s, "(whole run {:.1} s)\n", r.seconds);
     s
 }

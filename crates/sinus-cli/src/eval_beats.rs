@@ -1,4 +1,4 @@
-//! `sinus eval beats [--model M] --db DIR [--mode reference|end-to-end|both] [--json]`: the
+//! `sinus eval beats [--model M] --db DIR [--mode reference|end-to-end|both] [--fs HZ] [--json]`: the
 //! EC57-style beat-classification table on the de Chazal DS2 records (inter-patient).
 
 use crate::detect::DetectorArg;
@@ -45,6 +45,10 @@ pub struct BeatsArgs {
     /// Detector of the end-to-end mode.
     #[arg(long, short, value_enum, default_value = "offline")]
     pub detector: DetectorArg,
+    /// Resample every record to this rate (Hz) first: how the classifier fares on a recorder
+    /// with another sampling rate (a monitor at 250 Hz, a Holter at 128 Hz).
+    #[arg(long)]
+    pub fs: Option<f64>,
     /// Print JSON (reference mode at the top level, end-to-end under "end_to_end").
     #[arg(long)]
     pub json: bool,
@@ -52,6 +56,7 @@ pub struct BeatsArgs {
 
 /// Run `sinus eval beats`.
 pub fn run(args: BeatsArgs, progress: &Progress) -> CliResult {
+    crate::eval::check_fs(args.fs)?;
     let model = load_model(args.model.as_deref())?;
     let records: Vec<String> = match &args.records {
         Some(r) => r.clone(),
@@ -62,7 +67,7 @@ pub fn run(args: BeatsArgs, progress: &Progress) -> CliResult {
     let mut e2e = None;
     if args.mode != ModeArg::EndToEnd {
         let s = progress.spinner("classifying reference beats");
-        reference = Some(evaluate_reference(&model, &args.db, &records)?);
+        reference = Some(evaluate_reference(&model, &args.db, &records, args.fs)?);
         s.finish_and_clear();
     }
     if args.mode != ModeArg::Reference {
@@ -72,6 +77,7 @@ pub fn run(args: BeatsArgs, progress: &Progress) -> CliResult {
             &args.db,
             &records,
             args.detector.kind(),
+            args.fs,
         )?);
         s.finish_and_clear();
     }

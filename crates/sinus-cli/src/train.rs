@@ -90,11 +90,23 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Random amplitude scale, baseline shift, noise and time warp of training beats.
-    #[arg(long)]
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub augment: bool,
-    /// A template-difference channel per lead: the beat minus the median of its neighbours.
+    /// A template-difference channel per lead: the beat minus the median of the previous
+    /// beats (running template).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub template: bool,
+    /// Centre windows on each beat's fiducial point (the slope-energy peak), so windows cut
+    /// at reference annotations and at detections agree.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub align: bool,
+    /// Leads (signal indices, comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "0,1")]
+    pub leads: Vec<usize>,
+    /// Networks trained with different seeds and folded into one that averages their logits
+    /// (steadier than any one of them: inter-patient training is unstable).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub ensemble: u16,
     /// Split.
     #[arg(long, value_enum, default_value = "ds1")]
     pub split: SplitArg,
@@ -126,6 +138,8 @@ pub fn run(args: TrainArgs, progress: &Progress) -> CliResult {
         .map_err(|e| sinus_io::Error::io(&args.out, e))?;
     let window = BeatWindowConfig {
         template: args.template,
+        align: args.align,
+        leads: args.leads.clone(),
         ..BeatWindowConfig::default()
     };
     let mut arch = ArchConfig::beat_default();
@@ -176,13 +190,25 @@ pub fn run(args: TrainArgs, progress: &Progress) -> CliResult {
             WeightsArg::Inverse => Weights::Scheme(WeightScheme::InverseFrequency { cap: 10.0 }),
         },
         split,
+        ensemble: args.ensemble as usize,
     };
     let spinner = progress.spinner("cutting beats (cached after the first run)");
     let mut bar: Option<ProgressBar> = None;
     let mut first = true;
     let out = args.out.clone();
     let mut checkpoint_error: Option<String> = None;
+    let mut checkpoints = out.join("checkpoints");
     let outcome = run_recipe(&recipe, &mut |p| match p {
+        TrainProgress::Member { index, of } => {
+            progress.clear();
+            eprintln!("ensemble member {} of {of}", index + 1);
+            checkpoints = out
+                .join("checkpoints")
+                .join(format!("member-{}", index + 1));
+            if let Err(e) = std::fs::create_dir_all(&checkpoints) {
+                checkpoint_error.get_or_insert(e.to_string());
+            }
+        }
         TrainProgress::Batch {
             epoch,
             batch,
@@ -225,9 +251,7 @@ pub fn run(args: TrainArgs, progress: &Progress) -> CliResult {
                 f1('F'),
                 report.seconds
             );
-            let path = out
-                .join("checkpoints")
-                .join(format!("epoch-{:03}.snnm", report.epoch));
+            let path = checkpoints.join(format!("epoch-{:03}.snnm", report.epoch));
             if let Err(e) = spec
                 .to_bytes()
                 .and_then(|b| std::fs::write(&path, b).map_err(|e| sinus_io::Error::io(&path, e)))
@@ -252,6 +276,10 @@ pub fn run(args: TrainArgs, progress: &Progress) -> CliResult {
         "macs": o.spec.macs()?,
         "epochs": o.history,
         "leaky_test": outcome.leaky_test,
+        "valid_final": outcome.valid,
+        "members": outcome.members.iter().map(|(seed, m)| json!({
+            "seed": seed, "best_epoch": m.best_epoch, "epochs": m.history,
+        })).collect::<Vec<_>>(),
     });
     write(
         &args.out.join("history.json"),

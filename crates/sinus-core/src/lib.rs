@@ -3,12 +3,15 @@
 //!
 //! - [`filter`]: IIR biquad cascades designed at start-up for any sampling rate 125–1000 Hz.
 //! - [`qrs`]: a streaming QRS detector fed one sample at a time.
+//! - [`beat`]: what the beat classifier sees of each beat (fiducial point, window, running
+//!   template, running RR statistics), causal and in fixed memory.
 //! - [`nn`]: float32 and int8 inference of small 1-D CNNs (the beat classifier).
 //! - [`rhythm`]: streaming rhythm analysis (AF, VT, bigeminy, pauses...) from classified beats.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod beat;
 pub mod filter;
 pub mod nn;
 pub mod qrs;

@@ -280,6 +280,10 @@ pub struct Comparison {
     pub missed: Vec<i64>,
     /// Samples of the test beats that matched no reference beat (the false positives).
     pub extra: Vec<i64>,
+    /// (reference, test) samples of the matched beat pairs, in time order (not serialised:
+    /// one per beat).
+    #[serde(skip)]
+    pub matched: Vec<(i64, i64)>,
     /// The match window used, in samples.
     pub window: i64,
     /// First scored sample (the end of the learning period).
@@ -682,6 +686,7 @@ struct Tally {
     matrix: BeatMatrix,
     missed: Vec<i64>,
     extra: Vec<i64>,
+    matched: Vec<(i64, i64)>,
 }
 
 impl Tally {
@@ -702,7 +707,7 @@ impl Tally {
             (false, false) => return,
             (true, false) => self.missed.push(ref_time),
             (false, true) => self.extra.push(test_time),
-            (true, true) => {}
+            (true, true) => self.matched.push((ref_time, test_time)),
         }
         self.matrix.add(r, t);
     }
@@ -751,6 +756,7 @@ fn run(
         matrix: BeatMatrix::default(),
         missed: Vec::new(),
         extra: Vec::new(),
+        matched: Vec::new(),
     };
 
     // The first reference beat at or after the start.
@@ -824,6 +830,7 @@ fn run(
         matrix: tally.matrix,
         missed: tally.missed,
         extra: tally.extra,
+        matched: tally.matched,
         window: w,
         start,
         end: match stop {

@@ -12,13 +12,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod beat_csv;
 pub mod chunked;
 pub mod csv;
 pub mod datasets;
 pub mod demo;
 pub mod edf;
 pub mod error;
-pub mod kaggle;
 pub mod open;
 pub mod physionet;
 pub mod recording;

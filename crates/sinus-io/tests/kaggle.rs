@@ -1,22 +1,25 @@
 //! Kaggle beat format: a NumPy-written fixture reproduced byte for byte, every error path, fuzzing.
 
 use proptest::prelude::*;
-use sinus_io::kaggle::{
-    parse_kaggle, read_kaggle, write_kaggle, AamiClass, KaggleBeat, KaggleOptions, BEAT_LEN,
+use sinus_io::beat_csv::{
+    parse_beat_csv, read_beat_csv, write_beat_csv, AamiClass, BeatCsvBeat, BeatCsvOptions, BEAT_LEN,
 };
 use sinus_io::ErrorKind;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/kaggle_sample.csv");
+const FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/beat_csv_sample.csv"
+);
 
-fn strict() -> KaggleOptions {
-    KaggleOptions::default()
+fn strict() -> BeatCsvOptions {
+    BeatCsvOptions::default()
 }
 
 #[test]
 fn numpy_fixture_reads_and_rewrites_byte_for_byte() {
     // Written by numpy.savetxt(delimiter=',') from float32 beats, as the Kaggle files were.
     let original = std::fs::read(FIXTURE).unwrap();
-    let data = read_kaggle(FIXTURE, &strict()).unwrap();
+    let data = read_beat_csv(FIXTURE, &strict()).unwrap();
     assert!(data.warnings.is_empty());
     assert_eq!(data.beats.len(), 5);
     let labels: Vec<u8> = data.beats.iter().map(|b| b.label).collect();
@@ -28,7 +31,7 @@ fn numpy_fixture_reads_and_rewrites_byte_for_byte() {
     assert_eq!(b.values[3], 0.0);
     assert_eq!(b.values[BEAT_LEN - 1], 0.0, "zero padding");
     let mut out = Vec::new();
-    write_kaggle(&mut out, &data.beats).unwrap();
+    write_beat_csv(&mut out, &data.beats).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         String::from_utf8(original).unwrap()
@@ -41,9 +44,9 @@ fn number_format_matches_pandas() {
     values[0] = (133.0f64 / 136.0) as f32;
     values[1] = 1.0;
     values[2] = 1.234e-5;
-    let beat = KaggleBeat { values, label: 3 };
+    let beat = BeatCsvBeat { values, label: 3 };
     let mut out = Vec::new();
-    write_kaggle(&mut out, &[beat]).unwrap();
+    write_beat_csv(&mut out, &[beat]).unwrap();
     let text = String::from_utf8(out).unwrap();
     let fields: Vec<&str> = text.trim_end().split(',').collect();
     assert_eq!(fields.len(), BEAT_LEN + 1);
@@ -78,7 +81,7 @@ fn line(values: &str, label: &str) -> String {
 #[test]
 fn crlf_and_blank_lines() {
     let text = format!("{}\r\n\n{}", line("", "0").trim_end(), line("0.25", "4.0"));
-    let d = parse_kaggle(text.as_bytes(), &strict()).unwrap();
+    let d = parse_beat_csv(text.as_bytes(), &strict()).unwrap();
     assert_eq!(d.beats.len(), 2);
     assert_eq!(d.beats[1].values[10], 0.25);
     assert_eq!(d.beats[1].label, 4);
@@ -87,9 +90,9 @@ fn crlf_and_blank_lines() {
 #[test]
 fn out_of_range_is_an_error_unless_lenient() {
     let text = line("1.5", "0") + &line("-0.1", "1");
-    let e = parse_kaggle(text.as_bytes(), &strict()).unwrap_err();
+    let e = parse_beat_csv(text.as_bytes(), &strict()).unwrap_err();
     assert!(e.to_string().contains("line 1, column 11"), "{e}");
-    let d = parse_kaggle(text.as_bytes(), &KaggleOptions { lenient: true }).unwrap();
+    let d = parse_beat_csv(text.as_bytes(), &BeatCsvOptions { lenient: true }).unwrap();
     assert_eq!(d.beats[0].values[10], 1.5);
     assert_eq!(d.warnings.len(), 1);
     assert!(d.warnings[0].starts_with("2 values"), "{:?}", d.warnings);
@@ -112,33 +115,33 @@ fn errors_name_line_and_column() {
         (line("", "0") + "0.5", "line 2: 1 fields"),
     ];
     for (text, needle) in cases {
-        let e = parse_kaggle(text.as_bytes(), &KaggleOptions { lenient: true }).unwrap_err();
+        let e = parse_beat_csv(text.as_bytes(), &BeatCsvOptions { lenient: true }).unwrap_err();
         assert!(matches!(e.kind, ErrorKind::Malformed(_)));
         assert!(e.to_string().contains(needle), "{e} lacks {needle:?}");
     }
-    let e = parse_kaggle(b"\xff\n", &strict()).unwrap_err();
+    let e = parse_beat_csv(b"\xff\n", &strict()).unwrap_err();
     assert!(e.to_string().contains("UTF-8"));
-    let e = read_kaggle("/nonexistent/k.csv", &strict()).unwrap_err();
+    let e = read_beat_csv("/nonexistent/k.csv", &strict()).unwrap_err();
     assert!(matches!(e.kind, ErrorKind::Io(_)));
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("k.csv");
     std::fs::write(&p, line("", "9")).unwrap();
-    assert!(read_kaggle(&p, &strict())
+    assert!(read_beat_csv(&p, &strict())
         .unwrap_err()
         .to_string()
         .contains("k.csv: line 1"));
     // Writer refuses what the format cannot hold.
-    let bad = KaggleBeat {
+    let bad = BeatCsvBeat {
         values: [0.0; BEAT_LEN],
         label: 5,
     };
-    assert!(write_kaggle(&mut Vec::new(), &[bad]).is_err());
-    let mut nan = KaggleBeat {
+    assert!(write_beat_csv(&mut Vec::new(), &[bad]).is_err());
+    let mut nan = BeatCsvBeat {
         values: [0.0; BEAT_LEN],
         label: 0,
     };
     nan.values[3] = f32::NAN;
-    assert!(write_kaggle(&mut Vec::new(), &[nan]).is_err());
+    assert!(write_beat_csv(&mut Vec::new(), &[nan]).is_err());
 }
 
 proptest! {
@@ -146,8 +149,8 @@ proptest! {
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
-        let _ = parse_kaggle(&bytes, &strict());
-        let _ = parse_kaggle(&bytes, &KaggleOptions { lenient: true });
+        let _ = parse_beat_csv(&bytes, &strict());
+        let _ = parse_beat_csv(&bytes, &BeatCsvOptions { lenient: true });
     }
 
     #[test]
@@ -155,13 +158,13 @@ proptest! {
         beats in proptest::collection::vec(
             (proptest::collection::vec(0f32..=1.0, BEAT_LEN), 0u8..5), 0..5)
     ) {
-        let beats: Vec<KaggleBeat> = beats
+        let beats: Vec<BeatCsvBeat> = beats
             .into_iter()
-            .map(|(v, label)| KaggleBeat { values: v.try_into().unwrap(), label })
+            .map(|(v, label)| BeatCsvBeat { values: v.try_into().unwrap(), label })
             .collect();
         let mut out = Vec::new();
-        write_kaggle(&mut out, &beats).unwrap();
-        let back = parse_kaggle(&out, &strict()).unwrap();
+        write_beat_csv(&mut out, &beats).unwrap();
+        let back = parse_beat_csv(&out, &strict()).unwrap();
         prop_assert_eq!(back.beats, beats);
     }
 }

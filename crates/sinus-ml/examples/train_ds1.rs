@@ -110,6 +110,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 eprint!(".");
             }
         }
+        Progress::Member { .. } => {}
         Progress::Epoch { report: r, .. } => {
             last_pct = 0;
             let m = |i: usize| {

@@ -7,7 +7,7 @@
 //! version u32               FORMAT_VERSION
 //! key     u64               cache key (see cache_key), 0 when unknown
 //! config: before_s f64, after_s f64, length u32, n_leads u32, leads u32 × n_leads,
-//!         baseline u8 (0 none, 1 wave medians + 2 f64, 2 high-pass + f64), z_normalise u8, template u8
+//!         baseline u8 (0 none, 1 wave medians + 2 f64, 2 high-pass + f64), z_normalise u8, template u8, align u8
 //! records: n u32, then n × (len u32, UTF-8 bytes)
 //! skipped_edge u64, skipped_missing u64
 //! beats: n u64, then n × (record index u32, sample i64, class u8, symbol len u8 + bytes,
@@ -27,7 +27,9 @@ use std::time::UNIX_EPOCH;
 /// File magic.
 pub const MAGIC: &[u8; 8] = b"SINUSBT\0";
 /// Format version written and accepted.
-pub const FORMAT_VERSION: u32 = 3;
+/// Version 4: beats cut by the causal `sinus_core::beat` path (running template and RR
+/// means, fiducial alignment), with the `align` flag.
+pub const FORMAT_VERSION: u32 = 4;
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -67,6 +69,13 @@ fn put_config(out: &mut Vec<u8>, c: &BeatWindowConfig) {
     }
     out.push(c.z_normalise as u8);
     out.push(c.template as u8);
+    out.push(c.align as u8);
+}
+
+/// The checksum a cache file ends with, over every byte before it (public for the fuzz
+/// target, which repairs it to reach the fields behind it).
+pub fn checksum(body: &[u8]) -> u64 {
+    fnv1a(FNV_OFFSET, body)
 }
 
 /// Serialise `ds` with cache key `key`.
@@ -229,6 +238,11 @@ fn decode_header(c: &mut Cursor) -> Result<(u64, BeatWindowConfig)> {
         1 => true,
         t => return Err(Error::malformed(format!("template flag {t} is not 0 or 1"))),
     };
+    let align = match c.u8("the configuration")? {
+        0 => false,
+        1 => true,
+        t => return Err(Error::malformed(format!("align flag {t} is not 0 or 1"))),
+    };
     let config = BeatWindowConfig {
         before_s,
         after_s,
@@ -237,6 +251,7 @@ fn decode_header(c: &mut Cursor) -> Result<(u64, BeatWindowConfig)> {
         baseline,
         z_normalise,
         template,
+        align,
     };
     config.validate()?;
     Ok((key, config))

@@ -1,12 +1,15 @@
-//! Labelled beats from WFDB records: a window around each reference R-peak, resampled to a
-//! fixed length, with RR-interval features.
+//! Labelled beats from WFDB records: a window around each reference beat, resampled to a
+//! fixed length, with RR-interval features — cut by the same causal code
+//! ([`sinus_core::beat`]) that classifies detected beats.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use sinus_core::beat::{BeatFeaturizer, LeadSlice, WindowError, WindowShape};
 use sinus_io::wfdb::annotation::{read_annotations, Annotation};
 use sinus_io::wfdb::record::read_record;
 use sinus_io::{Error, Recording, Result, ResultExt};
 use sinus_signal::baseline::{remove_baseline_signal, BaselineMethod};
+use sinus_signal::resample::{map_index, resample_recording, same_rate};
 use std::path::{Path, PathBuf};
 
 /// The five AAMI EC57 beat classes used for training.
@@ -66,9 +69,9 @@ impl AamiClass {
 /// How beats are cut from a record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BeatWindowConfig {
-    /// Seconds of signal before the R-peak.
+    /// Seconds of signal before the beat's centre.
     pub before_s: f64,
-    /// Seconds of signal after the R-peak.
+    /// Seconds of signal after the beat's centre.
     pub after_s: f64,
     /// Points per lead after resampling the window (at least 2).
     pub length: usize,
@@ -79,16 +82,22 @@ pub struct BeatWindowConfig {
     /// Per-beat, per-lead z-normalisation (zero mean, unit standard deviation) of the window:
     /// removes the patient's amplitude scale, which differs between patients.
     pub z_normalise: bool,
-    /// Add, for each lead, a channel holding the beat minus its local template (the
-    /// point-wise median of the windows of the [`TEMPLATE_NEIGHBOURS`] beats on each side,
-    /// which normal beats dominate): how this beat differs from the patient's usual beat. Morphology varies far more between
-    /// patients than within one, so the difference generalises to unseen patients better
-    /// than the raw shape. Channels are the leads first, then their differences.
+    /// Add, for each lead, a channel holding the beat minus its running template (the
+    /// point-wise median of the previous [`TEMPLATE_BEATS`] beats' windows, which normal beats
+    /// dominate: [`sinus_core::beat::RunningTemplate`]): how this beat differs from the
+    /// patient's usual beat. Morphology varies far more between patients than within one, so
+    /// the difference generalises to unseen patients better than the raw shape. Channels are
+    /// the leads first, then their differences.
     pub template: bool,
+    /// Centre each window on the beat's fiducial point ([`sinus_core::beat::fiducial`])
+    /// rather than on the given beat time, so reference annotations and detections cut the
+    /// same windows.
+    pub align: bool,
 }
 
 impl Default for BeatWindowConfig {
-    /// −250/+400 ms, 128 points, lead 0, de Chazal baseline medians, z-normalised.
+    /// −250/+400 ms, 128 points, lead 0, de Chazal baseline medians, z-normalised, aligned
+    /// on the fiducial point.
     fn default() -> Self {
         BeatWindowConfig {
             before_s: 0.25,
@@ -98,6 +107,7 @@ impl Default for BeatWindowConfig {
             baseline: Some(BaselineMethod::DE_CHAZAL),
             z_normalise: true,
             template: false,
+            align: true,
         }
     }
 }
@@ -134,29 +144,29 @@ impl BeatWindowConfig {
     pub fn waveform_len(&self) -> usize {
         self.channels() * self.length
     }
+
+    /// The window layout in `sinus-core`'s terms.
+    pub fn shape(&self) -> WindowShape {
+        WindowShape {
+            before_s: self.before_s,
+            after_s: self.after_s,
+            length: self.length,
+            z_normalise: self.z_normalise,
+            template: self.template,
+            align: self.align,
+        }
+    }
 }
 
-/// Names of the entries of [`Beat::rr`], in order. Intervals are in seconds.
-pub const RR_FEATURES: [&str; 8] = [
-    "prev_rr",
-    "next_rr",
-    "local_rr",
-    "record_rr",
-    "prev_over_local",
-    "next_over_local",
-    "prev_over_record",
-    "local_over_record",
-];
-
-/// How many preceding RR intervals make the local mean.
-pub const LOCAL_RR_COUNT: usize = 10;
+pub use sinus_core::beat::{LOCAL_RR_COUNT, RR_FEATURES, TEMPLATE_BEATS};
 
 /// One labelled beat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Beat {
     /// Record name, e.g. "100".
     pub record: String,
-    /// R-peak sample (frame number) in the record.
+    /// The beat annotation's sample (frame number) in the record, at the rate the beats were
+    /// cut at ([`extract_beats_at`]).
     pub sample: i64,
     /// AAMI class.
     pub class: AamiClass,
@@ -183,113 +193,6 @@ pub struct RecordBeats {
     pub skipped_missing: usize,
 }
 
-/// RR features of every beat annotation, from the beat times (in samples, ascending) and `fs`.
-///
-/// - previous/next RR: the intervals to the neighbouring beats; at the first (last) beat the
-///   missing one is replaced by the other, or by the record mean if there is only one beat;
-/// - local RR: mean of up to [`LOCAL_RR_COUNT`] intervals ending at this beat (the previous
-///   RR included); the record mean at the first beat;
-/// - record RR: mean interval over the whole record (a property of the patient, also available
-///   when classifying a whole recording);
-/// - ratios prev/local, next/local, prev/record, local/record: a premature beat has
-///   prev/local < 1 whatever the patient's heart rate, which is what separates SVEB across
-///   patients.
-pub fn rr_features(beat_samples: &[i64], fs: f64) -> Vec<[f32; 8]> {
-    let n = beat_samples.len();
-    let rr: Vec<f64> = beat_samples
-        .windows(2)
-        .map(|w| w[1].saturating_sub(w[0]) as f64 / fs)
-        .collect();
-    let record = if rr.is_empty() {
-        1.0
-    } else {
-        rr.iter().sum::<f64>() / rr.len() as f64
-    };
-    let record = if record.is_finite() && record > 0.0 {
-        record
-    } else {
-        1.0
-    };
-    // Prefix sums give each local mean in O(1).
-    let mut prefix = Vec::with_capacity(rr.len() + 1);
-    prefix.push(0.0);
-    for r in &rr {
-        prefix.push(prefix.last().copied().unwrap_or(0.0) + r);
-    }
-    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 1.0 };
-    (0..n)
-        .map(|k| {
-            // rr[k - 1] is the interval ending at beat k; rr[k] the one starting there.
-            let prev = k.checked_sub(1).and_then(|i| rr.get(i)).copied();
-            let next = rr.get(k).copied();
-            let (prev, next) = match (prev, next) {
-                (Some(p), Some(q)) => (p, q),
-                (Some(p), None) => (p, p),
-                (None, Some(q)) => (q, q),
-                (None, None) => (record, record),
-            };
-            let local = if k == 0 {
-                record
-            } else {
-                let lo = k.saturating_sub(LOCAL_RR_COUNT);
-                (prefix[k] - prefix[lo]) / (k - lo) as f64
-            };
-            [
-                prev,
-                next,
-                local,
-                record,
-                ratio(prev, local),
-                ratio(next, local),
-                ratio(prev, record),
-                ratio(local, record),
-            ]
-            .map(|v| v as f32)
-        })
-        .collect()
-}
-
-/// Linear interpolation of `x` at `length` evenly spaced positions from `start` to `end`
-/// (sample units, both included). `None` if a position falls outside `x` or touches a NaN.
-/// Linear rather than band-limited: the window is short and the target rate (≈ 200 Hz for
-/// 128 points over 0.65 s) is close to the source rate, so aliasing is negligible.
-fn interpolate(x: &[f64], start: f64, end: f64, length: usize, out: &mut Vec<f32>) -> Option<()> {
-    let step = (end - start) / (length - 1) as f64;
-    for j in 0..length {
-        let pos = start + step * j as f64;
-        let i0 = pos.floor();
-        if i0 < 0.0 {
-            return None;
-        }
-        let i0 = i0 as usize;
-        let frac = pos - i0 as f64;
-        let a = *x.get(i0)?;
-        let v = if frac > 0.0 {
-            let b = *x.get(i0 + 1)?;
-            a + (b - a) * frac
-        } else {
-            a
-        };
-        if !v.is_finite() {
-            return None;
-        }
-        out.push(v as f32);
-    }
-    Some(())
-}
-
-fn z_normalise(v: &mut [f32]) {
-    let n = v.len() as f64;
-    let mean = v.iter().map(|&x| x as f64).sum::<f64>() / n;
-    let var = v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
-    let sd = var.sqrt();
-    // A flat window (sd ≈ 0) is only centred: dividing would blow up noise.
-    let scale = if sd > 1e-9 { 1.0 / sd } else { 1.0 };
-    for x in v {
-        *x = ((*x as f64 - mean) * scale) as f32;
-    }
-}
-
 /// The path of `record_path` with `.ext` appended (`db/100` → `db/100.atr`).
 fn with_suffix(record_path: &Path, ext: &str) -> PathBuf {
     let mut s = record_path.as_os_str().to_os_string();
@@ -301,33 +204,52 @@ fn with_suffix(record_path: &Path, ext: &str) -> PathBuf {
 /// Read `record_path` (without extension) and its reference annotations `record_path.atr`,
 /// and cut a window around each beat that has an AAMI class.
 ///
-/// The window of each chosen lead spans `before_s` before to `after_s` after the R-peak, is
-/// taken from the physical signal (baseline removed if configured) and linearly interpolated
-/// to `length` points. Beats whose window leaves the record or holds a missing sample are
-/// skipped and counted. RR features use all beat annotations of the record, not only the
-/// kept ones, so a skipped or unclassed beat still counts as a neighbour.
+/// Every beat annotation goes through [`BeatInputs`] in time order — exactly what a
+/// classifier sees of detected beats — and the AAMI-labelled ones are kept: a skipped or
+/// unclassed beat still counts as a neighbour in the RR statistics and the template. Beats
+/// whose window leaves the record or holds a missing sample are skipped and counted.
 pub fn extract_beats(
     record_path: impl AsRef<Path>,
     config: &BeatWindowConfig,
 ) -> Result<RecordBeats> {
+    extract_beats_at(record_path, config, None)
+}
+
+/// [`extract_beats`] on the record resampled to `fs` Hz (every lead; the annotations mapped
+/// to the new sample clock) when `fs` is given and differs from the record's rate: how a
+/// classifier fares on a recorder with another sampling rate.
+pub fn extract_beats_at(
+    record_path: impl AsRef<Path>,
+    config: &BeatWindowConfig,
+    fs: Option<f64>,
+) -> Result<RecordBeats> {
     let record_path = record_path.as_ref();
     config.validate()?;
     let wfdb = read_record(record_path)?;
-    let rec = &wfdb.recording;
-    let fs = rec.frame_frequency;
-    if !(fs.is_finite() && fs > 0.0) {
+    let fs0 = wfdb.recording.frame_frequency;
+    if !(fs0.is_finite() && fs0 > 0.0) {
         return Err(
-            Error::invalid(format!("frame frequency {fs} Hz is not positive")).in_file(record_path),
+            Error::invalid(format!("frame frequency {fs0} Hz is not positive"))
+                .in_file(record_path),
         );
     }
     let atr_path = with_suffix(record_path, "atr");
-    let set = read_annotations(&atr_path, Some(fs))?;
+    let set = read_annotations(&atr_path, Some(fs0))?;
+    let resampled = match fs {
+        Some(f) if !same_rate(f, fs0) => {
+            Some(resample_recording(&wfdb.recording, f).in_file(record_path)?)
+        }
+        _ => None,
+    };
+    let rec = resampled.as_ref().unwrap_or(&wfdb.recording);
+    let fs = rec.frame_frequency;
     let mut beats_ann: Vec<&Annotation> = set.annotations.iter().filter(|a| a.is_beat()).collect();
     beats_ann.sort_by_key(|a| a.sample);
-    let times: Vec<i64> = beats_ann.iter().map(|a| a.sample).collect();
-    let rr = rr_features(&times, fs);
-
-    let leads = prepare_leads(rec, config).in_file(record_path)?;
+    let times: Vec<i64> = beats_ann
+        .iter()
+        .map(|a| map_index(a.sample, fs0, fs))
+        .collect();
+    let inputs = windows_at(rec, &times, config).in_file(record_path)?;
     let name = rec.name.clone();
     let mut out = RecordBeats {
         record: name.clone(),
@@ -336,14 +258,7 @@ pub fn extract_beats(
         skipped_edge: 0,
         skipped_missing: 0,
     };
-    // With a template channel the median over all the record's beats (labelled or not) is
-    // needed first: cut every beat, then classify.
-    let windows: Vec<Window> = beats_ann
-        .iter()
-        .map(|ann| cut_window(&leads, fs, ann.sample, config))
-        .collect();
-    let windows = add_template_channels(windows, config);
-    for ((ann, rr), window) in beats_ann.iter().zip(rr).zip(windows) {
+    for ((ann, sample), (window, rr)) in beats_ann.iter().zip(times).zip(inputs) {
         let Some(class) = AamiClass::from_symbol(set.symbol_of(ann.code)) else {
             continue;
         };
@@ -352,7 +267,7 @@ pub fn extract_beats(
             Window::Missing => out.skipped_missing += 1,
             Window::Ok(waveform) => out.beats.push(Beat {
                 record: name.clone(),
-                sample: ann.sample,
+                sample,
                 class,
                 symbol: set.symbol_of(ann.code).to_string(),
                 waveform,
@@ -365,7 +280,19 @@ pub fn extract_beats(
 
 /// The chosen leads of a recording, in physical units at their own rate, baseline removed as
 /// configured: what windows are cut from. Each entry is (samples, samples per frame).
-pub struct PreparedLeads(Vec<(Vec<f64>, f64)>);
+pub struct PreparedLeads(Vec<(Vec<f32>, usize)>);
+
+impl PreparedLeads {
+    fn slices(&self) -> Vec<LeadSlice<'_>> {
+        self.0
+            .iter()
+            .map(|(x, spf)| LeadSlice {
+                samples: x,
+                per_frame: *spf,
+            })
+            .collect()
+    }
+}
 
 /// Prepare the leads of `rec` that `config` uses (see [`PreparedLeads`]).
 pub fn prepare_leads(rec: &Recording, config: &BeatWindowConfig) -> Result<PreparedLeads> {
@@ -379,20 +306,20 @@ pub fn prepare_leads(rec: &Recording, config: &BeatWindowConfig) -> Result<Prepa
                 rec.signals.len()
             ))
         })?;
-        let spf = sig.samples_per_frame.max(1) as f64;
+        let spf = sig.samples_per_frame.max(1) as usize;
         let x = match config.baseline {
-            Some(m) => remove_baseline_signal(sig, fs * spf, m)?,
+            Some(m) => remove_baseline_signal(sig, fs * spf as f64, m)?,
             None => sig.physical_samples(),
         };
-        leads.push((x, spf));
+        leads.push((x.into_iter().map(|v| v as f32).collect(), spf));
     }
     Ok(PreparedLeads(leads))
 }
 
-/// A window cut around one R-peak.
+/// A window cut around one beat.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Window {
-    /// `leads × length` values, lead-major.
+    /// `channels × length` values, channel-major.
     Ok(Vec<f32>),
     /// The window leaves the record.
     Edge,
@@ -400,40 +327,81 @@ pub enum Window {
     Missing,
 }
 
-/// Cut the window around the R-peak at frame `sample` from prepared leads (`fs`: frame rate).
-pub fn cut_window(
-    leads: &PreparedLeads,
-    fs: f64,
-    sample: i64,
-    config: &BeatWindowConfig,
-) -> Window {
-    let mut waveform = Vec::with_capacity(config.waveform_len());
-    for (x, spf) in &leads.0 {
-        let centre = sample as f64 * spf;
-        let start = centre - config.before_s * fs * spf;
-        let end = centre + config.after_s * fs * spf;
-        if start < 0.0 || end > (x.len() as f64 - 1.0) {
-            return Window::Edge;
-        }
-        let from = waveform.len();
-        if interpolate(x, start, end, config.length, &mut waveform).is_none() {
-            return Window::Missing;
-        }
-        if config.z_normalise {
-            z_normalise(&mut waveform[from..]);
-        }
-    }
-    Window::Ok(waveform)
+/// A beat's window and RR features ([`RR_FEATURES`]).
+pub type BeatInput = (Window, [f32; 8]);
+
+/// The classifier's inputs for a record's beats, beat after beat, through
+/// [`sinus_core::beat::BeatFeaturizer`] — the code the device runs. A beat's RR features need
+/// the next beat, so each beat comes out when the next one goes in ([`BeatInputs::push`]) or
+/// at the end ([`BeatInputs::finish`]). The leads can be given a stretch at a time (long
+/// recordings read in chunks): the state carries over.
+pub struct BeatInputs {
+    featurizer: BeatFeaturizer<Vec<f32>>,
+    waveform_len: usize,
+    /// The last beat pushed (its index and window), waiting for its RR features.
+    pending: Option<(usize, Window)>,
 }
 
-/// Windows and RR features of beats at the given R-peak frames (ascending), e.g. from a
-/// QRS detector: what a classifier needs when no reference annotation exists. RR features
-/// are computed from these beat times.
+impl BeatInputs {
+    /// A fresh state for beats cut as `config`.
+    pub fn new(config: &BeatWindowConfig) -> Result<BeatInputs> {
+        config.validate()?;
+        let shape = config.shape();
+        let n = config.leads.len();
+        let storage = vec![0.0f32; BeatFeaturizer::<Vec<f32>>::storage_len(&shape, n)];
+        let featurizer = BeatFeaturizer::new(shape, n, storage)
+            .map_err(|e| Error::invalid(format!("template storage: {} values needed", e.0)))?;
+        Ok(BeatInputs {
+            featurizer,
+            waveform_len: config.waveform_len(),
+            pending: None,
+        })
+    }
+
+    /// Beat `index` at frame `candidate` of `leads` (frames of `leads` start at frame `offset`
+    /// of the recording; `fs`: frame rate). Returns the previous beat, complete.
+    pub fn push(
+        &mut self,
+        leads: &PreparedLeads,
+        fs: f64,
+        offset: i64,
+        index: usize,
+        candidate: i64,
+    ) -> Option<(usize, BeatInput)> {
+        let mut waveform = vec![0.0f32; self.waveform_len];
+        let got = self.featurizer.beat(
+            &leads.slices(),
+            fs,
+            offset as f64 / fs,
+            (candidate - offset) as f64,
+            &mut waveform,
+        );
+        let window = match got.window {
+            Ok(()) => Window::Ok(waveform),
+            Err(WindowError::Edge) => Window::Edge,
+            Err(WindowError::Missing) => Window::Missing,
+        };
+        let previous = self.pending.replace((index, window));
+        match (previous, got.previous_rr) {
+            (Some((i, w)), Some(rr)) => Some((i, (w, rr))),
+            _ => None,
+        }
+    }
+
+    /// The last beat pushed, with its RR features (end of the recording).
+    pub fn finish(&mut self) -> Option<(usize, BeatInput)> {
+        let (i, w) = self.pending.take()?;
+        Some((i, (w, self.featurizer.finish()?)))
+    }
+}
+
+/// Windows and RR features of beats at the given frames (ascending), e.g. from a QRS
+/// detector or reference annotations, in order (see [`BeatInputs`]).
 pub fn windows_at(
     rec: &Recording,
-    r_peaks: &[i64],
+    beat_frames: &[i64],
     config: &BeatWindowConfig,
-) -> Result<Vec<(Window, [f32; 8])>> {
+) -> Result<Vec<BeatInput>> {
     let fs = rec.frame_frequency;
     if !(fs.is_finite() && fs > 0.0) {
         return Err(Error::invalid(format!(
@@ -441,132 +409,13 @@ pub fn windows_at(
         )));
     }
     let leads = prepare_leads(rec, config)?;
-    let rr = rr_features(r_peaks, fs);
-    let windows: Vec<Window> = r_peaks
-        .iter()
-        .map(|&s| cut_window(&leads, fs, s, config))
-        .collect();
-    Ok(add_template_channels(windows, config)
-        .into_iter()
-        .zip(rr)
-        .collect())
-}
-
-/// Neighbouring beats on each side whose median makes a beat's template.
-pub const TEMPLATE_NEIGHBOURS: usize = 32;
-
-/// Append the template-difference channels (see [`BeatWindowConfig::template`]) to every
-/// cut window; windows are returned unchanged without a template.
-pub fn add_template_channels(mut windows: Vec<Window>, config: &BeatWindowConfig) -> Vec<Window> {
-    if !config.template {
-        return windows;
+    let mut state = BeatInputs::new(config)?;
+    let mut out = Vec::with_capacity(beat_frames.len());
+    for (i, &s) in beat_frames.iter().enumerate() {
+        out.extend(state.push(&leads, fs, 0, i, s).map(|(_, b)| b));
     }
-    let n = config.leads.len() * config.length;
-    // The beats with a full window, and for each the median of its neighbours (up to
-    // TEMPLATE_NEIGHBOURS each side): a local template follows the slow changes of
-    // morphology through a long record (axis shifts, lead changes) that a record-wide median
-    // would mistake for abnormal beats.
-    let ok: Vec<usize> = (0..windows.len())
-        .filter(|&i| matches!(&windows[i], Window::Ok(v) if v.len() == n))
-        .collect();
-    let rows: Vec<&[f32]> = ok
-        .iter()
-        .map(|&i| match &windows[i] {
-            Window::Ok(v) => v.as_slice(),
-            _ => &[],
-        })
-        .collect();
-    let flat = template_medians(&rows, n);
-    for (&i, median) in ok.iter().zip(flat.chunks_exact(n.max(1))) {
-        if let Window::Ok(v) = &mut windows[i] {
-            v.reserve_exact(n);
-            for j in 0..n {
-                let d = v[j] - median[j];
-                v.push(d);
-            }
-        }
-    }
-    windows
-}
-
-/// A key of `v` whose unsigned order is [`f32::total_cmp`]'s order.
-fn total_key(v: f32) -> u32 {
-    let b = v.to_bits() as i32;
-    ((b ^ (((b >> 31) as u32) >> 1) as i32) as u32) ^ 0x8000_0000
-}
-
-/// The value of a [`total_key`].
-fn from_total_key(k: u32) -> f32 {
-    let b = (k ^ 0x8000_0000) as i32;
-    f32::from_bits((b ^ (((b >> 31) as u32) >> 1) as i32) as u32)
-}
-
-/// For each row `k` of `rows` (each `n` values), the point-wise median of the rows
-/// `k − TEMPLATE_NEIGHBOURS ..= k + TEMPLATE_NEIGHBOURS` that exist: element `len / 2` of each
-/// column in [`f32::total_cmp`] order, row after row (`rows.len() × n` values).
-///
-/// The window slides one row at a time, so each column is kept sorted and updated by one
-/// removal and one insertion per row instead of being selected from scratch: the same
-/// medians, exactly, in O(window) moves per value at worst and far fewer in practice.
-fn template_medians(rows: &[&[f32]], n: usize) -> Vec<f32> {
-    let len = rows.len();
-    let mut out = vec![0.0f32; len * n];
-    let cap = 2 * TEMPLATE_NEIGHBOURS + 1;
-    // Column j's window, sorted: cols[j * cap..j * cap + m].
-    let mut cols = vec![0u32; n * cap];
-    let mut m = 0usize;
-    let (mut lo_cur, mut hi_cur) = (0usize, 0usize);
-    for k in 0..len {
-        let lo = k.saturating_sub(TEMPLATE_NEIGHBOURS);
-        let hi = (k + TEMPLATE_NEIGHBOURS + 1).min(len);
-        while hi_cur < hi && lo_cur < lo {
-            let (old, new) = (rows[lo_cur], rows[hi_cur]);
-            for (j, col) in cols.chunks_exact_mut(cap).enumerate() {
-                let col = &mut col[..m];
-                let (ko, kn) = (total_key(old[j]), total_key(new[j]));
-                let p = col.partition_point(|&v| v < ko);
-                if kn > ko {
-                    let q = p + col[p + 1..].partition_point(|&v| v < kn);
-                    col.copy_within(p + 1..q + 1, p);
-                    col[q] = kn;
-                } else {
-                    let q = col[..p].partition_point(|&v| v <= kn);
-                    col.copy_within(q..p, q + 1);
-                    col[q] = kn;
-                }
-            }
-            lo_cur += 1;
-            hi_cur += 1;
-        }
-        while hi_cur < hi {
-            let new = rows[hi_cur];
-            for (j, col) in cols.chunks_exact_mut(cap).enumerate() {
-                let kn = total_key(new[j]);
-                let q = col[..m].partition_point(|&v| v <= kn);
-                col.copy_within(q..m, q + 1);
-                col[q] = kn;
-            }
-            m += 1;
-            hi_cur += 1;
-        }
-        while lo_cur < lo {
-            let old = rows[lo_cur];
-            for (j, col) in cols.chunks_exact_mut(cap).enumerate() {
-                let ko = total_key(old[j]);
-                let p = col[..m].partition_point(|&v| v < ko);
-                col.copy_within(p + 1..m, p);
-            }
-            m -= 1;
-            lo_cur += 1;
-        }
-        for (o, col) in out[k * n..(k + 1) * n]
-            .iter_mut()
-            .zip(cols.chunks_exact(cap))
-        {
-            *o = from_total_key(col[m / 2]);
-        }
-    }
-    out
+    out.extend(state.finish().map(|(_, b)| b));
+    Ok(out)
 }
 
 /// Beat counts per class, indexed by [`AamiClass::index`].
@@ -594,11 +443,21 @@ impl Dataset {
         records: &[S],
         config: &BeatWindowConfig,
     ) -> Result<Dataset> {
+        Dataset::build_at(db_dir, records, config, None)
+    }
+
+    /// [`Dataset::build`] on the records resampled to `fs` Hz (see [`extract_beats_at`]).
+    pub fn build_at<S: AsRef<str> + Sync>(
+        db_dir: impl AsRef<Path>,
+        records: &[S],
+        config: &BeatWindowConfig,
+        fs: Option<f64>,
+    ) -> Result<Dataset> {
         config.validate()?;
         let db_dir = db_dir.as_ref();
         let parts: Vec<Result<RecordBeats>> = records
             .par_iter()
-            .map(|r| extract_beats(db_dir.join(r.as_ref()), config))
+            .map(|r| extract_beats_at(db_dir.join(r.as_ref()), config, fs))
             .collect();
         let mut ds = Dataset {
             beats: Vec::new(),
@@ -708,62 +567,6 @@ mod tests {
     use sinus_io::datasets::mitdb_for_tests;
 
     #[test]
-    fn sliding_template_medians_equal_selection() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            // Few distinct values (ties), both signs, signed zeros.
-            [
-                (state % 7) as f32 - 3.0,
-                -0.0,
-                0.0,
-                (state % 1000) as f32 * 1e-3,
-            ][(state >> 60) as usize % 4]
-        };
-        for (len, n) in [
-            (0usize, 3usize),
-            (1, 2),
-            (5, 1),
-            (64, 4),
-            (65, 3),
-            (66, 2),
-            (300, 5),
-        ] {
-            let data: Vec<Vec<f32>> = (0..len).map(|_| (0..n).map(|_| next()).collect()).collect();
-            let rows: Vec<&[f32]> = data.iter().map(Vec::as_slice).collect();
-            let got = template_medians(&rows, n);
-            for k in 0..len {
-                let lo = k.saturating_sub(TEMPLATE_NEIGHBOURS);
-                let hi = (k + TEMPLATE_NEIGHBOURS + 1).min(len);
-                for j in 0..n {
-                    let mut column: Vec<f32> = data[lo..hi].iter().map(|r| r[j]).collect();
-                    let mid = column.len() / 2;
-                    column.select_nth_unstable_by(mid, f32::total_cmp);
-                    assert_eq!(
-                        got[k * n + j].to_bits(),
-                        column[mid].to_bits(),
-                        "len {len} k {k} j {j}"
-                    );
-                }
-            }
-        }
-        for v in [
-            0.0f32,
-            -0.0,
-            1.5,
-            -1.5,
-            f32::MAX,
-            f32::MIN,
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-        ] {
-            assert_eq!(from_total_key(total_key(v)).to_bits(), v.to_bits());
-        }
-    }
-
-    #[test]
     fn aami_mapping() {
         for (s, c) in [
             ("N", AamiClass::N),
@@ -791,46 +594,6 @@ mod tests {
             assert_eq!(AamiClass::from_index(c.index()), Some(c));
         }
         assert_eq!(AamiClass::from_index(5), None);
-    }
-
-    #[test]
-    fn rr_of_a_premature_beat() {
-        // Regular 1 s rhythm at 100 Hz, beat 5 comes 0.3 s early, then a compensatory pause.
-        let t = [0, 100, 200, 300, 400, 470, 600, 700];
-        let f = rr_features(&t, 100.0);
-        assert_eq!(f.len(), 8);
-        let p = f[5];
-        assert!((p[0] - 0.7).abs() < 1e-6);
-        assert!((p[1] - 1.3).abs() < 1e-6);
-        assert!((p[2] - 0.94).abs() < 1e-6, "local {}", p[2]); // (1+1+1+1+0.7)/5
-        assert!((p[3] - 1.0).abs() < 1e-6);
-        assert!(p[4] < 1.0 && p[6] < 1.0);
-        assert!(p[5] > 1.0);
-        // Edges: the missing interval is replaced by the other one.
-        assert_eq!(f[0][0], f[0][1]);
-        assert_eq!(f[7][0], f[7][1]);
-        assert!(rr_features(&[], 360.0).is_empty());
-        let one = rr_features(&[5], 360.0);
-        assert_eq!(one[0][4], 1.0);
-    }
-
-    #[test]
-    fn interpolation_and_edges() {
-        let x: Vec<f64> = (0..10).map(|i| i as f64).collect();
-        let mut out = Vec::new();
-        interpolate(&x, 1.0, 3.0, 5, &mut out).unwrap();
-        assert_eq!(out, vec![1.0, 1.5, 2.0, 2.5, 3.0]);
-        assert!(interpolate(&x, -0.5, 3.0, 5, &mut out).is_none());
-        assert!(interpolate(&x, 5.0, 9.5, 5, &mut Vec::new()).is_none());
-        let mut y = x.clone();
-        y[2] = f64::NAN;
-        assert!(interpolate(&y, 1.0, 3.0, 5, &mut Vec::new()).is_none());
-        let mut v = vec![1.0f32, 2.0, 3.0];
-        z_normalise(&mut v);
-        assert!(v.iter().sum::<f32>().abs() < 1e-6);
-        let mut flat = vec![2.0f32; 4];
-        z_normalise(&mut flat);
-        assert_eq!(flat, vec![0.0; 4]);
     }
 
     #[test]
@@ -871,6 +634,71 @@ mod tests {
         c.leads = vec![0];
         c.length = 1;
         assert!(extract_beats(db.join("100"), &c).is_err());
+    }
+
+    #[test]
+    fn beats_given_a_stretch_at_a_time_get_the_same_inputs() {
+        // What the chunked analysis of long recordings relies on: the state carries over.
+        let Some(db) = mitdb_for_tests(env!("CARGO_MANIFEST_DIR")) else {
+            return;
+        };
+        let rec = read_record(db.join("119")).unwrap().recording;
+        let config = BeatWindowConfig {
+            leads: vec![0, 1],
+            baseline: None,
+            template: true,
+            ..Default::default()
+        };
+        let fs = rec.frame_frequency;
+        let set = read_annotations(db.join("119.atr"), Some(fs)).unwrap();
+        let beats: Vec<i64> = set
+            .annotations
+            .iter()
+            .filter(|a| a.is_beat() && a.sample < 200_000)
+            .map(|a| a.sample)
+            .collect();
+        let whole = windows_at(&rec, &beats, &config).unwrap();
+        let leads = prepare_leads(&rec, &config).unwrap();
+        let part = |lo: usize, hi: usize| {
+            PreparedLeads(
+                leads
+                    .0
+                    .iter()
+                    .map(|(x, spf)| (x[lo..hi].to_vec(), *spf))
+                    .collect(),
+            )
+        };
+        // Two overlapping stretches, each holding its beats' windows.
+        let (a, b) = (part(0, 110_000), part(90_000, 210_000));
+        let mut state = BeatInputs::new(&config).unwrap();
+        let mut pieces = Vec::new();
+        for (i, &s) in beats.iter().enumerate() {
+            let got = if s < 100_000 {
+                state.push(&a, fs, 0, i, s)
+            } else {
+                state.push(&b, fs, 90_000, i, s)
+            };
+            pieces.extend(got);
+        }
+        pieces.extend(state.finish());
+        assert_eq!(pieces.len(), whole.len());
+        assert!(whole.len() > 500);
+        for ((i, (w, rr)), (w0, rr0)) in pieces.iter().zip(&whole) {
+            for (x, y) in rr.iter().zip(rr0) {
+                assert!((x - y).abs() < 1e-4, "beat {i}: {rr:?} vs {rr0:?}");
+            }
+            match (w, w0) {
+                (Window::Ok(v), Window::Ok(v0)) => {
+                    let d = v
+                        .iter()
+                        .zip(v0)
+                        .map(|(x, y)| (x - y).abs())
+                        .fold(0.0, f32::max);
+                    assert!(d < 1e-3, "beat {i}: {d}");
+                }
+                (x, y) => assert_eq!(x, y, "beat {i}"),
+            }
+        }
     }
 
     #[test]

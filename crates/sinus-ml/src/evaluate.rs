@@ -26,6 +26,7 @@ use sinus_eval::bxb::{BxbOptions, Reference};
 use sinus_io::wfdb::record::read_record;
 use sinus_io::ResultExt;
 use sinus_signal::detect::{detect_qrs, QrsDetectorKind};
+use sinus_signal::resample::{map_indices, resample_recording, same_rate};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -177,14 +178,16 @@ pub fn predict(
 
 /// Evaluate on reference R-peaks: every AAMI-labelled reference beat of `records` (in
 /// `db_dir`) is cut as the model's metadata says and classified.
+/// With `fs`, the records are resampled to `fs` Hz first (see [`Dataset::build_at`]).
 pub fn evaluate_reference<S: AsRef<str> + Sync>(
     model: &Classifier,
     db_dir: impl AsRef<Path>,
     records: &[S],
+    fs: Option<f64>,
 ) -> Result<BeatEvaluation> {
     let meta = ModelMetadata::parse(&model.metadata)?;
     let config = meta.window_config()?;
-    let ds = Dataset::build(db_dir.as_ref(), records, &config)?;
+    let ds = Dataset::build_at(db_dir.as_ref(), records, &config, fs)?;
     let waveforms: Vec<f32> = ds.beats.iter().flat_map(|b| b.waveform.clone()).collect();
     let features: Vec<f32> = ds.beats.iter().flat_map(|b| b.rr).collect();
     let pred = predict(model, &waveforms, &features)?;
@@ -201,12 +204,15 @@ pub fn evaluate_reference<S: AsRef<str> + Sync>(
 }
 
 /// Evaluate end to end: our `detector` finds the beats of each record; see the module
-/// documentation for how detections and reference beats are scored.
+/// documentation for how detections and reference beats are scored. With `fs`, each record is
+/// resampled to `fs` Hz first and everything runs at that rate; detections are mapped back
+/// to the record's clock to be matched with the reference.
 pub fn evaluate_end_to_end<S: AsRef<str> + Sync>(
     model: &Classifier,
     db_dir: impl AsRef<Path>,
     records: &[S],
     detector: QrsDetectorKind,
+    fs: Option<f64>,
 ) -> Result<BeatEvaluation> {
     let meta = ModelMetadata::parse(&model.metadata)?;
     let config = meta.window_config()?;
@@ -216,10 +222,30 @@ pub fn evaluate_end_to_end<S: AsRef<str> + Sync>(
         .map(|name| {
             let path = db_dir.join(name.as_ref());
             let wfdb = read_record(&path)?;
-            let rec = &wfdb.recording;
+            let fs0 = wfdb.recording.frame_frequency;
+            let resampled = match fs {
+                Some(f) if !same_rate(f, fs0) => {
+                    Some(resample_recording(&wfdb.recording, f).in_file(&path)?)
+                }
+                _ => None,
+            };
+            let rec = resampled.as_ref().unwrap_or(&wfdb.recording);
             let channel = config.leads.first().copied().unwrap_or(0);
-            let peaks = detect_qrs(rec, channel, detector).in_file(&path)?;
-            let windows = windows_at(rec, &peaks, &config).in_file(&path)?;
+            let found = detect_qrs(rec, channel, detector).in_file(&path)?;
+            let windows = windows_at(rec, &found, &config).in_file(&path)?;
+            // Scored on the record's own clock (at most one detection per sample).
+            let mut peaks = map_indices(&found, rec.frame_frequency, fs0);
+            let mut windows = windows;
+            let mut k = 0;
+            for i in 0..peaks.len() {
+                if i == 0 || peaks[i] != peaks[k - 1] {
+                    peaks.swap(k, i);
+                    windows.swap(k, i);
+                    k += 1;
+                }
+            }
+            peaks.truncate(k);
+            windows.truncate(k);
             let ok: Vec<usize> = (0..windows.len())
                 .filter(|&i| matches!(windows[i].0, Window::Ok(_)))
                 .collect();
@@ -261,8 +287,10 @@ fn detector_name(d: QrsDetectorKind) -> &'static str {
     }
 }
 
-/// The matrix of one record from a bxb comparison: matching preserves time order, so the
-/// k-th matched reference beat pairs with the k-th matched detection.
+/// The matrix of one record from a bxb comparison: missed reference beats go to the
+/// "missed" column, unmatched detections to the "none" row with their class, and each pair
+/// bxb matched to (reference class, predicted class). Beats bxb does not score (inside
+/// ventricular flutter episodes, before its start) are in none of its lists and not counted.
 fn pair_up(
     reference: &Reference,
     peaks: &[i64],
@@ -270,60 +298,32 @@ fn pair_up(
     cmp: &sinus_eval::bxb::Comparison,
 ) -> Result<Matrix> {
     let mut m = [[0u64; 6]; 6];
-    let mut refs: Vec<(i64, Option<usize>)> = reference
-        .annotations
-        .iter()
-        .filter(|a| sinus_eval::bxb::aami_class(a.code).is_some())
-        .map(|a| {
-            let sym = a.symbol();
-            (a.sample, AamiClass::from_symbol(sym).map(|c| c.index()))
-        })
-        .collect();
-    refs.sort_by_key(|r| r.0);
-    let mut missed = cmp.missed.clone();
-    missed.sort_unstable();
-    let mut extra = cmp.extra.clone();
-    extra.sort_unstable();
-    let take = |list: &mut Vec<i64>, s: i64| -> bool {
-        match list.binary_search(&s) {
-            Ok(i) => {
-                list.remove(i);
-                true
-            }
-            Err(_) => false,
+    let mut class_at: BTreeMap<i64, Option<usize>> = BTreeMap::new();
+    for a in &reference.annotations {
+        if sinus_eval::bxb::aami_class(a.code).is_some() {
+            class_at
+                .entry(a.sample)
+                .or_insert_with(|| AamiClass::from_symbol(a.symbol()).map(|c| c.index()));
         }
+    }
+    let predicted_at = |s: i64| -> Result<usize> {
+        peaks
+            .binary_search(&s)
+            .map(|i| predicted[i])
+            .map_err(|_| Error::invalid(format!("record {}: no detection at {s}", reference.name)))
     };
-    let mut matched_refs = Vec::new();
-    for &(s, class) in &refs {
-        if take(&mut missed, s) {
-            if let Some(c) = class {
-                m[c][5] += 1;
-            }
-        } else {
-            matched_refs.push(class);
+    for s in &cmp.missed {
+        if let Some(Some(c)) = class_at.get(s) {
+            m[*c][5] += 1;
         }
     }
-    let mut matched_dets = Vec::new();
-    for (i, &s) in peaks.iter().enumerate() {
-        if take(&mut extra, s) {
-            m[5][predicted[i]] += 1;
-        } else {
-            matched_dets.push(predicted[i]);
-        }
+    for &s in &cmp.extra {
+        m[5][predicted_at(s)?] += 1;
     }
-    let tp = cmp.matrix.qrs_counts().tp as usize;
-    if matched_refs.len() != tp || matched_dets.len() != tp {
-        return Err(Error::invalid(format!(
-            "record {}: cannot pair beats ({} reference, {} detections, {tp} matched by bxb)",
-            reference.name,
-            matched_refs.len(),
-            matched_dets.len()
-        )));
-    }
-    for (r, p) in matched_refs.into_iter().zip(matched_dets) {
+    for &(r, t) in &cmp.matched {
         // Reference beats outside the AAMI classes (e.g. `!` flutter waves) are not scored.
-        if let Some(r) = r {
-            m[r][p] += 1;
+        if let Some(Some(c)) = class_at.get(&r) {
+            m[*c][predicted_at(t)?] += 1;
         }
     }
     Ok(m)

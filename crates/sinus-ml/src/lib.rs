@@ -6,18 +6,20 @@
 //!
 //! - [`train`]: configurable 1-D CNN + RR features, weighted cross-entropy or focal loss, Adam,
 //!   early stopping on patient-wise validation, deterministic seeds; [`recipe`]: the DS1 recipe
-//!   behind `sinus train`; [`quant`]: int8 post-training quantisation; [`shipped`]: the model
+//!   behind `sinus train`; [`ensemble`]: several networks folded into one; [`quant`]: int8 post-training quantisation; [`shipped`]: the model
 //!   built into the binary.
 //! - [`evaluate`]: EC57-style evaluation on reference R-peaks or end to end; [`explain`]:
 //!   Grad-CAM and integrated gradients; [`plot`]: training curves, confusion matrices, beat
 //!   relevance (PNG/SVG, embedded font).
-//! - [`kachuee`], [`rr_window`], [`seeds`]: the seed projects' other setups; [`export`]: `.npy`
+//! - [`baseline`] (`sinus baseline`): the RR-window screen ([`rr_window`]) and the beat-per-row
+//!   CSV CNN ([`beat_csv`], Kachuee et al. 2018), scored inter-patient; [`export`]: `.npy`
 //!   for Python peers; [`leaky`]: the (leaky) random beat split; [`metadata`]: what a model file
 //!   says about its input.
 //! - [`split`]: the de Chazal inter-patient split (DS1 train / DS2 test, paced records
 //!   excluded) and a patient-wise validation split inside DS1.
-//! - [`dataset`]: AAMI-labelled beat windows around each reference R-peak with RR features,
-//!   built in parallel over records, class counts and capped class weights.
+//! - [`dataset`]: AAMI-labelled beat windows around each reference beat with RR features, cut
+//!   by the causal `sinus_core::beat` path that also classifies detected beats, built in
+//!   parallel over records; class counts and capped class weights.
 //! - [`augment`]: random amplitude scale, baseline shift, noise and time warp about the
 //!   R-peak, and augmented copies to oversample minority classes.
 //! - [`smote`]: SMOTE synthetic beats on waveform ++ RR features.
@@ -47,21 +49,22 @@
 #![warn(missing_docs)]
 
 pub mod augment;
+pub mod beat_csv;
 pub mod cache;
 pub mod dataset;
+pub mod ensemble;
 pub mod evaluate;
 pub mod explain;
 pub mod export;
 pub mod infer;
-pub mod kachuee;
 pub mod leaky;
 pub mod metadata;
 pub mod plot;
 pub use sinus_signal::rng;
+pub mod baseline;
 pub mod quant;
 pub mod recipe;
 pub mod rr_window;
-pub mod seeds;
 pub mod shipped;
 pub mod smote;
 pub mod spec;

@@ -16,8 +16,10 @@ pub enum InputKind {
     BeatWindowRr,
     /// RR intervals only (see `rr_window`).
     RrWindow,
-    /// The Kaggle/Kachuee 187-point segment (see `kachuee`).
-    Kaggle187,
+    /// The 187-point beat-per-row segment of Kachuee et al. 2018 (see `beat_csv`); written as
+    /// `beat_csv187`, read also under its former name `kaggle187`.
+    #[serde(alias = "kaggle187")]
+    BeatCsv187,
 }
 
 /// How beat windows are cut (a serialisable [`BeatWindowConfig`]).
@@ -38,7 +40,18 @@ pub struct WindowMeta {
     /// Template-difference channels.
     #[serde(default)]
     pub template: bool,
+    /// Windows centred on the fiducial point.
+    #[serde(default)]
+    pub align: bool,
+    /// Which feature code cut the training beats: [`FEATURES_VERSION`] for the causal
+    /// `sinus_core::beat` path; absent (0) in models trained before it, whose record-wide RR
+    /// mean and two-sided template cannot be computed any more.
+    #[serde(default)]
+    pub features: u32,
 }
+
+/// The [`WindowMeta::features`] this build computes.
+pub const FEATURES_VERSION: u32 = 2;
 
 impl WindowMeta {
     /// Describe a window configuration.
@@ -57,11 +70,21 @@ impl WindowMeta {
             baseline,
             z_normalise: c.z_normalise,
             template: c.template,
+            align: c.align,
+            features: FEATURES_VERSION,
         }
     }
 
     /// The window configuration described.
     pub fn to_config(&self) -> Result<BeatWindowConfig> {
+        if self.features != FEATURES_VERSION {
+            return Err(Error::unsupported(format!(
+                "the model was trained on beat features of version {} (record-wide RR mean and \
+                 two-sided template); this build computes version {FEATURES_VERSION} (causal): \
+                 retrain it with `sinus train`",
+                self.features
+            )));
+        }
         let baseline = match self.baseline.as_str() {
             "none" => None,
             "de_chazal" => Some(BaselineMethod::DE_CHAZAL),
@@ -80,6 +103,7 @@ impl WindowMeta {
             baseline,
             z_normalise: self.z_normalise,
             template: self.template,
+            align: self.align,
         };
         c.validate()?;
         Ok(c)
@@ -140,5 +164,10 @@ mod tests {
         assert_eq!(back, m);
         assert_eq!(back.window_config().unwrap(), BeatWindowConfig::default());
         assert!(ModelMetadata::parse("{").is_err());
+        // A model from before the causal features is refused with the reason.
+        let mut old = m.clone();
+        old.window.as_mut().unwrap().features = 0;
+        let e = old.window_config().unwrap_err().to_string();
+        assert!(e.contains("retrain"), "{e}");
     }
 }

@@ -76,6 +76,9 @@ pub struct Recipe {
     pub weights: Weights,
     /// The split.
     pub split: Split,
+    /// Networks trained (seeds `seed × 1000 + k`, k = 0..n; 1: the training seed itself) and
+    /// folded into one network averaging their logits ([`crate::ensemble`]).
+    pub ensemble: usize,
 }
 
 /// What [`run`] produces.
@@ -94,6 +97,12 @@ pub struct RecipeOutcome {
     pub beats: (usize, usize, usize),
     /// The leaky split's test evaluation (float model).
     pub leaky_test: Option<BeatEvaluation>,
+    /// The final (float) model on the validation beats: for an ensemble, the merged network
+    /// (its members' own scores are in their histories).
+    pub valid: BeatEvaluation,
+    /// Each ensemble member's training seed, best epoch and history (one entry for a single
+    /// network, the same as `outcome`).
+    pub members: Vec<(u64, TrainOutcome)>,
 }
 
 fn load(recipe: &Recipe, records: &[String]) -> Result<Dataset> {
@@ -169,7 +178,27 @@ pub fn run(recipe: &Recipe, on_progress: &mut dyn FnMut(Progress)) -> Result<Rec
             .map(|&w| w as f32)
             .collect(),
     };
-    let mut outcome = train(&recipe.arch, &train_data, &valid_data, &cfg, on_progress)?;
+    let n = recipe.ensemble.max(1);
+    let mut members = Vec::with_capacity(n);
+    for k in 0..n {
+        let mut c = cfg.clone();
+        if n > 1 {
+            c.seed = cfg.seed.wrapping_mul(1000).wrapping_add(k as u64);
+            on_progress(Progress::Member { index: k, of: n });
+        }
+        let o = train(&recipe.arch, &train_data, &valid_data, &c, on_progress)?;
+        members.push((c.seed, o));
+    }
+    let mut outcome = members[0].1.clone();
+    if n > 1 {
+        let specs: Vec<ModelSpec> = members.iter().map(|(_, o)| o.spec.clone()).collect();
+        outcome.spec = crate::ensemble::ensemble(&specs)?;
+    }
+    // The final network on the validation records (for an ensemble, the merged one).
+    let valid = evaluate_beats(
+        &Classifier::from_bytes(&outcome.spec.to_bytes()?)?,
+        &valid_ds,
+    )?;
     let best = outcome
         .history
         .get(outcome.best_epoch.saturating_sub(1))
@@ -205,7 +234,13 @@ pub fn run(recipe: &Recipe, on_progress: &mut dyn FnMut(Progress)) -> Result<Rec
             "seed": cfg.seed,
             "augmentation": cfg.augmentation.map(|a| format!("{a:?}")),
             "best_epoch": outcome.best_epoch,
+            "ensemble": members.iter().map(|(seed, o)| json!({
+                "seed": seed,
+                "best_epoch": o.best_epoch,
+                "valid_macro_f1": o.history.get(o.best_epoch.saturating_sub(1)).map(|b| b.valid_macro_f1),
+            })).collect::<Vec<_>>(),
             "valid_macro_f1": best.as_ref().map(|b| b.valid_macro_f1),
+            "valid_macro_f1_final": valid.macro_f1,
             "valid_accuracy": best.as_ref().map(|b| b.valid_accuracy),
             "arch_detail": outcome.spec.metadata.clone(),
         }),
@@ -213,10 +248,12 @@ pub fn run(recipe: &Recipe, on_progress: &mut dyn FnMut(Progress)) -> Result<Rec
     outcome.spec.metadata = meta.to_json();
     let float_bytes = outcome.spec.to_bytes()?;
     let int8_bytes = quantize_on(&outcome.spec, &train_ds, cfg.seed)?;
+    let float_model = Classifier::from_bytes(&float_bytes)?;
     let leaky_test = match &test_ds {
-        Some(t) => Some(evaluate_beats(&Classifier::from_bytes(&float_bytes)?, t)?),
+        Some(t) => Some(evaluate_beats(&float_model, t)?),
         None => None,
     };
+
     Ok(RecipeOutcome {
         beats: (
             train_ds.beats.len(),
@@ -229,6 +266,8 @@ pub fn run(recipe: &Recipe, on_progress: &mut dyn FnMut(Progress)) -> Result<Rec
         train_records,
         valid_records,
         leaky_test,
+        valid,
+        members,
     })
 }
 

@@ -18,8 +18,8 @@
 //!   oldest first, then the same intervals divided by the record's mean interval. The raw
 //!   intervals are what the seed fed; the relative ones remove the patient's heart rate, which
 //!   differs between patients and so matters in an inter-patient split. The record mean is a
-//!   property of the whole recording (also available when classifying one), like
-//!   `record_rr` in [`crate::dataset::RR_FEATURES`].
+//!   property of the whole recording (available when screening a finished recording; the beat
+//!   classifier uses a running mean instead, `long_rr` in [`crate::dataset::RR_FEATURES`]).
 
 use crate::dataset::AamiClass;
 use crate::export::write_npy;

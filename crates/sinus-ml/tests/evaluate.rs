@@ -63,7 +63,7 @@ fn every_reference_beat_is_counted_once() {
     let records = ["119", "208"];
     let ds = Dataset::build(&db, &records, &BeatWindowConfig::default()).unwrap();
     let counts = ds.class_counts();
-    let reference = evaluate_reference(&model, &db, &records).unwrap();
+    let reference = evaluate_reference(&model, &db, &records, None).unwrap();
     for c in 0..5 {
         let row: u64 = reference.confusion[c].iter().sum();
         assert_eq!(
@@ -74,7 +74,7 @@ fn every_reference_beat_is_counted_once() {
         );
     }
     assert_eq!(reference.confusion[5].iter().sum::<u64>(), 0);
-    let e2e = evaluate_end_to_end(&model, &db, &records, QrsDetectorKind::Offline).unwrap();
+    let e2e = evaluate_end_to_end(&model, &db, &records, QrsDetectorKind::Offline, None).unwrap();
     // Reference beats: classified + missed; the few edge beats the dataset skips are here too.
     for c in 0..5 {
         let row: u64 = e2e.confusion[c].iter().sum();
@@ -91,6 +91,47 @@ fn every_reference_beat_is_counted_once() {
     let (classes, acc, macro_f1) = scores(&e2e.confusion);
     assert_eq!(classes["V"].tp, e2e.confusion[2][2]);
     assert!((0.0..=100.0).contains(&acc) && (0.0..=100.0).contains(&macro_f1));
+
+    // Resampled to another rate, every reference beat is still counted once (up to the beats
+    // at the record's edges), and end to end still finds them and scores on the record's clock.
+    for fs in [250.0, 128.0] {
+        let r = evaluate_reference(&model, &db, &records, Some(fs)).unwrap();
+        for c in 0..5 {
+            let row: u64 = r.confusion[c].iter().sum();
+            assert!(
+                row as usize + 2 >= counts[c] && row as usize <= counts[c] + 2,
+                "{fs} Hz class {c}: {row} vs {}",
+                counts[c]
+            );
+        }
+        let e =
+            evaluate_end_to_end(&model, &db, &records, QrsDetectorKind::Offline, Some(fs)).unwrap();
+        let missed: u64 = (0..5).map(|c| e.confusion[c][5]).sum();
+        let extra: u64 = e.confusion[5].iter().sum();
+        assert!(
+            missed < 25 && extra < 25,
+            "{fs} Hz: missed {missed}, extra {extra}"
+        );
+    }
+}
+
+#[test]
+fn end_to_end_scores_records_with_flutter_episodes() {
+    // Record 207's ventricular flutter episodes are not scored by bxb: the beats in them are in
+    // none of its lists, which the pairing must follow.
+    let Some(db) = mitdb_for_tests(env!("CARGO_MANIFEST_DIR")) else {
+        return;
+    };
+    let e = evaluate_end_to_end(
+        &random_model(),
+        &db,
+        &["207"],
+        QrsDetectorKind::Offline,
+        None,
+    )
+    .unwrap();
+    let scored: u64 = e.confusion.iter().flatten().sum();
+    assert!(scored > 1500, "{scored}");
 }
 
 #[test]

@@ -1,10 +1,10 @@
 //! The Kaggle 187-value beats built from MIT-BIH records (skipped without the database).
 
+use sinus_io::beat_csv::{read_beat_csv, BeatCsvOptions, BEAT_LEN};
 use sinus_io::datasets::mitdb_for_tests;
-use sinus_io::kaggle::{read_kaggle, KaggleOptions, BEAT_LEN};
 use sinus_io::wfdb::annotation::read_annotations;
+use sinus_ml::beat_csv::{build, label_counts, write_csv, BeatCsvRow};
 use sinus_ml::dataset::AamiClass;
-use sinus_ml::kachuee::{build, label_counts, write_csv, KaggleRow};
 use std::path::Path;
 
 /// AAMI class counts of a record's reference annotations.
@@ -20,7 +20,7 @@ fn reference_counts(db: &Path, record: &str) -> [usize; 5] {
 }
 
 /// Row invariants; `full_len`: a length most rows reach (shorter = cut at the window's end).
-fn check_rows(rows: &[KaggleRow], record: &str, full_len: usize) {
+fn check_rows(rows: &[BeatCsvRow], record: &str, full_len: usize) {
     let mut full = 0;
     for r in rows {
         assert_eq!(r.record, record);
@@ -60,7 +60,7 @@ fn record_100_rows_match_the_reference_beats() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("100.csv");
     write_csv(&path, &rows[..50]).unwrap();
-    let back = read_kaggle(&path, &KaggleOptions::default()).unwrap();
+    let back = read_beat_csv(&path, &BeatCsvOptions::default()).unwrap();
     assert_eq!(back.beats.len(), 50);
     for (b, r) in back.beats.iter().zip(&rows) {
         assert_eq!((b.values, b.label), (r.values, r.label));

@@ -17,7 +17,7 @@
 use crate::gaps;
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
-use sinus_io::{Error, Result};
+use sinus_io::{Error, Recording, Result};
 
 /// Largest numerator or denominator of a reduced rate ratio accepted (`fs_out / fs_in = up /
 /// down`): the resampler's FFT length is a multiple of both, so this bounds its memory.
@@ -195,6 +195,51 @@ pub fn resample_with_gaps(x: &[f64], fs_in: f64, fs_out: f64, max_fill_s: f64) -
         }
     }
     Ok(y)
+}
+
+/// A recording whose first leads (`leads`, physical units, as read from `rec`) are resampled to
+/// `fs_out` (gaps up to 0.5 s bridged, longer ones kept missing), stored at 1 µV resolution.
+pub fn resample_leads(rec: &Recording, leads: &[Vec<f64>], fs_out: f64) -> Result<Recording> {
+    let fs = rec.frame_frequency;
+    let mut work = Recording {
+        name: rec.name.clone(),
+        frame_frequency: fs_out,
+        frames: 0,
+        base_datetime: rec.base_datetime,
+        signals: Vec::new(),
+        info: rec.info.clone(),
+    };
+    for (lead, sig) in leads.iter().zip(&rec.signals) {
+        let x = resample_with_gaps(lead, fs, fs_out, 0.5)?;
+        let gain = 1000.0;
+        work.frames = x.len() as u64;
+        work.signals.push(sinus_io::Signal {
+            gain,
+            baseline: 0,
+            samples: x
+                .iter()
+                .map(|v| {
+                    if v.is_finite() {
+                        (v * gain).round().clamp(-2e9, 2e9) as i32
+                    } else {
+                        sinus_io::MISSING
+                    }
+                })
+                .collect(),
+            description: sig.description.clone(),
+            units: sig.units.clone(),
+            adc_resolution: 0,
+            adc_zero: 0,
+            samples_per_frame: 1,
+        });
+    }
+    Ok(work)
+}
+
+/// `rec` resampled to `fs_out` (every lead).
+pub fn resample_recording(rec: &Recording, fs_out: f64) -> Result<Recording> {
+    let leads: Vec<Vec<f64>> = rec.signals.iter().map(|s| s.physical_samples()).collect();
+    resample_leads(rec, &leads, fs_out)
 }
 
 #[cfg(test)]

@@ -137,9 +137,9 @@ impl ArchConfig {
     /// For the 187-point Kaggle (Kachuee et al. 2018) format: 1 × 187 at 125 Hz, no
     /// features, 5 classes N S V F Q. The beatnet blocks (187 → 94 → 47 → 24 → 12) with
     /// global average pooling, Dense 32, dropout 0.2.
-    pub fn kaggle_187() -> Self {
+    pub fn beat_csv_187() -> Self {
         ArchConfig {
-            name: "kaggle187".into(),
+            name: "beat-csv-187".into(),
             input_len: 187,
             n_features: 0,
             concat_features: false,
@@ -244,7 +244,7 @@ mod tests {
         assert_eq!(a.blocks[0].output_len(128), 64);
         assert_eq!(a.dense_input(), 40);
         assert_eq!(a.clone().with_head(Head::Flatten).dense_input(), 32 * 8 + 8);
-        assert_eq!(ArchConfig::kaggle_187().dense_input(), 32);
+        assert_eq!(ArchConfig::beat_csv_187().dense_input(), 32);
         assert_eq!(ArchConfig::rr_default().dense_input(), 10);
     }
 

@@ -342,6 +342,14 @@ pub enum Progress<'a> {
         /// The model after this epoch.
         spec: &'a ModelSpec,
     },
+    /// Training of ensemble member `index` (from 0) of `of` starts (see
+    /// [`crate::ensemble`]); its epochs follow.
+    Member {
+        /// Member number, from 0.
+        index: usize,
+        /// Members in all.
+        of: usize,
+    },
 }
 
 /// The result of [`train`].

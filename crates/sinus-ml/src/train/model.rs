@@ -382,7 +382,7 @@ mod tests {
         check_parity(&ArchConfig::beat_default());
         check_parity(&ArchConfig::beat_default().with_head(Head::Flatten));
         check_parity(&ArchConfig::rr_default());
-        check_parity(&ArchConfig::kaggle_187().with_classes(&['a', 'b', 'c']));
+        check_parity(&ArchConfig::beat_csv_187().with_classes(&['a', 'b', 'c']));
         // Plain blocks without batch norm (bias kept), two leads, three hidden layers.
         let mut a = ArchConfig::beat_default();
         a.name = "plain".into();

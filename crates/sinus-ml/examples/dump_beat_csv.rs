@@ -8,10 +8,10 @@
 //! Beside each CSV, `*_index.csv` gives each line's record and R-peak sample.
 //!
 //! ```text
-//! cargo run --release -p sinus-ml --example dump_kaggle -- --db DIR --out DIR [--seed 1]
+//! cargo run --release -p sinus-ml --example dump_beat_csv -- --db DIR --out DIR [--seed 1]
 //! ```
 
-use sinus_ml::kachuee::{build_records, label_counts, write_csv, KaggleRow};
+use sinus_ml::beat_csv::{build_records, label_counts, write_csv, BeatCsvRow};
 use sinus_ml::leaky::random_beat_split;
 use sinus_ml::split::{DS1, DS2};
 use std::io::Write;
@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 fn write_both(
     out: &Path,
     stem: &str,
-    rows: &[KaggleRow],
+    rows: &[BeatCsvRow],
 ) -> Result<(), Box<dyn std::error::Error>> {
     write_csv(out.join(format!("{stem}.csv")), rows)?;
     let mut f = std::io::BufWriter::new(std::fs::File::create(
@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = out.ok_or("--out DIR is needed")?;
     std::fs::create_dir_all(&out)?;
     let all = build_records(&db, &sinus_io::datasets::MITDB_RECORDS)?;
-    let of = |records: &[&str]| -> Vec<KaggleRow> {
+    let of = |records: &[&str]| -> Vec<BeatCsvRow> {
         all.iter()
             .filter(|r| records.contains(&r.record.as_str()))
             .cloned()
@@ -67,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     write_both(&out, "mitbih_ds1", &of(&DS1))?;
     write_both(&out, "mitbih_ds2", &of(&DS2))?;
     let (train, test) = random_beat_split(all.len(), 0.8, seed);
-    let pick = |idx: &[usize]| -> Vec<KaggleRow> { idx.iter().map(|&i| all[i].clone()).collect() };
+    let pick = |idx: &[usize]| -> Vec<BeatCsvRow> { idx.iter().map(|&i| all[i].clone()).collect() };
     write_both(&out, "mitbih_train", &pick(&train))?;
     write_both(&out, "mitbih_test", &pick(&test))?;
     Ok(())

@@ -6,7 +6,7 @@
 //! written by pandas/NumPy as the float64 of that float32 in `%.18e` form, e.g.
 //! `9.779411554336547852e-01`; the label is written the same way (`1.000000000000000000e+00`).
 //! Reading parses each value as float64 and rounds to float32, which recovers the original float32
-//! exactly; [`write_kaggle`] prints the same 18-decimal form with a two-digit signed exponent, so a
+//! exactly; [`write_beat_csv`] prints the same 18-decimal form with a two-digit signed exponent, so a
 //! read–write cycle reproduces the original files byte for byte (line ends aside: `\n`).
 //!
 //! Labels of the MIT-BIH files follow the AAMI EC57 beat classes ([`AamiClass`]):
@@ -14,7 +14,7 @@
 //! 2 = V (ventricular ectopic), 3 = F (fusion of ventricular and normal), 4 = Q (paced, fusion of
 //! paced and normal, unclassifiable). The PTB files use 0 = normal, 1 = abnormal.
 //!
-//! A value outside `[0, 1]` is an error, unless [`KaggleOptions::lenient`] is set: then it is kept
+//! A value outside `[0, 1]` is an error, unless [`BeatCsvOptions::lenient`] is set: then it is kept
 //! as read and counted in a warning. Labels must be whole numbers 0–4 in every mode.
 
 use std::io::Write;
@@ -25,12 +25,12 @@ use crate::error::{Error, Result, ResultExt};
 /// Samples per beat.
 pub const BEAT_LEN: usize = 187;
 
-/// Largest file [`read_kaggle`] loads (the original training file is about 390 MB).
+/// Largest file [`read_beat_csv`] loads (the original training file is about 390 MB).
 const MAX_FILE_BYTES: u64 = 4 << 30;
 
 /// One beat: its samples and class label.
 #[derive(Debug, Clone, PartialEq)]
-pub struct KaggleBeat {
+pub struct BeatCsvBeat {
     /// Samples scaled to `[0, 1]`, zero-padded after the beat.
     pub values: [f32; BEAT_LEN],
     /// Class label, 0–4 (see [`AamiClass`]).
@@ -39,16 +39,16 @@ pub struct KaggleBeat {
 
 /// Reading options.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct KaggleOptions {
+pub struct BeatCsvOptions {
     /// Accept values outside `[0, 1]` (with a warning) instead of failing.
     pub lenient: bool,
 }
 
 /// Result of reading a Kaggle beat file.
 #[derive(Debug, Clone)]
-pub struct KaggleData {
+pub struct BeatCsvData {
     /// The beats, in file order.
-    pub beats: Vec<KaggleBeat>,
+    pub beats: Vec<BeatCsvBeat>,
     /// Non-fatal problems (only in lenient mode), one sentence each.
     pub warnings: Vec<String>,
 }
@@ -99,7 +99,7 @@ impl AamiClass {
 }
 
 /// Read a Kaggle beat file.
-pub fn read_kaggle(path: impl AsRef<Path>, options: &KaggleOptions) -> Result<KaggleData> {
+pub fn read_beat_csv(path: impl AsRef<Path>, options: &BeatCsvOptions) -> Result<BeatCsvData> {
     let path = path.as_ref();
     let len = std::fs::metadata(path)
         .map_err(|e| Error::io(path, e))?
@@ -108,11 +108,11 @@ pub fn read_kaggle(path: impl AsRef<Path>, options: &KaggleOptions) -> Result<Ka
         return Err(Error::too_large(format!("file is {len} bytes")).in_file(path));
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    parse_kaggle(&bytes, options).in_file(path)
+    parse_beat_csv(&bytes, options).in_file(path)
 }
 
 /// Parse Kaggle beat text held in memory.
-pub fn parse_kaggle(bytes: &[u8], options: &KaggleOptions) -> Result<KaggleData> {
+pub fn parse_beat_csv(bytes: &[u8], options: &BeatCsvOptions) -> Result<BeatCsvData> {
     let mut beats = Vec::new();
     let mut out_of_range = 0u64;
     let mut first_out_of_range = None;
@@ -174,7 +174,7 @@ pub fn parse_kaggle(bytes: &[u8], options: &KaggleOptions) -> Result<KaggleData>
                 Error::malformed(format!("label {label_text:?} is not a class 0–4"))
                     .at(format!("line {line_no}, column {}", BEAT_LEN + 1))
             })? as u8;
-        beats.push(KaggleBeat { values, label });
+        beats.push(BeatCsvBeat { values, label });
     }
     let mut warnings = Vec::new();
     if let Some(at) = first_out_of_range {
@@ -182,11 +182,11 @@ pub fn parse_kaggle(bytes: &[u8], options: &KaggleOptions) -> Result<KaggleData>
             "{out_of_range} values outside [0, 1] kept as read (first at {at})"
         ));
     }
-    Ok(KaggleData { beats, warnings })
+    Ok(BeatCsvData { beats, warnings })
 }
 
 /// Write beats in the original files' form (see the module documentation).
-pub fn write_kaggle(w: &mut (impl Write + ?Sized), beats: &[KaggleBeat]) -> Result<()> {
+pub fn write_beat_csv(w: &mut (impl Write + ?Sized), beats: &[BeatCsvBeat]) -> Result<()> {
     let mut out = std::io::BufWriter::new(w);
     let mut line = String::with_capacity((BEAT_LEN + 1) * 26);
     for (i, b) in beats.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! The Kaggle "ECG Heartbeat Categorization" 187-value beat format, rebuilt from MIT-BIH records
 //! the way Kachuee, Fazeli & Sarrafzadeh (2018, "ECG Heartbeat Classification: A Deep
 //! Transferable Representation", IEEE ICHI) describe it, since the Kaggle file itself is not
-//! available here. [`write_csv`] writes rows in the Kaggle CSV layout ([`sinus_io::kaggle`]).
+//! available here. [`write_csv`] writes rows in the Kaggle CSV layout ([`sinus_io::beat_csv`]).
 //!
 //! From the paper (section III.A):
 //! 1. split the continuous signal into 10 s windows;
@@ -30,13 +30,13 @@
 //! - **Segment**: `round(1.2 T)` samples from the R-peak, at most 187 (`T` above 1.3 s, heart
 //!   rate below 48 bpm, is cut at 187) and never past the window's end: the window's
 //!   normalisation does not hold beyond it, so a beat near the end of its window is shorter
-//!   (then zero-padded). Each row keeps its unpadded [`KaggleRow::length`].
+//!   (then zero-padded). Each row keeps its unpadded [`BeatCsvRow::length`].
 //! - **Labels**: AAMI classes as in [`AamiClass`] (0..4 = N, S, V, F, Q, the Kaggle numbering);
 //!   one row per beat annotation that has an AAMI class, in time order.
 
 use crate::dataset::AamiClass;
 use rayon::prelude::*;
-use sinus_io::kaggle::{write_kaggle, KaggleBeat, BEAT_LEN};
+use sinus_io::beat_csv::{write_beat_csv, BeatCsvBeat, BEAT_LEN};
 use sinus_io::wfdb::annotation::read_annotations;
 use sinus_io::wfdb::record::read_record;
 use sinus_io::{Error, Result, ResultExt};
@@ -54,7 +54,7 @@ const MAX_FILL_S: f64 = 0.1;
 
 /// One beat in the Kaggle layout, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct KaggleRow {
+pub struct BeatCsvRow {
     /// [`BEAT_LEN`] values in `[0, 1]`: the segment from the R-peak, then zeros.
     pub values: [f32; BEAT_LEN],
     /// Values before the zero padding (1..=187).
@@ -67,10 +67,10 @@ pub struct KaggleRow {
     pub sample: i64,
 }
 
-impl KaggleRow {
-    /// The row as [`sinus_io::kaggle`] writes it (values and label only).
-    pub fn to_kaggle_beat(&self) -> KaggleBeat {
-        KaggleBeat {
+impl BeatCsvRow {
+    /// The row as [`sinus_io::beat_csv`] writes it (values and label only).
+    pub fn to_csv_beat(&self) -> BeatCsvBeat {
+        BeatCsvBeat {
             values: self.values,
             label: self.label,
         }
@@ -104,7 +104,7 @@ fn median(v: &mut [f64]) -> Option<f64> {
 
 /// The rows of a signal already at [`FS`] (`x`, NaN = missing) with its R-peaks (`peaks`, in
 /// time order), cut as described in the [module documentation](self). `record` names the rows.
-pub fn rows_from_signal(x: &[f64], peaks: &[Peak], record: &str) -> Vec<KaggleRow> {
+pub fn rows_from_signal(x: &[f64], peaks: &[Peak], record: &str) -> Vec<BeatCsvRow> {
     let window = (WINDOW_S * FS).round() as usize;
     let mut all_rr: Vec<f64> = peaks.windows(2).map(|w| w[1].t - w[0].t).collect();
     let record_t = median(&mut all_rr).unwrap_or(FS);
@@ -145,7 +145,7 @@ pub fn rows_from_signal(x: &[f64], peaks: &[Peak], record: &str) -> Vec<KaggleRo
                 // The clamp only guards against rounding: (v − lo) · scale is within [0, 1].
                 *o = ((v - lo) * scale).clamp(0.0, 1.0) as f32;
             }
-            rows.push(KaggleRow {
+            rows.push(BeatCsvRow {
                 values,
                 length,
                 label,
@@ -167,7 +167,7 @@ fn with_suffix(record_path: &Path, ext: &str) -> PathBuf {
 
 /// The Kaggle rows of one WFDB record (`record_path` without extension; its reference beat
 /// annotations are read from `record_path.atr`): lead 0, see the [module documentation](self).
-pub fn build(record_path: impl AsRef<Path>) -> Result<Vec<KaggleRow>> {
+pub fn build(record_path: impl AsRef<Path>) -> Result<Vec<BeatCsvRow>> {
     let record_path = record_path.as_ref();
     let wfdb = read_record(record_path)?;
     let rec = &wfdb.recording;
@@ -204,9 +204,9 @@ pub fn build(record_path: impl AsRef<Path>) -> Result<Vec<KaggleRow>> {
 pub fn build_records<S: AsRef<str> + Sync>(
     db_dir: impl AsRef<Path>,
     records: &[S],
-) -> Result<Vec<KaggleRow>> {
+) -> Result<Vec<BeatCsvRow>> {
     let db_dir = db_dir.as_ref();
-    let parts: Vec<Result<Vec<KaggleRow>>> = records
+    let parts: Vec<Result<Vec<BeatCsvRow>>> = records
         .par_iter()
         .map(|r| build(db_dir.join(r.as_ref())))
         .collect();
@@ -218,7 +218,7 @@ pub fn build_records<S: AsRef<str> + Sync>(
 }
 
 /// Rows per AAMI class, indexed by label.
-pub fn label_counts(rows: &[KaggleRow]) -> [usize; 5] {
+pub fn label_counts(rows: &[BeatCsvRow]) -> [usize; 5] {
     let mut c = [0; 5];
     for r in rows {
         if let Some(n) = c.get_mut(r.label as usize) {
@@ -229,12 +229,12 @@ pub fn label_counts(rows: &[KaggleRow]) -> [usize; 5] {
 }
 
 /// Write `rows` to `path` in the Kaggle CSV layout (187 values and the label per line, no
-/// header, `%.18e` numbers; see [`sinus_io::kaggle`]).
-pub fn write_csv(path: impl AsRef<Path>, rows: &[KaggleRow]) -> Result<()> {
+/// header, `%.18e` numbers; see [`sinus_io::beat_csv`]).
+pub fn write_csv(path: impl AsRef<Path>, rows: &[BeatCsvRow]) -> Result<()> {
     let path = path.as_ref();
-    let beats: Vec<KaggleBeat> = rows.iter().map(KaggleRow::to_kaggle_beat).collect();
+    let beats: Vec<BeatCsvBeat> = rows.iter().map(BeatCsvRow::to_csv_beat).collect();
     let mut f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    write_kaggle(&mut f, &beats).in_file(path)
+    write_beat_csv(&mut f, &beats).in_file(path)
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@
 //!   not). Inter-patient: trained on DS1 with whole DS1 records held out for validation
 //!   (early stopping on the F1 of the VEB-window class there), scored once on DS2. Leaky:
 //!   the same network on a random 80/20 split of the windows of DS1 + DS2.
-//! - [`kaggle_experiment`]: the 187-value Kaggle format ([`crate::kachuee`], built from
+//! - [`beat_csv_experiment`]: the 187-value Kaggle format ([`crate::beat_csv`], built from
 //!   MIT-BIH as Kachuee et al. 2018 did). The rows are written to CSV files in the Kaggle
 //!   layout and **read back from those files** (the format the seeds' users have), then the
-//!   [`ArchConfig::kaggle_187`] CNN (5 classes N S V F Q, waveform only) is trained.
+//!   [`ArchConfig::beat_csv_187`] CNN (5 classes N S V F Q, waveform only) is trained.
 //!   Inter-patient: `mitbih_ds1.csv` with patient-wise validation (the record of each line
 //!   comes from `mitbih_ds1_index.csv`, since the Kaggle layout has no record column), scored
 //!   once on `mitbih_ds2.csv`. Leaky: `mitbih_train.csv` (a random part held out for early
@@ -27,10 +27,10 @@
 //! how a model does on a new patient and are reported only so the seeds' figures can be
 //! compared.
 
+use crate::beat_csv::{self, BeatCsvRow};
 use crate::dataset::{class_weights, WeightScheme};
 use crate::evaluate::{scores, ClassScore, Matrix};
 use crate::infer::Classifier;
-use crate::kachuee::{self, KaggleRow};
 use crate::leaky::random_beat_split;
 use crate::rr_window::{self, RrRecord};
 use crate::spec::ModelSpec;
@@ -38,7 +38,7 @@ use crate::split::{training_records, validation_records, DS1, DS2};
 use crate::train::{train, ArchConfig, Progress, TrainConfig, TrainData};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
-use sinus_io::kaggle::{read_kaggle, KaggleOptions, BEAT_LEN};
+use sinus_io::beat_csv::{read_beat_csv, BeatCsvOptions, BEAT_LEN};
 use sinus_io::ResultExt;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -537,9 +537,9 @@ pub fn rr_window_experiment(
     })
 }
 
-/// Settings of [`kaggle_experiment`].
+/// Settings of [`beat_csv_experiment`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct KaggleConfig {
+pub struct BeatCsvConfig {
     /// DS1 records held out for validation.
     pub valid_records: usize,
     /// Record roles; `None`: [`SeedRecords::de_chazal`] with the leaky split over all 48
@@ -554,11 +554,11 @@ pub struct KaggleConfig {
     pub leaky_test_fraction: f64,
 }
 
-impl Default for KaggleConfig {
+impl Default for BeatCsvConfig {
     /// 5 validation records, √-inverse class weights, at most 20 epochs, patience 5, batch
     /// 256, Adam 1e-3, leaky 20 %.
     fn default() -> Self {
-        KaggleConfig {
+        BeatCsvConfig {
             valid_records: 5,
             records: None,
             weights: Some(WeightScheme::SqrtInverse),
@@ -574,7 +574,7 @@ impl Default for KaggleConfig {
 
 /// One trained and tested Kaggle-format model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KaggleRun {
+pub struct BeatCsvRun {
     /// What the split is.
     pub split: String,
     /// Whether the same patients are in training and test.
@@ -615,9 +615,9 @@ pub struct KaggleRun {
     pub train_seconds: f64,
 }
 
-/// The result of [`kaggle_experiment`].
+/// The result of [`beat_csv_experiment`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KaggleReport {
+pub struct BeatCsvReport {
     /// The seed of the run.
     pub seed: u64,
     /// Where the CSV files are.
@@ -633,9 +633,9 @@ pub struct KaggleReport {
     /// Multiply–accumulates per beat.
     pub macs: usize,
     /// Trained on `mitbih_ds1.csv` (patient-wise validation), tested on `mitbih_ds2.csv`.
-    pub inter_patient: KaggleRun,
+    pub inter_patient: BeatCsvRun,
     /// LEAKY: `mitbih_train.csv` → `mitbih_test.csv`, same patients on both sides.
-    pub leaky: KaggleRun,
+    pub leaky: BeatCsvRun,
     /// Wall time of the whole experiment, seconds.
     pub seconds: f64,
 }
@@ -644,9 +644,9 @@ pub struct KaggleReport {
 const MAX_INDEX_BYTES: u64 = 256 << 20;
 
 /// Write `rows` as `DIR/STEM.csv` (Kaggle layout) and `DIR/STEM_index.csv` (`record,sample`
-/// per line, after a header line), as `examples/dump_kaggle.rs` does.
-pub fn write_kaggle_pair(dir: &Path, stem: &str, rows: &[KaggleRow]) -> Result<()> {
-    kachuee::write_csv(dir.join(format!("{stem}.csv")), rows)?;
+/// per line, after a header line), as `examples/dump_beat_csv.rs` does.
+pub fn write_beat_csv_pair(dir: &Path, stem: &str, rows: &[BeatCsvRow]) -> Result<()> {
+    beat_csv::write_csv(dir.join(format!("{stem}.csv")), rows)?;
     let path = dir.join(format!("{stem}_index.csv"));
     let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
     let mut f = std::io::BufWriter::new(file);
@@ -662,7 +662,7 @@ pub fn write_kaggle_pair(dir: &Path, stem: &str, rows: &[KaggleRow]) -> Result<(
 
 /// Parse a `*_index.csv` text: a `record,sample` header, then one `record,sample` line per
 /// beat. Returns the record of each line.
-pub fn parse_kaggle_index(text: &str) -> Result<Vec<String>> {
+pub fn parse_beat_csv_index(text: &str) -> Result<Vec<String>> {
     let mut lines = text.lines().enumerate();
     match lines.next() {
         Some((_, h)) if h.trim() == "record,sample" => {}
@@ -693,7 +693,7 @@ pub fn parse_kaggle_index(text: &str) -> Result<Vec<String>> {
     Ok(records)
 }
 
-fn read_kaggle_index(path: &Path) -> Result<Vec<String>> {
+fn read_beat_csv_index(path: &Path) -> Result<Vec<String>> {
     let len = std::fs::metadata(path)
         .map_err(|e| Error::io(path, e))?
         .len();
@@ -701,7 +701,7 @@ fn read_kaggle_index(path: &Path) -> Result<Vec<String>> {
         return Err(Error::too_large(format!("index file of {len} bytes")).in_file(path));
     }
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    parse_kaggle_index(&text).in_file(path)
+    parse_beat_csv_index(&text).in_file(path)
 }
 
 /// Rows read back from a Kaggle CSV, with the record of each row if an index was read.
@@ -714,10 +714,10 @@ struct CsvRows {
 impl CsvRows {
     fn read(dir: &Path, stem: &str, with_index: bool) -> Result<CsvRows> {
         let path = dir.join(format!("{stem}.csv"));
-        let data = read_kaggle(&path, &KaggleOptions::default())?;
+        let data = read_beat_csv(&path, &BeatCsvOptions::default())?;
         let records = if with_index {
             let ipath = dir.join(format!("{stem}_index.csv"));
-            let r = read_kaggle_index(&ipath)?;
+            let r = read_beat_csv_index(&ipath)?;
             if r.len() != data.beats.len() {
                 return Err(Error::invalid(format!(
                     "{} index lines for {} rows of {}",
@@ -796,17 +796,17 @@ impl CsvRows {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn kaggle_run(
+fn beat_csv_run(
     split: &str,
     leaky: bool,
     files: [&str; 2],
     records: [Vec<String>; 3],
     parts: [&CsvRows; 3],
     arch: &ArchConfig,
-    cfg: &KaggleConfig,
+    cfg: &BeatCsvConfig,
     train_cfg: &TrainConfig,
     on_progress: &mut dyn FnMut(&str),
-) -> Result<(KaggleRun, ModelSpec)> {
+) -> Result<(BeatCsvRun, ModelSpec)> {
     let [tr, va, te] = parts;
     let train_counts = tr.counts();
     let mut tc = train_cfg.clone();
@@ -824,7 +824,7 @@ fn kaggle_run(
     let (classes, accuracy, macro_f1) = scores(&m);
     let [train_records, valid_records, test_records] = records;
     Ok((
-        KaggleRun {
+        BeatCsvRun {
             split: split.to_string(),
             leaky,
             train_file: files[0].to_string(),
@@ -855,15 +855,15 @@ fn kaggle_run(
 /// Writes into `csv_dir` (created if missing; existing files of these names are replaced):
 /// `mitbih_ds1.csv` (training and validation records), `mitbih_ds2.csv` (test records),
 /// `mitbih_train.csv` / `mitbih_test.csv` (the leaky pool split at random, `seed`), each with
-/// its `_index.csv`. Then reads them back and trains [`ArchConfig::kaggle_187`] twice; see
+/// its `_index.csv`. Then reads them back and trains [`ArchConfig::beat_csv_187`] twice; see
 /// the [module documentation](self). `on_progress` receives one-line progress messages.
-pub fn kaggle_experiment(
+pub fn beat_csv_experiment(
     db: impl AsRef<Path>,
     csv_dir: impl AsRef<Path>,
     seed: u64,
-    cfg: &KaggleConfig,
+    cfg: &BeatCsvConfig,
     on_progress: &mut dyn FnMut(&str),
-) -> Result<KaggleReport> {
+) -> Result<BeatCsvReport> {
     let started = Instant::now();
     let (db, dir) = (db.as_ref(), csv_dir.as_ref());
     let records = match &cfg.records {
@@ -890,9 +890,9 @@ pub fn kaggle_experiment(
     all.sort();
     all.dedup();
     on_progress(&format!("cutting Kachuee beats from {} records", all.len()));
-    let rows = kachuee::build_records(db, &all)?;
+    let rows = beat_csv::build_records(db, &all)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let of = |names: &[String]| -> Vec<KaggleRow> {
+    let of = |names: &[String]| -> Vec<BeatCsvRow> {
         rows.iter()
             .filter(|r| names.contains(&r.record))
             .cloned()
@@ -905,14 +905,15 @@ pub fn kaggle_experiment(
         .cloned()
         .collect();
     on_progress("writing mitbih_ds1.csv, mitbih_ds2.csv");
-    write_kaggle_pair(dir, "mitbih_ds1", &of(&ds1_names))?;
-    write_kaggle_pair(dir, "mitbih_ds2", &of(&records.test))?;
+    write_beat_csv_pair(dir, "mitbih_ds1", &of(&ds1_names))?;
+    write_beat_csv_pair(dir, "mitbih_ds2", &of(&records.test))?;
     let pool = of(&records.leaky);
     let (itrain, itest) = random_beat_split(pool.len(), 1.0 - cfg.leaky_test_fraction, seed);
-    let pick = |idx: &[usize]| -> Vec<KaggleRow> { idx.iter().map(|&i| pool[i].clone()).collect() };
+    let pick =
+        |idx: &[usize]| -> Vec<BeatCsvRow> { idx.iter().map(|&i| pool[i].clone()).collect() };
     on_progress("writing mitbih_train.csv, mitbih_test.csv");
-    write_kaggle_pair(dir, "mitbih_train", &pick(&itrain))?;
-    write_kaggle_pair(dir, "mitbih_test", &pick(&itest))?;
+    write_beat_csv_pair(dir, "mitbih_train", &pick(&itrain))?;
+    write_beat_csv_pair(dir, "mitbih_test", &pick(&itest))?;
     drop(pool);
     drop(rows);
     let build_seconds = started.elapsed().as_secs_f64();
@@ -925,7 +926,7 @@ pub fn kaggle_experiment(
     let ktest = CsvRows::read(dir, "mitbih_test", false)?;
     let read_seconds = read_started.elapsed().as_secs_f64();
 
-    let arch = ArchConfig::kaggle_187();
+    let arch = ArchConfig::beat_csv_187();
     let train_cfg = TrainConfig {
         seed,
         ..cfg.train.clone()
@@ -935,7 +936,7 @@ pub fn kaggle_experiment(
         ds1.where_record(&records.valid),
     );
     drop(ds1);
-    let (inter_patient, spec) = kaggle_run(
+    let (inter_patient, spec) = beat_csv_run(
         "inter-patient",
         false,
         ["mitbih_ds1.csv", "mitbih_ds2.csv"],
@@ -959,7 +960,7 @@ pub fn kaggle_experiment(
     );
     let (ltr, lva) = (ktrain.select(&ltr), ktrain.select(&lva));
     drop(ktrain);
-    let (leaky, _) = kaggle_run(
+    let (leaky, _) = beat_csv_run(
         "LEAKY Kaggle random beat split",
         true,
         ["mitbih_train.csv", "mitbih_test.csv"],
@@ -978,7 +979,7 @@ pub fn kaggle_experiment(
         .iter()
         .map(|s| format!("{s}.csv"))
         .collect();
-    Ok(KaggleReport {
+    Ok(BeatCsvReport {
         seed,
         csv_dir: dir.display().to_string(),
         files,
@@ -1028,13 +1029,13 @@ mod tests {
 
     #[test]
     fn index_files() {
-        let r = parse_kaggle_index("record,sample\n100,18\n100,77\n\n201,5\n").unwrap();
+        let r = parse_beat_csv_index("record,sample\n100,18\n100,77\n\n201,5\n").unwrap();
         assert_eq!(r, ["100", "100", "201"]);
-        assert!(parse_kaggle_index("").is_err());
-        assert!(parse_kaggle_index("100,18\n").is_err(), "no header");
-        assert!(parse_kaggle_index("record,sample\n100\n").is_err());
-        assert!(parse_kaggle_index("record,sample\n100,x\n").is_err());
-        assert!(parse_kaggle_index("record,sample\n,3\n").is_err());
+        assert!(parse_beat_csv_index("").is_err());
+        assert!(parse_beat_csv_index("100,18\n").is_err(), "no header");
+        assert!(parse_beat_csv_index("record,sample\n100\n").is_err());
+        assert!(parse_beat_csv_index("record,sample\n100,x\n").is_err());
+        assert!(parse_beat_csv_index("record,sample\n,3\n").is_err());
     }
 
     #[test]
@@ -1118,22 +1119,22 @@ mod tests {
 
     #[test]
     #[ignore = "about 2 min in a debug build; run with --ignored (or --release -- --ignored)"]
-    fn kaggle_learns_on_four_records() {
+    fn beat_csv_learns_on_four_records() {
         let Some(db) = sinus_io::datasets::mitdb_for_tests(env!("CARGO_MANIFEST_DIR")) else {
             return;
         };
         let dir = tempfile::tempdir().unwrap();
-        let cfg = KaggleConfig {
+        let cfg = BeatCsvConfig {
             records: Some(veb_records()),
             train: TrainConfig {
                 epochs: 2,
                 batch_size: 64,
                 learning_rate: 3e-3,
-                ..KaggleConfig::default().train
+                ..BeatCsvConfig::default().train
             },
-            ..KaggleConfig::default()
+            ..BeatCsvConfig::default()
         };
-        let r = kaggle_experiment(&db, dir.path(), 1, &cfg, &mut |_| {}).unwrap();
+        let r = beat_csv_experiment(&db, dir.path(), 1, &cfg, &mut |_| {}).unwrap();
         for f in ["mitbih_ds1.csv", "mitbih_ds2_index.csv", "mitbih_test.csv"] {
             assert!(dir.path().join(f).is_file(), "{f}");
         }
