@@ -84,14 +84,6 @@ impl<P: AsRef<[f32]>> FloatModel<P> {
         })
     }
 
-    #[cfg(test)]
-    pub(super) fn bench_conv(&self, i: usize, x: &[f32], y: &mut [f32]) {
-        let d = &self.parsed.layers[i];
-        let (w, b) = self.offsets[i];
-        let params = self.params.as_ref();
-        conv1d(d, &params[w..w + d.n_weights], &params[b..], x, y);
-    }
-
     /// Inputs, outputs and size of the model.
     pub fn info(&self) -> &ModelInfo {
         &self.parsed.info
@@ -573,8 +565,7 @@ mod conv_tests {
             {
                 // `==`: a tap in the padding adds w · 0, which may turn a −0 sum into +0.
                 assert_eq!(
-                    a,
-                    e,
+                    a, e,
                     "case {cin} {cout} k{k} s{s} p{pl}/{pr} g{groups} l{lin}, at {i}"
                 );
             }

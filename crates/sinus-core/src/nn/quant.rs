@@ -91,11 +91,6 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
         })
     }
 
-    #[cfg(test)]
-    pub(super) fn parsed_layers(&self) -> &[LayerDesc] {
-        &self.parsed.layers
-    }
-
     /// Inputs, outputs and size of the model.
     pub fn info(&self) -> &ModelInfo {
         &self.parsed.info
