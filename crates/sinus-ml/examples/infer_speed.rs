@@ -2,12 +2,14 @@
 //! one core, for `bench/train_peers.sh`:
 //!
 //! ```text
-//! cargo run --release -p sinus-ml --example infer_speed -- [--model M.snnm] [--beats 4096]
-//!     [--seconds 1] [--repeats 5] [--save DIR]
+//! cargo run --release -p sinus-ml --example infer_speed -- [--model M.snnm] [--channels 1]
+//!     [--beats 4096] [--seconds 1] [--repeats 5] [--save DIR]
 //! ```
 //!
 //! Without `--model` the network is the default "beatnet" with random weights (speed does not
-//! depend on the values); its int8 version is quantised on 256 of the random beats. With
+//! depend on the values) and `--channels` input channels of 128 samples (default 1, the
+//! historical benchmark shape; the shipped model takes 2 leads, the next one 4 channels: two
+//! leads and a template of each); its int8 version is quantised on 256 of the random beats. With
 //! `--model` a float32 file is run as float32 and quantised the same way, an int8 file (e.g.
 //! `crates/sinus-ml/models/beatnet.int8.snnm`) is run as int8 only; the random beats take
 //! the model's input sizes. Each
@@ -27,12 +29,14 @@ mod beatnet;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut model, mut n, mut seconds, mut repeats) = (None, 4096usize, 1.0f64, 5usize);
+    let mut channels = 1usize;
     let mut save: Option<std::path::PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
             "--model" => model = Some(value()?),
+            "--channels" => channels = value()?.parse()?,
             "--beats" => n = value()?.parse()?,
             "--seconds" => seconds = value()?.parse()?,
             "--repeats" => repeats = value()?.parse()?,
@@ -42,7 +46,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let bytes = match &model {
         Some(p) => std::fs::read(p)?,
-        None => beatnet::beatnet(1).to_bytes()?,
+        None => beatnet::beatnet(1, channels).to_bytes()?,
     };
     let loaded = Classifier::from_bytes(&bytes)?;
     let (wn, nf) = loaded.input_sizes();
@@ -73,8 +77,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "{}: {parameters} parameters, {macs} MACs per beat; batches of {n} beats, 1 thread",
         match &model {
-            Some(p) => p.as_str(),
-            None => "beatnet (random weights)",
+            Some(p) => p.clone(),
+            None => format!("beatnet (random weights, {channels} input channels)"),
         },
     );
     // probabilities_batch spreads over rayon's pool: give it one thread.

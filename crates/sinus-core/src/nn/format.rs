@@ -103,18 +103,6 @@ impl Geometry {
             cout_g: d.out_channels / d.groups,
         }
     }
-
-    /// The interior `lo..hi`: the outputs t whose taps all fall inside the input
-    /// (t·s − pad ≥ 0 and t·s − pad + k − 1 < lin); the others touch the padding.
-    pub fn interior(&self) -> (usize, usize) {
-        let lo = self.pad.div_ceil(self.s).min(self.lout);
-        let hi = if self.lin + self.pad >= self.k {
-            ((self.lin + self.pad - self.k) / self.s + 1).min(self.lout)
-        } else {
-            0
-        };
-        (lo, hi.max(lo))
-    }
 }
 
 /// The header of a model: its inputs, outputs and size.

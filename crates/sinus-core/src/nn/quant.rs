@@ -232,6 +232,9 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
         if g.cin_g * per_channel > BUFFER {
             return self.conv1d_plain(d, &g, w, in_zp, x, y);
         }
+        if g.cin_g == 1 && g.cout_g == 1 {
+            return self.depthwise(d, &g, w, in_zp, x, y);
+        }
         let mut buf = [0i16; BUFFER];
         let zp = in_zp as i16;
         for grp in 0..d.groups {
@@ -321,6 +324,43 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
         }
     }
 
+    /// Depthwise convolution (one input and one output channel per group). Register tiles
+    /// would hold a single row here and pay the per-group setup for a few taps, so each
+    /// channel is instead phase-split (as in [`QuantModel::conv1d`]) and its whole row of
+    /// accumulators built tap by tap in one vectorised pass per tap.
+    fn depthwise(&self, d: &LayerDesc, g: &Geometry, w: &[u8], in_zp: i32, x: &[i8], y: &mut [i8]) {
+        let plen = g.lout + (g.k - 1) / g.s;
+        if g.s * plen > BUFFER || g.lout > ROW {
+            return self.conv1d_plain(d, g, w, in_zp, x, y);
+        }
+        let mut buf = [0i16; BUFFER];
+        let mut acc = [0i32; ROW];
+        let (buf, acc) = (&mut buf[..g.s * plen], &mut acc[..g.lout]);
+        for (c, (xc, yc)) in x
+            .chunks_exact(g.lin)
+            .zip(y.chunks_exact_mut(g.lout))
+            .enumerate()
+        {
+            // Every channel writes the same data positions, so the padding stays zero.
+            phase_split(g.s, g.pad, plen, xc, in_zp as i16, buf);
+            let (bias, out) = self.channel(d, c);
+            acc.fill(bias);
+            let (mut phase, mut m) = (0, 0);
+            for &wv in &w[c * g.k..(c + 1) * g.k] {
+                let wv = wv as i8 as i32;
+                let xs = &buf[phase * plen + m..phase * plen + m + g.lout];
+                for (a, &xv) in acc.iter_mut().zip(xs) {
+                    *a = a.wrapping_add(xv as i32 * wv);
+                }
+                phase += 1;
+                if phase == g.s {
+                    (phase, m) = (0, m + 1);
+                }
+            }
+            out.row(acc, yc);
+        }
+    }
+
     /// The straightforward convolution, for inputs too large for the buffer.
     fn conv1d_plain(
         &self,
@@ -382,6 +422,18 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
 /// clamps its result to i32 and the sum saturates in i32: those two only act beyond ±2^31,
 /// where the final clamp to [lo, 127] gives the same value anyway, so the result is the
 /// same to the bit while the loop over a row stays free of them.
+///
+/// The signed 64-bit multiply and arithmetic shift of that formula have no SSE2 vector form,
+/// so for the usual multipliers (positive, at most 2^7: `total_shift` ≥ 24) a row is
+/// computed with unsigned 32 × 32 → 64-bit products and logical shifts, which vectorise
+/// (`pmuludq`, `psrlq`), to the same bits:
+/// - the accumulator is first clamped to ±`bound`, where the result is already saturated
+///   (|acc · multiplier| / 2^total ≈ 2^19 at the bound, far beyond the int8 range, and the
+///   result is monotonic in acc), so the quotient below fits an i32;
+/// - `acc · m + round = (acc + 2^31) · m + (round − 2^31 · m)`, with `acc + 2^31` unsigned;
+///   adding 2^62 (a multiple of 2^total, total ≤ 62) makes the sum non-negative and below
+///   2^64, so a logical shift floors it, and subtracting `2^(62 − total)` after the shift
+///   (modulo 2^32, exact as the true quotient fits an i32) gives the arithmetic shift.
 #[derive(Debug, Clone, Copy, Default)]
 struct Output {
     multiplier: i64,
@@ -389,14 +441,29 @@ struct Output {
     total_shift: u32,
     zero_point: i64,
     lo: i64,
+    /// Whether [`Output::row`] may take the unsigned path.
+    fast: bool,
+    bound: i32,
+    /// `round − 2^31 · multiplier + 2^62`.
+    offset: u64,
+    /// `2^(62 − total_shift)` modulo 2^32.
+    unbias: u32,
 }
 
 impl Output {
     fn new(d: &LayerDesc, r: Requant) -> Output {
         let total = (31 + r.shift as i32).clamp(1, 62) as u32;
+        let m = r.multiplier as i64;
+        let round = 1i64 << (total - 1);
+        let fast = m > 0 && total >= 24;
+        let bound = if !fast || total + 19 >= 62 {
+            i32::MAX
+        } else {
+            ((1u64 << (total + 19)) / m as u64).min(i32::MAX as u64) as i32
+        };
         Output {
-            multiplier: r.multiplier as i64,
-            round: 1i64 << (total - 1),
+            multiplier: m,
+            round,
             total_shift: total,
             zero_point: d.out_zero_point as i64,
             lo: if d.activation == Activation::Relu {
@@ -404,16 +471,32 @@ impl Output {
             } else {
                 -128
             },
+            fast,
+            bound,
+            offset: (round - (m << 31) + (1i64 << 62)) as u64,
+            unbias: (1u64 << (62 - total)) as u32,
         }
     }
 
-    /// A tile row's outputs (`y` may be shorter than `acc` at the end of a row). Not
-    /// inlined into the tile loop: on its own the compiler keeps it in registers, where
-    /// inlined it made the tile loop spill.
+    /// A row of outputs (`y` may be shorter than `acc` at the end of a row). Not inlined
+    /// into the tile loop: on its own the compiler keeps it in registers, where inlined it
+    /// made the tile loop spill.
     #[inline(never)]
-    fn row(&self, acc: &[i32; COLS], y: &mut [i8]) {
+    fn row(&self, acc: &[i32], y: &mut [i8]) {
+        if !self.fast {
+            for (v, &a) in y.iter_mut().zip(acc) {
+                *v = self.apply(a);
+            }
+            return;
+        }
+        let (m, t) = (self.multiplier as u64, self.total_shift);
+        let (zp, lo) = (self.zero_point as i32, self.lo as i32);
         for (v, &a) in y.iter_mut().zip(acc) {
-            *v = self.apply(a);
+            let a = a.max(-self.bound).min(self.bound);
+            let biased = (a as u32 ^ 0x8000_0000) as u64;
+            let q = ((biased * m + self.offset) >> t) as u32;
+            let q = q.wrapping_sub(self.unbias) as i32;
+            *v = (q + zp).max(lo).min(127) as i8;
         }
     }
 
@@ -429,6 +512,8 @@ impl Output {
 /// i16 values of the input buffer of [`QuantModel::conv1d`] (on the stack: 2 KB): one
 /// group's input, padded and phase-split.
 const BUFFER: usize = 1024;
+/// Longest output row [`QuantModel::depthwise`] accumulates at once (on the stack: 1 KB).
+const ROW: usize = 256;
 /// Output channels per register tile.
 const ROWS: usize = 4;
 /// Time steps per register tile: 4 rows × 8 i32 accumulators fill 8 SSE registers.

@@ -37,11 +37,13 @@ fn conv(
     }
 }
 
-/// The "beatnet" layer list (batch norm folded away).
-pub fn beatnet(seed: u64) -> ModelSpec {
+/// The "beatnet" layer list (batch norm folded away) for `channels` input channels of 128
+/// samples: 1 is the historical benchmark shape, the shipped model has 2 (two leads), the
+/// next one 4 (two leads with a template channel each); only the first convolution changes.
+pub fn beatnet(seed: u64, channels: usize) -> ModelSpec {
     let mut r = SplitMix64::new(seed);
     let layers = vec![
-        conv(&mut r, 1, 16, 7, 2, 1, true),
+        conv(&mut r, channels, 16, 7, 2, 1, true),
         conv(&mut r, 16, 16, 5, 2, 16, false),
         conv(&mut r, 16, 32, 1, 1, 1, true),
         conv(&mut r, 32, 32, 5, 2, 32, false),
@@ -66,7 +68,7 @@ pub fn beatnet(seed: u64) -> ModelSpec {
         },
     ];
     ModelSpec {
-        input_channels: 1,
+        input_channels: channels,
         input_len: 128,
         classes: "NSVFQ".chars().collect(),
         feature_mean: vec![0.8; 8],
@@ -77,7 +79,8 @@ pub fn beatnet(seed: u64) -> ModelSpec {
 }
 
 /// `n` random beats for a model with `wn` waveform values and `nf` features per beat:
-/// normal waveform values and raw RR features around 0.8 s (beatnet: `wn` 128, `nf` 8).
+/// normal waveform values and raw RR features around 0.8 s (beatnet: `wn` 128 per channel,
+/// `nf` 8).
 pub fn beats(seed: u64, n: usize, wn: usize, nf: usize) -> (Vec<f32>, Vec<f32>) {
     let mut r = SplitMix64::new(seed);
     let w = randv(&mut r, n * wn, 1.0);
