@@ -27,6 +27,8 @@ CONFIGS = {
     "ensemble-5": ["--leads", "0", "--augment", "false", "--ensemble", "5"],
     "two-leads": ["--leads", "0,1", "--augment", "false"],
     "two-leads-aug": ["--leads", "0,1", "--augment", "true"],
+    # The same after premature beats were kept out of the running template (see the README).
+    "two-leads-aug-normal-template": ["--leads", "0,1", "--augment", "true"],
     "two-leads-ensemble-3": ["--leads", "0,1", "--augment", "false", "--ensemble", "3"],
 }
 

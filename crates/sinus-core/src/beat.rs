@@ -9,9 +9,9 @@
 //!    same window. Look-ahead: [`FIDUCIAL_SEARCH_S`] + a few ms.
 //! 2. [`cut_window`] + [`z_normalise`]: a fixed-length window around the fiducial point,
 //!    linearly interpolated at any sampling rate, per-lead zero mean and unit variance.
-//! 3. [`RunningTemplate`]: the point-wise median of the previous beats' windows (which normal
-//!    beats dominate), subtracted from this beat: how it differs from the patient's usual
-//!    beat, from the past only.
+//! 3. [`RunningTemplate`]: the point-wise median of the previous non-premature beats' windows,
+//!    subtracted from this beat: how it differs from the patient's usual beat, from the past
+//!    only.
 //! 4. [`RrContext`]: RR intervals and their running means, from the fiducial times; the
 //!    following RR interval is one of the features, so a beat's RR features are ready when
 //!    the next beat is found (latency: one beat).
@@ -180,6 +180,14 @@ pub fn z_normalise(v: &mut [f32]) {
 /// values).
 pub const TEMPLATE_BEATS: usize = 32;
 
+/// A beat whose previous RR interval is shorter than this fraction of the local mean RR is
+/// premature and is kept out of the [`BeatFeaturizer`]'s template: the template stands for
+/// the patient's normal beat, and in a stretch with more premature (ectopic) beats than
+/// normal ones a median of every beat would become the ectopic beat itself. (The issue's
+/// "template of recent normal beats", with the rhythm rather than the classifier's own
+/// output deciding, so that training data and inference need no classifier in the loop.)
+pub const TEMPLATE_PREMATURE: f32 = 0.9;
+
 /// The point-wise median of the last `beats` windows, updated one beat at a time in fixed
 /// memory: the patient's usual beat, from the past only.
 ///
@@ -250,8 +258,14 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> RunningTemplate<S> {
     /// add `window` to the template. `window` and `difference` hold `size` values; values
     /// must be finite (as [`cut_window`] guarantees).
     pub fn subtract_then_add(&mut self, window: &[f32], difference: &mut [f32]) {
+        self.subtract(window, difference);
+        self.add(window);
+    }
+
+    /// Write `window − template` into `difference` (zeros while the template is empty).
+    pub fn subtract(&self, window: &[f32], difference: &mut [f32]) {
         let (size, beats, count) = (self.size, self.beats, self.count);
-        let (ring, sorted) = self.storage.as_mut().split_at_mut(size * beats);
+        let sorted = &self.storage.as_ref()[size * beats..2 * size * beats];
         for (j, d) in difference.iter_mut().enumerate().take(size) {
             *d = if count == 0 {
                 0.0
@@ -259,6 +273,12 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> RunningTemplate<S> {
                 window[j] - sorted[j * beats + count / 2]
             };
         }
+    }
+
+    /// Add `window` (`size` finite values) to the template, replacing the oldest once full.
+    pub fn add(&mut self, window: &[f32]) {
+        let (size, beats, count) = (self.size, self.beats, self.count);
+        let (ring, sorted) = self.storage.as_mut().split_at_mut(size * beats);
         let slot = self.head;
         for j in 0..size {
             let col = &mut sorted[j * beats..(j + 1) * beats];
@@ -378,6 +398,18 @@ impl RrContext {
             Some(p) => self.features(p, p, true),
             None => self.features(1.0, 1.0, false),
         })
+    }
+
+    /// The previous interval of a beat at `time` over the local mean RR so far, before the
+    /// beat is pushed: below 1 for a premature beat. `None` before two beats were seen.
+    pub fn prematurity(&self, time: f64) -> Option<f32> {
+        let (t0, _) = self.last?;
+        if self.n_recent == 0 {
+            return None;
+        }
+        let local: f32 = self.recent[..self.n_recent].iter().sum::<f32>() / self.n_recent as f32;
+        let prev = (time - t0).max(0.0) as f32;
+        (local > 0.0).then(|| prev / local)
     }
 
     fn add_interval(&mut self, rr: f32) {
@@ -536,8 +568,14 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> BeatFeaturizer<S> {
                 }
             }
         }
-        let previous_rr = self.rr.push(origin_s + centre / fs);
-        let window = self.cut(leads, fs, centre, waveform);
+        let time = origin_s + centre / fs;
+        // A premature beat does not enter the template (see `TEMPLATE_PREMATURE`).
+        let premature = self
+            .rr
+            .prematurity(time)
+            .is_some_and(|p| p < TEMPLATE_PREMATURE);
+        let previous_rr = self.rr.push(time);
+        let window = self.cut(leads, fs, centre, !premature, waveform);
         BeatWindow {
             centre,
             window,
@@ -555,6 +593,7 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> BeatFeaturizer<S> {
         leads: &[LeadSlice<'_>],
         fs: f64,
         centre: f64,
+        add_to_template: bool,
         waveform: &mut [f32],
     ) -> Result<(), WindowError> {
         let len = self.shape.length;
@@ -578,7 +617,10 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> BeatFeaturizer<S> {
         }
         if let Some(t) = &mut self.template {
             let (raw, diff) = waveform.split_at_mut(n);
-            t.subtract_then_add(raw, &mut diff[..n]);
+            t.subtract(raw, &mut diff[..n]);
+            if add_to_template {
+                t.add(raw);
+            }
         }
         Ok(())
     }
@@ -689,6 +731,60 @@ mod tests {
         assert_eq!(t.len(), beats);
         t.clear();
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn premature_beats_stay_out_of_the_template_even_when_they_are_most_beats() {
+        // Each cycle: a normal beat (narrow), then two premature wide beats 0.6 s apart, the
+        // next normal beat 1 s later — two thirds of the beats are ectopic.
+        const FS: f64 = 250.0;
+        const N: usize = 250 * 70;
+        let mut times = [0.0f64; 96];
+        let mut wide = [false; 96];
+        let mut t = 1.0;
+        for k in 0..96 {
+            times[k] = t;
+            wide[k] = k % 3 != 0;
+            t += if k % 3 == 2 { 1.0 } else { 0.6 };
+        }
+        let mut x = [0.0f32; N];
+        for (i, v) in x.iter_mut().enumerate() {
+            let s = i as f64 / FS;
+            for (&bt, &w) in times.iter().zip(&wide) {
+                let width = if w { 0.04 } else { 0.01 };
+                let z = (s - bt) / width;
+                if z.abs() < 8.0 {
+                    *v += libm::exp(-0.5 * z * z) as f32 * if w { -1.0 } else { 1.0 };
+                }
+            }
+        }
+        let shape = WindowShape {
+            before_s: 0.2,
+            after_s: 0.3,
+            length: 64,
+            z_normalise: true,
+            template: true,
+            align: true,
+        };
+        let mut storage = [0.0f32; 2 * 64 * TEMPLATE_BEATS];
+        let mut f = BeatFeaturizer::new(shape, 1, &mut storage[..]).unwrap();
+        let lead = [LeadSlice {
+            samples: &x,
+            per_frame: 1,
+        }];
+        let mut w = [0.0f32; 128];
+        for (k, &bt) in times.iter().enumerate() {
+            let got = f.beat(&lead, FS, 0.0, bt * FS, &mut w);
+            if got.window.is_err() || k < 9 {
+                continue;
+            }
+            let diff = w[64..].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            if wide[k] {
+                assert!(diff > 1.0, "ectopic beat {k}: {diff}");
+            } else {
+                assert!(diff < 0.05, "normal beat {k}: {diff}");
+            }
+        }
     }
 
     #[test]
