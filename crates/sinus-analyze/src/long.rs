@@ -205,6 +205,7 @@ pub fn analyze_chunked(
     options: &AnalyzeOptions,
     chunking: Chunking,
 ) -> Result<(Analysis, Details)> {
+    let classifier = classifier.for_signals(reader.signals().len());
     let fs = reader.frame_frequency();
     let frames = reader.frames();
     if !(fs.is_finite() && fs > 0.0) {

@@ -90,13 +90,15 @@ pub struct Details {
     pub strips: Vec<crate::long::Strip>,
 }
 
-/// Analyse one recording with `classifier`.
+/// Analyse one recording with `classifier` (or its fallback for the leads the recording has:
+/// [`Classifier::for_signals`]).
 pub fn analyze(
     input: Input<'_>,
     classifier: &Classifier,
     options: &AnalyzeOptions,
 ) -> Result<(Analysis, Details)> {
     let rec = input.recording;
+    let classifier = classifier.for_signals(rec.signals.len());
     let fs = rec.frame_frequency;
     let mut limitations = Vec::new();
     if !(fs.is_finite() && fs > 0.0) {

@@ -58,11 +58,12 @@ fn code_of(class: char) -> u8 {
 
 /// Run `sinus classify`.
 pub fn run(args: ClassifyArgs, progress: &Progress) -> CliResult {
-    let model = load_model(args.model.as_deref())?;
-    let meta = ModelMetadata::parse(&model.metadata)?;
-    let config = meta.window_config()?;
+    let loaded = load_model(args.model.as_deref())?;
     let opened = args.record.open(progress)?;
     let rec = &opened.recording;
+    let model = loaded.for_signals(rec.signals.len());
+    let meta = ModelMetadata::parse(&model.metadata)?;
+    let config = meta.window_config()?;
     let spinner = progress.spinner("detecting and classifying beats");
     let channel = config.leads.first().copied().unwrap_or(0);
     let peaks = detect_qrs(rec, channel, args.detector.kind())?;

@@ -41,14 +41,15 @@ pub struct ExplainArgs {
 
 /// Run `sinus explain`.
 pub fn run(args: ExplainArgs, progress: &Progress) -> CliResult {
-    let model = load_model(args.model.as_deref())?;
+    let loaded = load_model(args.model.as_deref())?;
+    let opened = args.record.open(progress)?;
+    let rec = &opened.recording;
+    let model = loaded.for_signals(rec.signals.len());
     let spec = model
         .spec
         .as_ref()
         .ok_or("explanations need a float32 model (this one is int8)")?;
     let config = ModelMetadata::parse(&model.metadata)?.window_config()?;
-    let opened = args.record.open(progress)?;
-    let rec = &opened.recording;
     let channel = config.leads.first().copied().unwrap_or(0);
     let peaks = detect_qrs(rec, channel, args.detector.kind())?;
     let windows = windows_at(rec, &peaks, &config)?;

@@ -302,7 +302,7 @@ pub fn prepare_leads(rec: &Recording, config: &BeatWindowConfig) -> Result<Prepa
     for &l in &config.leads {
         let sig = rec.signals.get(l).ok_or_else(|| {
             Error::invalid(format!(
-                "lead {l} asked for but the record has {} signals",
+                "the model reads lead {l} but the recording has {} signal(s)",
                 rec.signals.len()
             ))
         })?;

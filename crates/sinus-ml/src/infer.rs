@@ -23,6 +23,11 @@ pub struct Classifier {
     pub metadata: String,
     /// The float network as data (`None` for an int8 model), for explanations.
     pub spec: Option<ModelSpec>,
+    /// Signals a recording needs for this model's windows (highest lead index + 1; 0 when
+    /// the metadata names no leads).
+    leads_needed: usize,
+    /// The model used instead on recordings with fewer signals ([`Classifier::with_fallback`]).
+    fallback: Option<Box<Classifier>>,
 }
 
 fn nn_err(e: NnError) -> Error {
@@ -50,12 +55,38 @@ impl Classifier {
         };
         let (a, z) = info.metadata;
         let metadata = String::from_utf8_lossy(&bytes[a..z]).into_owned();
+        let leads_needed = crate::metadata::ModelMetadata::parse(&metadata)
+            .ok()
+            .and_then(|m| m.window)
+            .and_then(|w| w.leads.iter().max().map(|&l| l + 1))
+            .unwrap_or(0);
         Ok(Classifier {
             engine,
             classes: info.class_labels().iter().map(|&c| c as char).collect(),
             metadata,
             spec,
+            leads_needed,
+            fallback: None,
         })
+    }
+
+    /// This model, with `fallback` to be used on recordings that lack a lead this one reads
+    /// (e.g. a one-lead model beside a two-lead one: [`crate::shipped::classifier`]).
+    pub fn with_fallback(mut self, fallback: Classifier) -> Classifier {
+        self.fallback = Some(Box::new(fallback));
+        self
+    }
+
+    /// The model to run on a recording with `signals` signals: this one when the recording has
+    /// every lead it reads, else its fallback when that fits, else this one (whose beat cutting
+    /// then names the missing lead).
+    pub fn for_signals(&self, signals: usize) -> &Classifier {
+        match &self.fallback {
+            Some(f) if signals < self.leads_needed && signals >= f.leads_needed => {
+                f.for_signals(signals)
+            }
+            _ => self,
+        }
     }
 
     /// Load a model file.
