@@ -114,7 +114,7 @@ pub fn run(args: ClassifyArgs, progress: &Progress) -> CliResult {
                            "probability": best, "probabilities": probabilities})
                 })
                 .collect();
-            let out = json!({"record": rec.name, "fs": fs, "model": describe(&model),
+            let out = json!({"record": rec.name, "fs": fs, "model": describe(model),
                              "detector": args.detector.kind().name(), "counts": counts,
                              "beats": list});
             serde_json::to_string_pretty(&out)? + "\n"
