@@ -528,7 +528,8 @@ fn summarize(
         leads_off_s,
         ectopy,
         af_burden_percent: if analysed_s > 0.0 {
-            (100.0 * af_s / analysed_s).clamp(0.0, 100.0)
+            // `+ 0.0`: an empty sum is −0.0, which clamp keeps and reports print as "-0.0 %".
+            (100.0 * af_s / analysed_s).clamp(0.0, 100.0) + 0.0
         } else {
             0.0
         },

@@ -143,6 +143,8 @@ fn empty_and_very_short_records_say_so() {
     let (a, d) = run(&synth.recording);
     assert!(a.beats.len() <= 3);
     assert!(a.episodes.iter().all(|e| e.kind != "AF"));
+    // No AF is 0 %, not "-0.0 %" (an empty sum is negative zero).
+    assert!(a.summary.af_burden_percent == 0.0 && a.summary.af_burden_percent.is_sign_positive());
     assert!(!a.limitations.is_empty());
     check_outputs(&a, &d);
 }
