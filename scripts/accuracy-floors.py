@@ -34,37 +34,37 @@ QRS_MODE_FLOORS = [
 # Beat classification with the shipped model on DS2 (inter-patient), reference beats and end to
 # end (offline detector), at 360 Hz and resampled to 128 Hz: (rate, mode, class, statistic, floor
 # in %), just under the README's figures (crates/sinus-ml/models/MODEL_CARD.md): 360 Hz
-# reference S 20.52/53.17, V 97.14/90.61, macro-F1 61.41; end to end S 19.92/51.91, V
-# 96.83/89.91, macro-F1 61.03; 128 Hz end to end S 19.32/51.37, V 97.36/88.04, macro-F1 60.28.
+# reference S 43.22/68.10, V 94.41/88.45, macro-F1 64.46; end to end S 42.03/67.13, V
+# 94.19/87.99, macro-F1 64.05; 128 Hz end to end S 39.30/69.16, V 94.57/87.43, macro-F1 63.50.
 BEAT_FLOORS = [
-    (360, "reference", "S", "se", 20.0), (360, "reference", "S", "ppv", 52.5),
-    (360, "reference", "V", "se", 96.6), (360, "reference", "V", "ppv", 90.0),
-    (360, "reference", "macro", "", 60.9),
-    (360, "end_to_end", "S", "se", 19.4), (360, "end_to_end", "S", "ppv", 51.3),
-    (360, "end_to_end", "V", "se", 96.3), (360, "end_to_end", "V", "ppv", 89.4),
-    (360, "end_to_end", "macro", "", 60.5),
-    (128, "end_to_end", "S", "se", 18.8), (128, "end_to_end", "S", "ppv", 50.8),
-    (128, "end_to_end", "V", "se", 96.8), (128, "end_to_end", "V", "ppv", 87.5),
-    (128, "end_to_end", "macro", "", 59.8),
+    (360, "reference", "S", "se", 42.7), (360, "reference", "S", "ppv", 67.6),
+    (360, "reference", "V", "se", 93.9), (360, "reference", "V", "ppv", 87.9),
+    (360, "reference", "macro", "", 63.9),
+    (360, "end_to_end", "S", "se", 41.5), (360, "end_to_end", "S", "ppv", 66.6),
+    (360, "end_to_end", "V", "se", 93.7), (360, "end_to_end", "V", "ppv", 87.5),
+    (360, "end_to_end", "macro", "", 63.5),
+    (128, "end_to_end", "S", "se", 38.8), (128, "end_to_end", "S", "ppv", 68.6),
+    (128, "end_to_end", "V", "se", 94.0), (128, "end_to_end", "V", "ppv", 86.9),
+    (128, "end_to_end", "macro", "", 63.0),
 ]
 
 
 # Rhythm analysis (`sinus eval rhythm`, whole records, epicmp rules): (name, extra arguments,
 # database, path into the JSON, floor in %), just under the README's rhythm table
-# (`scripts/rhythm-report.py`): MIT-BIH end to end AF duration Se/+P 92.4/81.2 (360 Hz),
-# 91.3/81.5 (250 Hz), 92.5/76.6 (128 Hz), AF episode Se 71.0, VT episode Se 77.0; LTAFDB AF beats
+# (`scripts/rhythm-report.py`): MIT-BIH end to end AF duration Se/+P 94.4/84.9 (360 Hz),
+# 94.5/84.9 (250 Hz), 94.7/80.1 (128 Hz), AF episode Se 65.4, VT episode Se 73.8; LTAFDB AF beats
 # Se/Sp 98.9/96.4 (reference beats), 98.0/79.1 (sqrs beats). Databases:
 # "mitdb" (all 48 records) or "ltafdb" (84 records, annotations only; skipped when absent).
 RHYTHM_FLOORS = [
     # MIT-BIH end to end at 360 Hz (the record's rate), 250 Hz and 128 Hz.
-    ("mitdb-360", [], "mitdb", "AF/duration_se", 92.0),
-    ("mitdb-360", [], "mitdb", "AF/duration_ppv", 80.7),
-    ("mitdb-360", [], "mitdb", "AF/se", 70.0),
-    ("mitdb-360", [], "mitdb", "VT/se", 76.0),
-    ("mitdb-250", ["--fs", "250"], "mitdb", "AF/duration_se", 90.8),
-    ("mitdb-250", ["--fs", "250"], "mitdb", "AF/duration_ppv", 81.0),
-    ("mitdb-128", ["--fs", "128"], "mitdb", "AF/duration_se", 92.0),
-    ("mitdb-128", ["--fs", "128"], "mitdb", "AF/duration_ppv", 76.1),
+    ("mitdb-360", [], "mitdb", "AF/duration_se", 93.9),
+    ("mitdb-360", [], "mitdb", "AF/duration_ppv", 84.4),
+    ("mitdb-360", [], "mitdb", "AF/se", 64.5),
+    ("mitdb-360", [], "mitdb", "VT/se", 73.0),
+    ("mitdb-250", ["--fs", "250"], "mitdb", "AF/duration_se", 94.0),
+    ("mitdb-250", ["--fs", "250"], "mitdb", "AF/duration_ppv", 84.4),
+    ("mitdb-128", ["--fs", "128"], "mitdb", "AF/duration_se", 94.2),
+    ("mitdb-128", ["--fs", "128"], "mitdb", "AF/duration_ppv", 79.6),
     # LTAFDB from the reference beats (labels used) and from the unlabelled `qrs` beats.
     ("ltafdb-atr", ["--beats", "atr"], "ltafdb", "af_beats/se", 98.5),
     ("ltafdb-atr", ["--beats", "atr"], "ltafdb", "af_beats/sp", 96.0),

@@ -81,7 +81,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 2.0)]
     pub gamma: f32,
     /// Class weights.
-    #[arg(long, value_enum, default_value = "none")]
+    #[arg(long, value_enum, default_value = "sqrt")]
     pub weights: WeightsArg,
     /// Early stopping: epochs without a better validation macro-F1.
     #[arg(long, default_value_t = 6)]
