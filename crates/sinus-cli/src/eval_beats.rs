@@ -47,7 +47,7 @@ pub struct BeatsArgs {
     pub detector: DetectorArg,
     /// Resample every record to this rate (Hz) first: how the classifier fares on a recorder
     /// with another sampling rate (a monitor at 250 Hz, a Holter at 128 Hz).
-    #[arg(long)]
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
     pub fs: Option<f64>,
     /// Print JSON (reference mode at the top level, end-to-end under "end_to_end").
     #[arg(long)]

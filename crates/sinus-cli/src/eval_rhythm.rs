@@ -52,7 +52,7 @@ pub struct RhythmArgs {
     #[arg(long, value_delimiter = ',')]
     pub records: Option<Vec<String>>,
     /// Resample each record to this rate before the end-to-end analysis (e.g. 128, 250).
-    #[arg(long)]
+    #[arg(long, value_name = "HZ", allow_negative_numbers = true)]
     pub fs: Option<f64>,
     /// Learning period excluded from the episode statistics, seconds (`epicmp`/EC57 use 300;
     /// 0 scores whole records, as AF papers and the README do).

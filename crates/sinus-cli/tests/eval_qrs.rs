@@ -118,6 +118,18 @@ fn bad_strip_length_or_rate_is_a_clear_error() {
         let e = stderr(&o);
         assert!(e.contains(flag) && e.contains(value), "{flag} {value}: {e}");
     }
+    // The same check, the same message, for the other evaluations that resample.
+    for what in ["beats", "rhythm"] {
+        for value in ["-3", "0"] {
+            let o = sinus(&["eval", what, "--db", db, "--fs", value]);
+            assert_eq!(o.status.code(), Some(1), "{what} --fs {value}");
+            let e = stderr(&o);
+            assert!(
+                e.contains("--fs") && e.contains(value),
+                "{what} {value}: {e}"
+            );
+        }
+    }
     let o = sinus(&[
         "eval",
         "qrs",
