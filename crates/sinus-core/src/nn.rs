@@ -86,5 +86,64 @@ pub fn argmax(values: &[f32]) -> usize {
 
 #[cfg(test)]
 mod kernel_tests;
+/// Channel `xc` into `bc` (zeroed), each value mapped by `v`, as the conv kernels read it:
+/// padded position `pad + i` goes to phase `(pad + i) % s` at index `(pad + i) / s`;
+/// positions from `s · plen` on are read by no output. Strides 1 and 2 as literals, for
+/// straight copies. Shared by the float kernels (`v` the identity) and the int8 ones (`v`
+/// the i16 `x − zero point`).
+#[inline(always)]
+pub(crate) fn phase_split<T: Copy, U: Copy>(
+    s: usize,
+    pad: usize,
+    plen: usize,
+    xc: &[T],
+    bc: &mut [U],
+    v: impl Fn(T) -> U,
+) {
+    match s {
+        1 => {
+            let n = xc.len().min(plen.saturating_sub(pad));
+            for (b, &x) in bc[pad..pad + n].iter_mut().zip(xc) {
+                *b = v(x);
+            }
+        }
+        2 => {
+            let (even, odd) = bc.split_at_mut(plen);
+            // Pairs (x[i], x[i + 1]) with pad + i even land at the same index m.
+            let first = pad % 2; // values before the first pair: one, at an odd position
+            if first == 1 && !xc.is_empty() && pad / 2 < plen {
+                odd[pad / 2] = v(xc[0]);
+            }
+            let rest = &xc[first.min(xc.len())..];
+            let m0 = pad.div_ceil(2);
+            let n = (rest.len() / 2).min(plen.saturating_sub(m0));
+            for ((e, o), pair) in even[m0..m0 + n]
+                .iter_mut()
+                .zip(&mut odd[m0..m0 + n])
+                .zip(rest.chunks_exact(2))
+            {
+                *e = v(pair[0]);
+                *o = v(pair[1]);
+            }
+            if rest.len() % 2 == 1 && m0 + n < plen && n == rest.len() / 2 {
+                even[m0 + n] = v(rest[rest.len() - 1]);
+            }
+        }
+        _ => {
+            let (mut phase, mut m) = (pad % s, pad / s);
+            for &x in xc {
+                if m >= plen {
+                    break;
+                }
+                bc[phase * plen + m] = v(x);
+                phase += 1;
+                if phase == s {
+                    (phase, m) = (0, m + 1);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! `f32` inference.
 
 use super::format::{f32_at, parse, Geometry, LayerDesc, LayerKind, ModelInfo, Parsed, MAX_LAYERS};
-use super::{Activation, NnError};
+use super::{phase_split, Activation, NnError};
 
 /// A float32 model whose parameters were decoded into storage `P` (`Vec<f32>`, a
 /// `[f32; N]`, or `&mut [f32]`).
@@ -186,7 +186,7 @@ fn conv1d(d: &LayerDesc, w: &[f32], bias: &[f32], x: &[f32], y: &mut [f32]) {
                 .chunks_exact(g.lin)
                 .zip(used.chunks_exact_mut(per_channel))
             {
-                phase_split(g.s, g.pad, plen, xc, bc);
+                phase_split(g.s, g.pad, plen, xc, bc, |x| x);
             }
             used
         };
@@ -220,53 +220,6 @@ const COLS: usize = 8;
 struct Source {
     plen: usize,
     per_channel: usize,
-}
-
-/// Channel `xc` into `bc` (zeroed): padded position `pad + i` goes to phase `(pad + i) % s`
-/// at index `(pad + i) / s`; positions from `s · plen` on are read by no output. Strides 1
-/// and 2 as literals, for straight copies.
-fn phase_split(s: usize, pad: usize, plen: usize, xc: &[f32], bc: &mut [f32]) {
-    match s {
-        1 => {
-            let n = xc.len().min(plen.saturating_sub(pad));
-            bc[pad..pad + n].copy_from_slice(&xc[..n]);
-        }
-        2 => {
-            let (even, odd) = bc.split_at_mut(plen);
-            // Pairs (x[i], x[i + 1]) with pad + i even land at the same index m.
-            let first = pad % 2;
-            if first == 1 && !xc.is_empty() && pad / 2 < plen {
-                odd[pad / 2] = xc[0];
-            }
-            let rest = &xc[first.min(xc.len())..];
-            let m0 = pad.div_ceil(2);
-            let n = (rest.len() / 2).min(plen.saturating_sub(m0));
-            for ((e, o), pair) in even[m0..m0 + n]
-                .iter_mut()
-                .zip(&mut odd[m0..m0 + n])
-                .zip(rest.chunks_exact(2))
-            {
-                *e = pair[0];
-                *o = pair[1];
-            }
-            if rest.len() % 2 == 1 && m0 + n < plen && n == rest.len() / 2 {
-                even[m0 + n] = rest[rest.len() - 1];
-            }
-        }
-        _ => {
-            let (mut phase, mut m) = (pad % s, pad / s);
-            for &v in xc {
-                if m >= plen {
-                    break;
-                }
-                bc[phase * plen + m] = v;
-                phase += 1;
-                if phase == s {
-                    (phase, m) = (0, m + 1);
-                }
-            }
-        }
-    }
 }
 
 /// Output channels `o0..o0 + R` of one group (input `xs`, laid out as `src`) over all time

@@ -1,7 +1,7 @@
 //! int8 inference, run in place from the model bytes.
 
 use super::format::{f32_at, i32_at, parse, Geometry, LayerDesc, LayerKind, ModelInfo, Parsed};
-use super::{Activation, NnError};
+use super::{phase_split, Activation, NnError};
 
 /// A fixed-point multiplier: `value · multiplier · 2^-(31 + shift)`, rounded half up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,7 +245,8 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
                 .chunks_exact(g.lin)
                 .zip(used.chunks_exact_mut(per_channel))
             {
-                phase_split(g.s, g.pad, plen, xc, zp, bc);
+                // Within ±255: exact in i16.
+                phase_split(g.s, g.pad, plen, xc, bc, |q| q as i16 - zp);
             }
             let (mut o, end) = (grp * g.cout_g, (grp + 1) * g.cout_g);
             while o + ROWS <= end {
@@ -342,7 +343,7 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
             .enumerate()
         {
             // Every channel writes the same data positions, so the padding stays zero.
-            phase_split(g.s, g.pad, plen, xc, in_zp as i16, buf);
+            phase_split(g.s, g.pad, plen, xc, buf, |q| q as i16 - in_zp as i16);
             let (bias, out) = self.channel(d, c);
             acc.fill(bias);
             let (mut phase, mut m) = (0, 0);
@@ -518,57 +519,6 @@ const ROW: usize = 256;
 const ROWS: usize = 4;
 /// Time steps per register tile: 4 rows × 8 i32 accumulators fill 8 SSE registers.
 const COLS: usize = 8;
-
-/// Channel `xc` as i16 `x − zp` into `bc` (zeroed): padded position `pad + i` goes to phase
-/// `(pad + i) % s` at index `(pad + i) / s`; positions from `s · plen` on are read by no
-/// output. Strides 1 and 2 as literals, for straight copies.
-fn phase_split(s: usize, pad: usize, plen: usize, xc: &[i8], zp: i16, bc: &mut [i16]) {
-    // Within ±255: exact in i16.
-    let v = |q: i8| q as i16 - zp;
-    match s {
-        1 => {
-            let n = xc.len().min(plen.saturating_sub(pad));
-            for (b, &q) in bc[pad..pad + n].iter_mut().zip(xc) {
-                *b = v(q);
-            }
-        }
-        2 => {
-            let (even, odd) = bc.split_at_mut(plen);
-            // Pairs (x[i], x[i + 1]) with pad + i even land at the same index m.
-            let first = pad % 2; // values before the first pair: one, at an odd position
-            if first == 1 && !xc.is_empty() && pad / 2 < plen {
-                odd[pad / 2] = v(xc[0]);
-            }
-            let rest = &xc[first.min(xc.len())..];
-            let m0 = pad.div_ceil(2);
-            let n = (rest.len() / 2).min(plen.saturating_sub(m0));
-            for ((e, o), pair) in even[m0..m0 + n]
-                .iter_mut()
-                .zip(&mut odd[m0..m0 + n])
-                .zip(rest.chunks_exact(2))
-            {
-                *e = v(pair[0]);
-                *o = v(pair[1]);
-            }
-            if rest.len() % 2 == 1 && m0 + n < plen && n == rest.len() / 2 {
-                even[m0 + n] = v(rest[rest.len() - 1]);
-            }
-        }
-        _ => {
-            let (mut phase, mut m) = (pad % s, pad / s);
-            for &q in xc {
-                if m >= plen {
-                    break;
-                }
-                bc[phase * plen + m] = v(q);
-                phase += 1;
-                if phase == s {
-                    (phase, m) = (0, m + 1);
-                }
-            }
-        }
-    }
-}
 
 /// Quantise a real value: `round(x / scale) + zero_point` (halves away from zero),
 /// saturated to int8 (NaN → zero point).
