@@ -404,12 +404,15 @@ impl RrContext {
     /// beat is pushed: below 1 for a premature beat. `None` before two beats were seen.
     pub fn prematurity(&self, time: f64) -> Option<f32> {
         let (t0, _) = self.last?;
-        if self.n_recent == 0 {
-            return None;
-        }
-        let local: f32 = self.recent[..self.n_recent].iter().sum::<f32>() / self.n_recent as f32;
+        let local = self.local_mean()?;
         let prev = (time - t0).max(0.0) as f32;
         (local > 0.0).then(|| prev / local)
+    }
+
+    /// Mean of the intervals in the local window; `None` before the first interval.
+    fn local_mean(&self) -> Option<f32> {
+        let recent = &self.recent[..self.n_recent];
+        (!recent.is_empty()).then(|| recent.iter().sum::<f32>() / recent.len() as f32)
     }
 
     fn add_interval(&mut self, rr: f32) {
@@ -425,11 +428,9 @@ impl RrContext {
     /// real interval already in the running means.
     fn features(&self, prev: f32, next: f32, have_prev: bool) -> [f32; 8] {
         let fallback = prev.clamp(RR_CLAMP_S.0, RR_CLAMP_S.1);
-        let (local, long) = if have_prev && self.n_recent > 0 {
-            let sum: f32 = self.recent[..self.n_recent].iter().sum();
-            (sum / self.n_recent as f32, self.long)
-        } else {
-            (fallback, fallback)
+        let (local, long) = match self.local_mean() {
+            Some(local) if have_prev => (local, self.long),
+            _ => (fallback, fallback),
         };
         let ratio = |a: f32, b: f32| if b > 0.0 { a / b } else { 1.0 };
         [

@@ -234,18 +234,12 @@ pub fn evaluate_end_to_end<S: AsRef<str> + Sync>(
             let found = detect_qrs(rec, channel, detector).in_file(&path)?;
             let windows = windows_at(rec, &found, &config).in_file(&path)?;
             // Scored on the record's own clock (at most one detection per sample).
-            let mut peaks = map_indices(&found, rec.frame_frequency, fs0);
-            let mut windows = windows;
-            let mut k = 0;
-            for i in 0..peaks.len() {
-                if i == 0 || peaks[i] != peaks[k - 1] {
-                    peaks.swap(k, i);
-                    windows.swap(k, i);
-                    k += 1;
-                }
-            }
-            peaks.truncate(k);
-            windows.truncate(k);
+            let mut mapped: Vec<_> = map_indices(&found, rec.frame_frequency, fs0)
+                .into_iter()
+                .zip(windows)
+                .collect();
+            mapped.dedup_by_key(|(s, _)| *s);
+            let (peaks, windows): (Vec<i64>, Vec<_>) = mapped.into_iter().unzip();
             let ok: Vec<usize> = (0..windows.len())
                 .filter(|&i| matches!(windows[i].0, Window::Ok(_)))
                 .collect();
