@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod device;
 pub mod hrv;
 pub mod html;
 pub mod long;
@@ -23,4 +24,4 @@ pub mod quality;
 pub mod rhythm;
 
 pub use model::Analysis;
-pub use pipeline::{analyze, AnalyzeOptions, Details, Input};
+pub use pipeline::{analyze, AnalyzeOptions, Details, Engine, Input};

@@ -34,7 +34,7 @@
 //! keep the single pass, and its exact results.
 
 use crate::model::Analysis;
-use crate::pipeline::{detect, finish, AnalyzeOptions, Details, Input};
+use crate::pipeline::{detect, finish, AnalyzeOptions, Details, Found, Input};
 use crate::quality::{self, QualitySegment, MERGE_GAP_S};
 use sinus_io::chunked::ChunkedReader;
 use sinus_io::open::{open, OpenOptions, Opened};
@@ -337,8 +337,11 @@ pub fn analyze_chunked(
         input,
         classifier,
         options,
-        beats,
-        bad,
+        Found {
+            beats,
+            bad,
+            rhythm: None,
+        },
         resampled_to,
         limitations,
     )?;

@@ -33,14 +33,34 @@ const STRIP_HALF_S: f64 = 5.0;
 pub struct AnalyzeOptions {
     /// QRS detector.
     pub detector: QrsDetectorKind,
+    /// Which engine analyses.
+    pub engine: Engine,
 }
 
 impl Default for AnalyzeOptions {
     fn default() -> Self {
         AnalyzeOptions {
             detector: QrsDetectorKind::Offline,
+            engine: Engine::Host,
         }
     }
+}
+
+/// Which code analyses a recording.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Engine {
+    /// Full precision on the whole recording: offline or streaming detection, the float (or
+    /// given) model on every lead it reads, rhythm from the whole recording's quality.
+    #[default]
+    Host,
+    /// The device's [`sinus_core::monitor::Monitor`], sample by sample, on lead 0 with the
+    /// int8 one-lead model (`model`, or the shipped `beatnet-1lead`).
+    Device {
+        /// How the samples reach the monitor.
+        front_end: crate::device::FrontEnd,
+        /// int8 one-lead model bytes (`None`: the shipped one).
+        model: Option<Vec<u8>>,
+    },
 }
 
 /// What to analyse: the recording, what to call it, and its reference annotations if any.
@@ -116,6 +136,9 @@ pub fn analyze(
         )));
     }
     let frames = rec.frames;
+    if let Engine::Device { front_end, model } = &options.engine {
+        return analyze_on_device(input, options, *front_end, model.as_deref(), limitations);
+    }
     let mut timings = Vec::new();
     let mut clock_at = std::time::Instant::now();
     let mut lap = |name: &'static str| {
@@ -169,12 +192,24 @@ pub fn analyze(
         input,
         classifier,
         options,
-        beats,
-        bad,
+        Found {
+            beats,
+            bad,
+            rhythm: None,
+        },
         resampled_to,
         limitations,
     )?;
     timings.extend(tail_timings);
+    Ok((analysis, details(rec, spectrum, timings)))
+}
+
+/// The report's copies of the first two leads, with the spectrum and timings.
+fn details(
+    rec: &Recording,
+    spectrum: Option<crate::hrv::Spectrum>,
+    timings: Vec<(&'static str, f64)>,
+) -> Details {
     // Detection took the leads and freed them as it went; the report's copies are made again.
     let mut leads: Vec<Vec<f64>> = rec
         .signals
@@ -184,16 +219,62 @@ pub fn analyze(
         .collect();
     let lead1 = (leads.len() > 1).then(|| leads.pop()).flatten();
     let lead0 = leads.pop().unwrap_or_default();
-    Ok((
-        analysis,
-        Details {
-            lead0,
-            lead1,
-            spectrum,
-            timings,
-            strips: Vec::new(),
+    Details {
+        lead0,
+        lead1,
+        spectrum,
+        timings,
+        strips: Vec::new(),
+    }
+}
+
+/// [`analyze`] with [`Engine::Device`]: the monitor's beats, classes, rhythm episodes and
+/// bad-signal stretches, then the same HRV, summary and report as the host engine.
+fn analyze_on_device(
+    input: Input<'_>,
+    options: &AnalyzeOptions,
+    front_end: crate::device::FrontEnd,
+    model: Option<&[u8]>,
+    mut limitations: Vec<String>,
+) -> Result<(Analysis, Details)> {
+    let rec = input.recording;
+    let fs = rec.frame_frequency;
+    let start = std::time::Instant::now();
+    let model = model.unwrap_or(sinus_ml::shipped::BEATNET_ONE_LEAD_INT8);
+    let classifier = Classifier::from_bytes(model)?;
+    if !classifier.is_int8() {
+        return Err(Error::unsupported(
+            "the device engine runs int8 models (e.g. crates/sinus-ml/models/beatnet-1lead.int8.snnm)",
+        ));
+    }
+    let signal = crate::device::device_signal(rec, 0, front_end)?;
+    let run = crate::device::run_monitor(model, &signal)?;
+    let (beats, rhythm, bad) = crate::device::run_results(&run, &signal, fs, rec.frames);
+    let unclassified = beats.iter().filter(|b| b.2 == 0.0).count();
+    if let Some(note) = unclassified_note(unclassified) {
+        limitations.push(note);
+    }
+    let peaks: Vec<i64> = beats.iter().map(|b| b.0 as i64).collect();
+    let classes: Vec<(char, Option<f32>)> = beats
+        .iter()
+        .map(|&(_, c, p)| (c, (p > 0.0).then_some(p)))
+        .collect();
+    let beats = beats_out(&peaks, &classes, fs);
+    let mut timings = vec![("device monitor", start.elapsed().as_secs_f64())];
+    let (analysis, spectrum, tail) = finish(
+        input,
+        &classifier,
+        options,
+        Found {
+            beats,
+            bad,
+            rhythm: Some(rhythm),
         },
-    ))
+        signal.resampled_to,
+        limitations,
+    )?;
+    timings.extend(tail);
+    Ok((analysis, details(rec, spectrum, timings)))
 }
 
 /// What [`finish`] gives: the analysis, the HRV spectrum (frequencies, ms²/Hz) and the seconds
@@ -204,6 +285,14 @@ pub(crate) type Finished = (
     Vec<(&'static str, f64)>,
 );
 
+/// What the analysis found before [`finish`]: the classified beats, the bad-signal stretches
+/// and, when an engine decided them already (the device's), the rhythm episodes.
+pub(crate) struct Found {
+    pub beats: Vec<BeatOut>,
+    pub bad: Vec<QualitySegment>,
+    pub rhythm: Option<RhythmResult>,
+}
+
 /// Everything after the beats are classified — rhythm, HRV, summary, trend, events — from the
 /// beats list and the bad-signal stretches alone: shared by the single-pass analysis and the
 /// chunked one ([`crate::long`]), which have no whole signal at this point. Returns the
@@ -212,11 +301,11 @@ pub(crate) fn finish(
     input: Input<'_>,
     classifier: &Classifier,
     options: &AnalyzeOptions,
-    beats: Vec<BeatOut>,
-    bad: Vec<QualitySegment>,
+    found: Found,
     resampled_to: Option<f64>,
     mut limitations: Vec<String>,
 ) -> Result<Finished> {
+    let Found { beats, bad, rhythm } = found;
     let rec = input.recording;
     let fs = rec.frame_frequency;
     let frames = rec.frames;
@@ -237,7 +326,10 @@ pub(crate) fn finish(
             labelled: true,
         })
         .collect();
-    let rhythm = analyze_rhythm(&core_beats, &bad, fs, frames)?;
+    let rhythm = match rhythm {
+        Some(r) => r,
+        None => analyze_rhythm(&core_beats, &bad, fs, frames)?,
+    };
     lap("rhythm");
 
     // 5. HRV.
@@ -298,7 +390,10 @@ pub(crate) fn finish(
             start: rec.base_datetime.and_then(iso_datetime),
         },
         settings: Settings {
-            detector: options.detector.name().to_string(),
+            detector: match options.engine {
+                Engine::Host => options.detector.name().to_string(),
+                Engine::Device { .. } => "device monitor (streaming)".to_string(),
+            },
             model: describe(classifier),
             resampled_to_hz: resampled_to,
         },

@@ -2,6 +2,7 @@
 //! episodes, HRV and the reports, for one recording or every recording in a directory.
 
 use crate::detect::DetectorArg;
+use crate::engine_arg::EngineArg;
 use crate::model_arg::load_model;
 use crate::progress::Progress;
 use crate::CliResult;
@@ -35,6 +36,10 @@ pub struct AnalyzeArgs {
     /// QRS detector.
     #[arg(long, short, value_enum, default_value = "offline")]
     pub detector: DetectorArg,
+    /// Engine: `host` (full precision), or the device's monitor run on the host (`device`:
+    /// the recording's own codes; `device-ad8232`: an AD8232-like 12-bit front end at 250 Hz).
+    #[arg(long, value_enum, default_value = "host")]
+    pub engine: EngineArg,
     /// WFDB annotator read as the reference (default `atr` when present).
     #[arg(long, short = 'a')]
     pub annotator: Option<String>,
@@ -54,14 +59,20 @@ pub struct AnalyzeArgs {
 
 /// Run `sinus analyze`.
 pub fn run(args: AnalyzeArgs, progress: &Progress) -> CliResult {
-    let classifier = load_model(args.model.as_deref())?;
+    let engine = args.engine.engine(args.model.as_deref())?;
+    let device = engine != sinus_analyze::Engine::Host;
+    // The device engine brings its own (int8, one-lead) model.
+    let classifier = load_model(if device { None } else { args.model.as_deref() })?;
     let options = AnalyzeOptions {
         detector: args.detector.kind(),
+        engine,
     };
     if let Some(dir) = args.input.as_ref().filter(|p| p.is_dir()) {
         return run_dir(dir, &args, &classifier, &options, progress);
     }
     let policy = match args.chunk_minutes {
+        // The monitor streams any length in fixed memory; only the codes are held.
+        _ if device => ChunkPolicy::Never,
         None => ChunkPolicy::Auto,
         Some(0.0) => ChunkPolicy::Never,
         Some(m) if m.is_finite() && m > 0.0 => ChunkPolicy::Chunks(m * 60.0),

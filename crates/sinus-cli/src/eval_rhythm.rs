@@ -8,6 +8,7 @@
 //! are benchmarked, and the only way to use databases shipped without signals (LTAFDB here).
 
 use crate::detect::DetectorArg;
+use crate::engine_arg::EngineArg;
 use crate::model_arg::load_model;
 use crate::progress::Progress;
 use crate::CliResult;
@@ -64,6 +65,9 @@ pub struct RhythmArgs {
     /// Beat classifier (end to end); default: the shipped model.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Engine of the end-to-end analysis (see `sinus analyze --engine`).
+    #[arg(long, value_enum, default_value = "host")]
+    pub engine: EngineArg,
     /// Print per-record tables too.
     #[arg(long)]
     pub per_record: bool,
@@ -213,6 +217,7 @@ fn score_end_to_end(
     }
     let options = AnalyzeOptions {
         detector: args.detector.kind(),
+        engine: args.engine.engine(args.model.as_deref())?,
     };
     let (analysis, _) =
         analyze(Input::of(&opened), classifier, &options).map_err(|e| e.in_file(&record))?;

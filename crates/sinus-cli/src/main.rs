@@ -9,6 +9,7 @@ mod analyze;
 mod baseline;
 mod classify;
 mod detect;
+mod engine_arg;
 mod eval;
 mod eval_beats;
 mod eval_rhythm;

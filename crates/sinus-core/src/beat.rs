@@ -176,7 +176,7 @@ pub fn z_normalise(v: &mut [f32]) {
     }
 }
 
-/// Beats whose windows make the [`RunningTemplate`] (its memory: 2 × this × the window size
+/// Beats whose windows make the [`RunningTemplate`] (its memory: this × the window size
 /// values).
 pub const TEMPLATE_BEATS: usize = 32;
 
@@ -195,8 +195,10 @@ pub const TEMPLATE_PREMATURE: f32 = 0.9;
 /// all but bigeminy) do not enter it; over the last beats rather than the record so that it
 /// follows slow changes of axis and morphology through a long recording.
 ///
-/// Storage (`2 × beats × size` values): the last windows in a ring, and each point's values
-/// kept sorted, so one beat costs one removal and one insertion per point.
+/// Storage (`beats × size` values): the last windows in a ring. Each point's median is
+/// selected when a beat is subtracted (sorting ≤ [`MAX_TEMPLATE_BEATS`] integer keys per
+/// point): half the memory of keeping every point's values sorted, which on the device is
+/// 16 KB, for a few thousand integer comparisons per beat.
 #[derive(Debug, Clone)]
 pub struct RunningTemplate<S> {
     storage: S,
@@ -208,23 +210,35 @@ pub struct RunningTemplate<S> {
     head: usize,
 }
 
+/// Most beats a [`RunningTemplate`] can hold.
+pub const MAX_TEMPLATE_BEATS: usize = 64;
+
 /// The storage a [`RunningTemplate`] needs is too small: this many values are needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TemplateStorageTooSmall(pub usize);
 
+/// An integer that orders finite `f32`s as their values (IEEE total order), so that medians
+/// are selected with integer comparisons — cheap on a core without an FPU.
+#[inline]
+fn order_key(x: f32) -> i32 {
+    let b = x.to_bits() as i32;
+    b ^ ((((b >> 31) as u32) >> 1) as i32)
+}
+
 impl<S: AsRef<[f32]> + AsMut<[f32]>> RunningTemplate<S> {
     /// Values of storage for windows of `size` values and a template of `beats` beats.
     pub const fn storage_len(size: usize, beats: usize) -> usize {
-        2 * size * beats
+        size * beats
     }
 
-    /// A template over the last `beats` (≥ 1) windows of `size` values each.
+    /// A template over the last `beats` (1..=[`MAX_TEMPLATE_BEATS`], clamped) windows of
+    /// `size` values each.
     pub fn new(
         storage: S,
         size: usize,
         beats: usize,
     ) -> Result<RunningTemplate<S>, TemplateStorageTooSmall> {
-        let beats = beats.max(1);
+        let beats = beats.clamp(1, MAX_TEMPLATE_BEATS);
         let need = Self::storage_len(size, beats);
         if storage.as_ref().len() < need {
             return Err(TemplateStorageTooSmall(need));
@@ -264,45 +278,34 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> RunningTemplate<S> {
 
     /// Write `window − template` into `difference` (zeros while the template is empty).
     pub fn subtract(&self, window: &[f32], difference: &mut [f32]) {
-        let (size, beats, count) = (self.size, self.beats, self.count);
-        let sorted = &self.storage.as_ref()[size * beats..2 * size * beats];
+        let (size, count) = (self.size, self.count);
+        let ring = self.storage.as_ref();
+        let mut keys = [(0i32, 0.0f32); MAX_TEMPLATE_BEATS];
         for (j, d) in difference.iter_mut().enumerate().take(size) {
-            *d = if count == 0 {
-                0.0
-            } else {
-                window[j] - sorted[j * beats + count / 2]
-            };
+            if count == 0 {
+                *d = 0.0;
+                continue;
+            }
+            // Insertion sort of the point's values by key: ≤ 64 values, mostly few moves.
+            for k in 0..count {
+                let v = ring[k * size + j];
+                let key = order_key(v);
+                let mut i = k;
+                while i > 0 && keys[i - 1].0 > key {
+                    keys[i] = keys[i - 1];
+                    i -= 1;
+                }
+                keys[i] = (key, v);
+            }
+            *d = window[j] - keys[count / 2].1;
         }
     }
 
     /// Add `window` (`size` finite values) to the template, replacing the oldest once full.
     pub fn add(&mut self, window: &[f32]) {
         let (size, beats, count) = (self.size, self.beats, self.count);
-        let (ring, sorted) = self.storage.as_mut().split_at_mut(size * beats);
         let slot = self.head;
-        for j in 0..size {
-            let col = &mut sorted[j * beats..(j + 1) * beats];
-            let new = window[j];
-            if count == beats {
-                // Replace the oldest value, keeping the column sorted.
-                let old = ring[slot * size + j];
-                let p = col.partition_point(|&v| v < old);
-                if new > old {
-                    let q = p + col[p + 1..].partition_point(|&v| v < new);
-                    col.copy_within(p + 1..q + 1, p);
-                    col[q] = new;
-                } else {
-                    let q = col[..p].partition_point(|&v| v <= new);
-                    col.copy_within(q..p, q + 1);
-                    col[q] = new;
-                }
-            } else {
-                let q = col[..count].partition_point(|&v| v <= new);
-                col.copy_within(q..count, q + 1);
-                col[q] = new;
-            }
-            ring[slot * size + j] = new;
-        }
+        self.storage.as_mut()[slot * size..(slot + 1) * size].copy_from_slice(&window[..size]);
         self.head = (slot + 1) % beats;
         self.count = (count + 1).min(beats);
     }
@@ -699,9 +702,9 @@ mod tests {
     #[test]
     fn template_is_the_median_of_the_previous_beats() {
         let (size, beats) = (3usize, 5usize);
-        let mut storage = [0.0f32; 30];
+        let mut storage = [0.0f32; 15];
         let mut t = RunningTemplate::new(&mut storage[..], size, beats).unwrap();
-        assert!(RunningTemplate::new(&mut [0.0f32; 29][..], size, beats).is_err());
+        assert!(RunningTemplate::new(&mut [0.0f32; 14][..], size, beats).is_err());
         let mut state = 0x9E37_79B9u32;
         let mut history: [[f32; 3]; 40] = [[0.0; 3]; 40];
         let mut diff = [0.0f32; 3];

@@ -7,12 +7,17 @@
 //!   template, running RR statistics), causal and in fixed memory.
 //! - [`nn`]: float32 and int8 inference of small 1-D CNNs (the beat classifier).
 //! - [`rhythm`]: streaming rhythm analysis (AF, VT, bigeminy, pauses...) from classified beats.
+//! - [`baseline`], [`quality`]: baseline-wander removal and signal quality, streaming, on ADC codes.
+//! - [`monitor`]: the whole device pipeline — ADC codes in, beats, rhythms, alarms out.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod baseline;
 pub mod beat;
 pub mod filter;
+pub mod monitor;
 pub mod nn;
 pub mod qrs;
+pub mod quality;
 pub mod rhythm;
