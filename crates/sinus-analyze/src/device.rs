@@ -277,3 +277,183 @@ pub fn run_results(
     };
     (beats, rhythm, bad)
 }
+
+/// How a device run scored against a record's reference annotations.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Simulation {
+    /// Record name.
+    pub record: String,
+    /// Seconds simulated.
+    pub seconds: f64,
+    /// The device's sampling rate (Hz).
+    pub device_fs: f64,
+    /// bxb's beat-label matrix (EC57 rules over the whole record: ±150 ms, VF excluded).
+    pub matrix: sinus_eval::bxb::BeatMatrix,
+    /// R peak to class event, per classified beat (ms).
+    pub latency_ms: Vec<f64>,
+    /// Reference AF duration, device AF duration and their overlap (s).
+    pub af_s: [f64; 3],
+    /// The same for VT.
+    pub vt_s: [f64; 3],
+    /// Events the monitor gave, by kind: beats, rhythm onsets and episodes, quality changes,
+    /// leads on/off, alarm changes, HRV epochs.
+    pub events: [usize; 7],
+    /// Host seconds the monitor took.
+    pub run_s: f64,
+}
+
+/// The kind index of an event in [`Simulation::events`].
+fn event_kind(e: &Event) -> usize {
+    match e {
+        Event::Beat { .. } => 0,
+        Event::Rhythm(RhythmEvent::Onset { .. }) => 1,
+        Event::Rhythm(RhythmEvent::Episode(_)) => 2,
+        Event::Quality { .. } => 3,
+        Event::LeadsOff { .. } => 4,
+        Event::Alarm { .. } => 5,
+        Event::Hrv(_) => 6,
+    }
+}
+
+/// Total length of the union of `a` ∩ `b` (both sorted, non-overlapping).
+fn overlap(a: &[(i64, i64)], b: &[(i64, i64)]) -> i64 {
+    let mut total = 0;
+    for &(s, e) in a {
+        for &(t, u) in b {
+            total += (e.min(u) - s.max(t)).max(0);
+        }
+    }
+    total
+}
+
+fn union(mut v: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+    v.sort();
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for (s, e) in v {
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
+/// Run a recording through the monitor as the device would see it and score the result
+/// against `reference` (annotations in the recording's clock): beats by bxb, the latency of
+/// every class, AF and VT durations.
+pub fn simulate(
+    rec: &Recording,
+    reference: &[sinus_io::wfdb::annotation::Annotation],
+    model: &[u8],
+    front_end: FrontEnd,
+) -> Result<(Simulation, DeviceSignal, DeviceRun)> {
+    use sinus_eval::rhythm::{episodes, rhythm_intervals, Rhythm};
+    use sinus_io::wfdb::annotation::{codes, Annotation};
+    let signal = device_signal(rec, 0, front_end)?;
+    let start = std::time::Instant::now();
+    let run = run_monitor(model, &signal)?;
+    let run_s = start.elapsed().as_secs_f64();
+    let fs = rec.frame_frequency;
+    let (beats, rhythm, _) = run_results(&run, &signal, fs, rec.frames);
+    let test: Vec<Annotation> = beats
+        .iter()
+        .map(|&(s, c, _)| {
+            let code = match c {
+                'N' => codes::NORMAL,
+                'S' => codes::APC,
+                'V' => codes::PVC,
+                'F' => codes::FUSION,
+                _ => codes::UNKNOWN,
+            };
+            Annotation::new(s as i64, code)
+        })
+        .collect();
+    let cmp = sinus_eval::bxb::compare(
+        reference,
+        &test,
+        fs,
+        Some(rec.frames),
+        &sinus_eval::bxb::BxbOptions::whole_record(),
+    )?;
+    let mut sim = Simulation {
+        record: rec.name.clone(),
+        seconds: rec.frames as f64 / fs,
+        device_fs: signal.fs,
+        matrix: cmp.matrix,
+        run_s,
+        ..Simulation::default()
+    };
+    for (at, e) in &run.events {
+        sim.events[event_kind(e)] += 1;
+        if let Event::Beat {
+            sample, confidence, ..
+        } = e
+        {
+            if *confidence > 0.0 {
+                sim.latency_ms
+                    .push(at.saturating_sub(*sample) as f64 * 1000.0 / signal.fs);
+            }
+        }
+    }
+    let intervals = rhythm_intervals(reference, rec.frames as i64);
+    for (category, kind, out) in [
+        (Rhythm::Af, RhythmKind::AtrialFibrillation, &mut sim.af_s),
+        (
+            Rhythm::Vt,
+            RhythmKind::VentricularTachycardia,
+            &mut sim.vt_s,
+        ),
+    ] {
+        let r: Vec<(i64, i64)> = episodes(&intervals, &category)
+            .iter()
+            .map(|i| (i.start, i.end))
+            .collect();
+        let t = union(
+            rhythm
+                .episodes
+                .iter()
+                .filter(|e| e.kind == kind)
+                .map(|e| (e.start as i64, e.end as i64))
+                .collect(),
+        );
+        let len = |v: &[(i64, i64)]| v.iter().map(|&(s, e)| e - s).sum::<i64>() as f64 / fs;
+        *out = [len(&r), len(&t), overlap(&r, &t) as f64 / fs];
+    }
+    Ok((sim, signal, run))
+}
+
+/// The codes of `signal` as the qemu firmware reads them (`input.bin`): a 20-byte header
+/// (`SINUSADC`, rate in mHz, codes per mV × 1000, zero code) and one `i16` per sample
+/// (`i16::MIN` = leads off). Errors when a code does not fit an `i16`.
+pub fn firmware_input(signal: &DeviceSignal) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(20 + 2 * signal.codes.len());
+    out.extend_from_slice(b"SINUSADC");
+    out.extend_from_slice(&((signal.fs * 1000.0).round() as u32).to_le_bytes());
+    out.extend_from_slice(&((signal.counts_per_mv * 1000.0).round() as u32).to_le_bytes());
+    out.extend_from_slice(&signal.zero_code.to_le_bytes());
+    for (i, c) in signal.codes.iter().enumerate() {
+        let v = match *c {
+            None => i16::MIN,
+            Some(c) if c > i16::MIN as i32 && c <= i16::MAX as i32 => c as i16,
+            Some(c) => {
+                return Err(Error::unsupported(format!(
+                    "sample {i}: code {c} does not fit the firmware's 16-bit input"
+                )))
+            }
+        };
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    Ok(out)
+}
+
+/// The first `seconds` of a recording (an excerpt for a quick emulator run).
+pub fn excerpt(rec: &Recording, seconds: f64) -> Recording {
+    let n = ((seconds * rec.frame_frequency).round().max(0.0) as u64).min(rec.frames);
+    let mut out = rec.clone();
+    out.frames = n;
+    for s in &mut out.signals {
+        s.samples
+            .truncate(n as usize * s.samples_per_frame.max(1) as usize);
+    }
+    out
+}

@@ -9,6 +9,7 @@ mod analyze;
 mod baseline;
 mod classify;
 mod detect;
+mod edge;
 mod engine_arg;
 mod eval;
 mod eval_beats;
@@ -67,6 +68,9 @@ enum Command {
     Fetch(fetch::FetchArgs),
     /// Write a synthetic ECG with exact ground truth (beats, rhythms, noise) from a preset.
     Synth(synth::SynthArgs),
+    /// The device side: run recordings through the on-device pipeline as the device sees them.
+    #[command(subcommand)]
+    Edge(edge::EdgeCommand),
 }
 
 /// Error type of the CLI: anything displayable; `main` prints it and exits with status 1.
@@ -134,6 +138,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(args, &progress),
         Command::Baseline(cmd) => baseline::run(cmd, &progress),
         Command::Synth(args) => synth::run(args, &progress),
+        Command::Edge(cmd) => edge::run(cmd, &progress),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

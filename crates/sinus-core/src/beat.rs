@@ -238,18 +238,36 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> RunningTemplate<S> {
         size: usize,
         beats: usize,
     ) -> Result<RunningTemplate<S>, TemplateStorageTooSmall> {
-        let beats = beats.clamp(1, MAX_TEMPLATE_BEATS);
-        let need = Self::storage_len(size, beats);
-        if storage.as_ref().len() < need {
-            return Err(TemplateStorageTooSmall(need));
-        }
-        Ok(RunningTemplate {
+        let mut t = RunningTemplate::unconfigured(storage);
+        t.configure(size, beats)?;
+        Ok(t)
+    }
+
+    /// A template of windows of no values, until [`configure`](Self::configure)d: a value
+    /// that can be built at compile time (a device keeps it in static memory and configures
+    /// it in place).
+    pub const fn unconfigured(storage: S) -> RunningTemplate<S> {
+        RunningTemplate {
             storage,
-            size,
-            beats,
+            size: 0,
+            beats: 1,
             count: 0,
             head: 0,
-        })
+        }
+    }
+
+    /// Start again over the last `beats` (clamped to 1..=[`MAX_TEMPLATE_BEATS`]) windows of
+    /// `size` values each.
+    pub fn configure(&mut self, size: usize, beats: usize) -> Result<(), TemplateStorageTooSmall> {
+        let beats = beats.clamp(1, MAX_TEMPLATE_BEATS);
+        let need = Self::storage_len(size, beats);
+        if self.storage.as_ref().len() < need {
+            return Err(TemplateStorageTooSmall(need));
+        }
+        self.size = size;
+        self.beats = beats;
+        self.clear();
+        Ok(())
     }
 
     /// Forget every window (a new recording, or after leads-off).
@@ -503,9 +521,20 @@ pub struct BeatWindow {
 pub struct BeatFeaturizer<S> {
     shape: WindowShape,
     leads: usize,
-    template: Option<RunningTemplate<S>>,
+    /// Used when `shape.template`.
+    template: RunningTemplate<S>,
     rr: RrContext,
 }
+
+/// The shape of an [`BeatFeaturizer::unconfigured`] featurizer.
+const NO_SHAPE: WindowShape = WindowShape {
+    before_s: 0.0,
+    after_s: 0.0,
+    length: 2,
+    z_normalise: false,
+    template: false,
+    align: false,
+};
 
 impl<S: AsRef<[f32]> + AsMut<[f32]>> BeatFeaturizer<S> {
     /// Storage values for `leads` leads cut as `shape`.
@@ -524,21 +553,40 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> BeatFeaturizer<S> {
         leads: usize,
         storage: S,
     ) -> Result<BeatFeaturizer<S>, TemplateStorageTooSmall> {
-        let template = if shape.template {
-            Some(RunningTemplate::new(
-                storage,
-                leads * shape.length,
-                TEMPLATE_BEATS,
-            )?)
-        } else {
-            None
-        };
-        Ok(BeatFeaturizer {
-            shape,
-            leads,
-            template,
+        let mut f = BeatFeaturizer::unconfigured(storage);
+        f.configure(shape, leads)?;
+        Ok(f)
+    }
+
+    /// A featurizer that cuts nothing useful until [`configure`](Self::configure)d: a value
+    /// that can be built at compile time, so that a device can keep it (and its template
+    /// storage) in static memory and configure it in place, with no copy on the stack.
+    pub const fn unconfigured(storage: S) -> BeatFeaturizer<S> {
+        BeatFeaturizer {
+            shape: NO_SHAPE,
+            leads: 1,
+            template: RunningTemplate::unconfigured(storage),
             rr: RrContext::new(),
-        })
+        }
+    }
+
+    /// Start again, cutting `leads` (≥ 1) leads as `shape`; the storage must hold
+    /// [`BeatFeaturizer::storage_len`] values.
+    pub fn configure(
+        &mut self,
+        shape: WindowShape,
+        leads: usize,
+    ) -> Result<(), TemplateStorageTooSmall> {
+        if shape.template {
+            self.template
+                .configure(leads * shape.length, TEMPLATE_BEATS)?;
+        } else {
+            self.template.configure(0, 1)?;
+        }
+        self.shape = shape;
+        self.leads = leads;
+        self.rr = RrContext::new();
+        Ok(())
     }
 
     /// The window layout.
@@ -619,7 +667,8 @@ impl<S: AsRef<[f32]> + AsMut<[f32]>> BeatFeaturizer<S> {
                 z_normalise(out);
             }
         }
-        if let Some(t) = &mut self.template {
+        if self.shape.template {
+            let t = &mut self.template;
             let (raw, diff) = waveform.split_at_mut(n);
             t.subtract(raw, &mut diff[..n]);
             if add_to_template {

@@ -316,7 +316,7 @@ struct Pending {
 }
 
 /// Running sums of one HRV epoch, in whole milliseconds (exact on any machine).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct HrvSums {
     epoch: u64,
     nn: u32,
@@ -329,21 +329,25 @@ struct HrvSums {
 }
 
 /// The on-device pipeline (see the module docs).
+///
+/// Two ways to make one: [`Monitor::new`] (on a PC), or [`Monitor::unconfigured`] — a
+/// constant, so a device keeps the ≈ 50 KB monitor in static memory with no copy on the stack
+/// — then [`Monitor::configure`] in place.
 pub struct Monitor<'m> {
     cfg: MonitorConfig,
-    model: QuantModel<&'m [u8]>,
+    model: Option<QuantModel<&'m [u8]>>,
     classes: [BeatClass; MAX_CLASSES],
     n_classes: usize,
     waveform_len: usize,
     /// Samples pushed.
     n: u64,
     leads_off: bool,
-    baseline: WaveMedianBaseline,
+    baseline: Option<WaveMedianBaseline>,
     lag: u64,
-    detector: QrsDetector,
+    detector: Option<QrsDetector>,
     /// Sample at which the detector was (re)started: its sample numbers count from there.
     detector_origin: u64,
-    judge: QualityJudge,
+    judge: Option<QualityJudge>,
     /// Baseline-removed signal (mV; NaN = missing), sample `i` at `i % HISTORY`.
     history: [f32; HISTORY],
     /// Samples of `history` written: 0..filtered.
@@ -361,7 +365,7 @@ pub struct Monitor<'m> {
     last_beat: Option<u64>,
     last_detected: Option<u64>,
     // Rhythm, fed beats once their quality is known.
-    rhythm: RhythmAnalyzer,
+    rhythm: Option<RhythmAnalyzer>,
     held: [Beat; HELD],
     held_head: usize,
     held_len: usize,
@@ -374,6 +378,8 @@ pub struct Monitor<'m> {
     // Alarms.
     asystole: bool,
     asystole_samples: u64,
+    run_min_beats: u32,
+    vt_bpm: f32,
     vt: bool,
     v_run: u32,
     v_run_start: u64,
@@ -387,10 +393,111 @@ pub struct Monitor<'m> {
     last_class: BeatClass,
 }
 
+const NO_BEAT: Beat = Beat {
+    sample: 0,
+    class: BeatClass::Unknown,
+    probability: 0.0,
+    labelled: false,
+};
+
+const NO_HRV: HrvSums = HrvSums {
+    epoch: 0,
+    nn: 0,
+    sum: 0,
+    sum_sq: 0,
+    diffs: 0,
+    diff_sq: 0,
+    over_50: 0,
+    last_nn: None,
+};
+
 impl<'m> Monitor<'m> {
     /// A monitor running the int8 model `model` (bytes of a `.snnm` int8 model, e.g. in flash)
-    /// on samples as `cfg` describes.
+    /// on samples as `cfg` describes. (≈ 50 KB by value: on a device use
+    /// [`Monitor::unconfigured`] in a `static` and [`Monitor::configure`].)
     pub fn new(model: &'m [u8], cfg: MonitorConfig) -> Result<Monitor<'m>, MonitorError> {
+        let mut m = Monitor::unconfigured();
+        m.configure(model, cfg)?;
+        Ok(m)
+    }
+
+    /// A monitor that ignores its input until [`configure`](Self::configure)d; a constant.
+    pub const fn unconfigured() -> Monitor<'m> {
+        Monitor {
+            cfg: MonitorConfig {
+                fs: 250.0,
+                counts_per_mv: 1.0,
+                zero_code: 0,
+                window: WindowShape {
+                    before_s: 0.0,
+                    after_s: 0.0,
+                    length: 2,
+                    z_normalise: false,
+                    template: false,
+                    align: false,
+                },
+            },
+            model: None,
+            classes: [BeatClass::Unknown; MAX_CLASSES],
+            n_classes: 0,
+            waveform_len: 0,
+            n: 0,
+            leads_off: false,
+            baseline: None,
+            lag: 0,
+            detector: None,
+            detector_origin: 0,
+            judge: None,
+            history: [0.0; HISTORY],
+            filtered: 0,
+            detections: [0; DETECTIONS],
+            det_head: 0,
+            det_len: 0,
+            before_reach: 0,
+            after_reach: 0,
+            span: [0.0; SPAN],
+            featurizer: BeatFeaturizer::unconfigured([0.0; MAX_WINDOW * TEMPLATE_BEATS]),
+            waveforms: [[0.0; 2 * MAX_WINDOW]; 2],
+            pending: None,
+            scratch: [0; SCRATCH],
+            last_beat: None,
+            last_detected: None,
+            rhythm: None,
+            held: [NO_BEAT; HELD],
+            held_head: 0,
+            held_len: 0,
+            judged_to: 0,
+            open_bad: None,
+            merge_gap: 0,
+            last_verdict: Verdict::Good,
+            asystole: false,
+            asystole_samples: 0,
+            run_min_beats: 3,
+            vt_bpm: 100.0,
+            vt: false,
+            v_run: 0,
+            v_run_start: 0,
+            brady: false,
+            tachy: false,
+            rates: [0; RATE_BEATS],
+            rates_len: 0,
+            rates_head: 0,
+            hrv: NO_HRV,
+            hrv_epoch_samples: 1,
+            last_class: BeatClass::Unknown,
+        }
+    }
+
+    /// (Re)start the monitor in place: the int8 model `model` on samples as `cfg` describes.
+    /// Everything before is forgotten. On an error the monitor is left unconfigured (it
+    /// ignores its input).
+    // Not inlined: its temporaries (the detector is built, then moved in) then live in its
+    // own stack frame only while it runs, not in the caller's frame for ever.
+    #[inline(never)]
+    pub fn configure(&mut self, model: &'m [u8], cfg: MonitorConfig) -> Result<(), MonitorError> {
+        // Fields are set one by one so that no copy of the whole monitor is ever made.
+        self.model = None;
+        self.detector = None;
         let fs = cfg.fs;
         if !(crate::qrs::MIN_FS..=baseline::MAX_FS).contains(&fs) {
             return Err(MonitorError::SamplingRate);
@@ -398,8 +505,8 @@ impl<'m> Monitor<'m> {
         if !(cfg.counts_per_mv.is_finite() && cfg.counts_per_mv > 0.0) {
             return Err(MonitorError::Gain);
         }
-        let model = QuantModel::parse(model).map_err(MonitorError::Model)?;
-        let info = *model.info();
+        let parsed = QuantModel::parse(model).map_err(MonitorError::Model)?;
+        let info = *parsed.info();
         let shape = cfg.window;
         let channels = if shape.template { 2 } else { 1 };
         if info.input_channels != channels
@@ -415,81 +522,71 @@ impl<'m> Monitor<'m> {
         {
             return Err(MonitorError::ModelShape);
         }
-        let mut classes = [BeatClass::Unknown; MAX_CLASSES];
-        for (c, &l) in classes.iter_mut().zip(info.class_labels()) {
+        self.classes = [BeatClass::Unknown; MAX_CLASSES];
+        for (c, &l) in self.classes.iter_mut().zip(info.class_labels()) {
             *c = BeatClass::from_symbol(l as char);
         }
-        let baseline = WaveMedianBaseline::new(fs).map_err(|_| MonitorError::SamplingRate)?;
-        let detector =
-            QrsDetector::new(QrsConfig::new(fs)).map_err(|_| MonitorError::SamplingRate)?;
-        let rhythm =
-            RhythmAnalyzer::new(RhythmConfig::new(fs)).map_err(|_| MonitorError::SamplingRate)?;
+        self.n_classes = info.n_classes;
+        let rhythm_cfg = RhythmConfig::new(fs);
         let reach = fiducial_reach(fs) as u64 + 2;
         let fs64 = fs as f64;
-        let before_reach =
+        self.before_reach =
             libm::ceil((FIDUCIAL_SEARCH_S as f64 + shape.before_s) * fs64) as u64 + reach;
-        let after_reach =
+        self.after_reach =
             libm::ceil((FIDUCIAL_SEARCH_S as f64 + shape.after_s) * fs64) as u64 + reach;
-        let lag = baseline.lag() as u64;
+        set(&mut self.baseline, || WaveMedianBaseline::new(fs).ok())?;
+        self.lag = self.baseline.as_ref().map_or(0, |b| b.lag() as u64);
+        set(&mut self.detector, || {
+            QrsDetector::new(QrsConfig::new(fs)).ok()
+        })?;
+        let latency = self.detector.as_ref().map_or(0, |d| d.latency_samples());
         // The oldest sample a beat needs must still be in the history when the beat is cut:
         // a beat comes out of the detector up to its latency after its R peak, and its window
         // needs the baseline-removed signal up to `after_reach` past it.
-        let oldest_needed = detector.latency_samples() + before_reach + after_reach + lag;
-        if before_reach + after_reach + 1 > SPAN as u64 || oldest_needed >= HISTORY as u64 {
+        let oldest_needed = latency + self.before_reach + self.after_reach + self.lag;
+        if self.before_reach + self.after_reach + 1 > SPAN as u64 || oldest_needed >= HISTORY as u64
+        {
+            self.detector = None;
             return Err(MonitorError::SamplingRate);
         }
-        let featurizer = BeatFeaturizer::new(shape, 1, [0.0; MAX_WINDOW * TEMPLATE_BEATS])
+        set(&mut self.rhythm, || RhythmAnalyzer::new(rhythm_cfg).ok())?;
+        self.featurizer
+            .configure(shape, 1)
             .map_err(|_| MonitorError::ModelShape)?;
-        let asystole_samples = libm::ceilf(rhythm.config().asystole_s * fs) as u64;
-        Ok(Monitor {
-            cfg,
-            waveform_len: shape.waveform_len(1),
-            classes,
-            n_classes: info.n_classes,
-            model,
-            n: 0,
-            leads_off: false,
-            baseline,
-            lag,
-            detector,
-            detector_origin: 0,
-            judge: QualityJudge::new(fs, cfg.counts_per_mv),
-            history: [f32::NAN; HISTORY],
-            filtered: 0,
-            detections: [0; DETECTIONS],
-            det_head: 0,
-            det_len: 0,
-            before_reach,
-            after_reach,
-            span: [0.0; SPAN],
-            featurizer,
-            waveforms: [[0.0; 2 * MAX_WINDOW]; 2],
-            pending: None,
-            scratch: [0; SCRATCH],
-            last_beat: None,
-            last_detected: None,
-            rhythm,
-            held: [Beat::unlabelled(0); HELD],
-            held_head: 0,
-            held_len: 0,
-            judged_to: 0,
-            open_bad: None,
-            merge_gap: (2.0 * fs) as u64,
-            last_verdict: Verdict::Good,
-            asystole: false,
-            asystole_samples,
-            vt: false,
-            v_run: 0,
-            v_run_start: 0,
-            brady: false,
-            tachy: false,
-            rates: [0; RATE_BEATS],
-            rates_len: 0,
-            rates_head: 0,
-            hrv: HrvSums::default(),
-            hrv_epoch_samples: (HRV_EPOCH_S as f64 * fs64) as u64,
-            last_class: BeatClass::Unknown,
-        })
+        self.judge = Some(QualityJudge::new(fs, cfg.counts_per_mv));
+        self.cfg = cfg;
+        self.waveform_len = shape.waveform_len(1);
+        self.n = 0;
+        self.leads_off = false;
+        self.detector_origin = 0;
+        self.history.fill(f32::NAN);
+        self.filtered = 0;
+        self.det_head = 0;
+        self.det_len = 0;
+        self.pending = None;
+        self.last_beat = None;
+        self.last_detected = None;
+        self.held_head = 0;
+        self.held_len = 0;
+        self.judged_to = 0;
+        self.open_bad = None;
+        self.merge_gap = (2.0 * fs) as u64;
+        self.last_verdict = Verdict::Good;
+        self.asystole = false;
+        self.asystole_samples = libm::ceilf(rhythm_cfg.asystole_s * fs) as u64;
+        self.run_min_beats = rhythm_cfg.run_min_beats;
+        self.vt_bpm = rhythm_cfg.vt_bpm;
+        self.vt = false;
+        self.v_run = 0;
+        self.brady = false;
+        self.tachy = false;
+        self.rates_len = 0;
+        self.rates_head = 0;
+        self.hrv = NO_HRV;
+        self.hrv_epoch_samples = ((HRV_EPOCH_S as f64 * fs64) as u64).max(1);
+        self.last_class = BeatClass::Unknown;
+        self.model = Some(parsed);
+        Ok(())
     }
 
     /// The configuration.
@@ -504,12 +601,15 @@ impl<'m> Monitor<'m> {
 
     /// Ectopic beats and their groupings, as the rhythm analyzer has counted them so far.
     pub fn ectopy(&self) -> crate::rhythm::EctopyCounts {
-        self.rhythm.counts()
+        self.rhythm.as_ref().map(|r| r.counts()).unwrap_or_default()
     }
 
     /// Feed one sample: an ADC code, or `None` when the electrodes are off (or the sample is
     /// missing). Events go to `emit` as they happen.
     pub fn push(&mut self, code: Option<i32>, emit: &mut impl FnMut(Event)) {
+        if self.model.is_none() {
+            return;
+        }
         let n = self.n;
         self.n += 1;
         match code {
@@ -532,21 +632,28 @@ impl<'m> Monitor<'m> {
                         off: false,
                     });
                     // The filters start again as on a new recording.
-                    self.baseline.reset();
-                    self.detector.reset();
+                    if let Some(b) = self.baseline.as_mut() {
+                        b.reset();
+                    }
+                    if let Some(d) = self.detector.as_mut() {
+                        d.reset();
+                    }
                     self.detector_origin = n;
                 }
-                let filtered = self.baseline.push(c);
+                let filtered = self.baseline.as_mut().and_then(|b| b.push(c));
                 self.write_history(n, filtered);
                 let mv = (c as i64 - self.cfg.zero_code as i64) as f32 / self.cfg.counts_per_mv;
-                if let Some(d) = self.detector.push(mv) {
+                if let Some(d) = self.detector.as_mut().and_then(|d| d.push(mv)) {
                     self.detected(self.detector_origin + d.sample, emit);
                 }
             }
         }
         let mut judged = [None; crate::quality::NOISE_WINDOWS];
         let mut k = 0;
-        self.judge.push(code, &mut |j| {
+        let Some(judge) = self.judge.as_mut() else {
+            return;
+        };
+        judge.push(code, &mut |j| {
             if let Some(slot) = judged.get_mut(k) {
                 *slot = Some(j);
             }
@@ -562,8 +669,11 @@ impl<'m> Monitor<'m> {
     /// The recording has ended at the last sample pushed: every beat still in the pipeline is
     /// classified and every open episode closed.
     pub fn finish(&mut self, emit: &mut impl FnMut(Event)) {
+        if self.model.is_none() {
+            return;
+        }
         if !self.leads_off {
-            while let Some(d) = self.detector.flush() {
+            while let Some(d) = self.detector.as_mut().and_then(|d| d.flush()) {
                 self.detected(self.detector_origin + d.sample, emit);
             }
         }
@@ -577,7 +687,10 @@ impl<'m> Monitor<'m> {
         }
         let mut judged = [None; crate::quality::NOISE_WINDOWS];
         let mut k = 0;
-        self.judge.finish(&mut |j| {
+        let Some(judge) = self.judge.as_mut() else {
+            return;
+        };
+        judge.finish(&mut |j| {
             if let Some(slot) = judged.get_mut(k) {
                 *slot = Some(j);
             }
@@ -592,7 +705,9 @@ impl<'m> Monitor<'m> {
         }
         self.release_held(emit);
         let end = self.n.max(self.last_beat.map_or(0, |b| b + 1));
-        self.rhythm.finish(end, &mut |r| emit(Event::Rhythm(r)));
+        if let Some(r) = self.rhythm.as_mut() {
+            r.finish(end, &mut |r| emit(Event::Rhythm(r)));
+        }
         if let Some(h) = self.hrv_epoch() {
             emit(Event::Hrv(h));
         }
@@ -711,7 +826,10 @@ impl<'m> Monitor<'m> {
             let nc = self.n_classes;
             let mut logits = [0.0f32; MAX_CLASSES];
             let mut probs = [0.0f32; MAX_CLASSES];
-            let ok = self.model.logits(
+            let Some(model) = self.model.as_ref() else {
+                return;
+            };
+            let ok = model.logits(
                 &self.waveforms[p.slot][..self.waveform_len],
                 rr,
                 &mut self.scratch,
@@ -757,10 +875,9 @@ impl<'m> Monitor<'m> {
                 self.v_run_start = s;
             }
             self.v_run = self.v_run.saturating_add(1);
-            let cfg = self.rhythm.config();
-            if !self.vt && self.v_run >= cfg.run_min_beats && s > self.v_run_start {
+            if !self.vt && self.v_run >= self.run_min_beats && s > self.v_run_start {
                 let rate = 60.0 * fs * (self.v_run - 1) as f32 / (s - self.v_run_start) as f32;
-                if rate > cfg.vt_bpm {
+                if rate > self.vt_bpm {
                     self.vt = true;
                     emit(Event::Alarm {
                         kind: AlarmKind::VentricularTachycardia,
@@ -843,10 +960,7 @@ impl<'m> Monitor<'m> {
             if let Some(h) = self.hrv_epoch() {
                 emit(Event::Hrv(h));
             }
-            self.hrv = HrvSums {
-                epoch,
-                ..HrvSums::default()
-            };
+            self.hrv = HrvSums { epoch, ..NO_HRV };
         }
         let nn = rr > 0 && class == BeatClass::Normal && self.last_class == BeatClass::Normal;
         if !nn {
@@ -921,8 +1035,9 @@ impl<'m> Monitor<'m> {
     fn push_bad(&mut self, s: u64, e: u64, v: Verdict, emit: &mut impl FnMut(Event)) {
         // Beats before the stretch go first, as the offline analysis orders them.
         self.release_before(s, emit);
-        self.rhythm
-            .push_quality(s, e, signal_quality(v), &mut |r| emit(Event::Rhythm(r)));
+        if let Some(r) = self.rhythm.as_mut() {
+            r.push_quality(s, e, signal_quality(v), &mut |r| emit(Event::Rhythm(r)));
+        }
     }
 
     fn hold(&mut self, b: Beat, emit: &mut impl FnMut(Event)) {
@@ -963,7 +1078,21 @@ impl<'m> Monitor<'m> {
     }
 
     fn rhythm_beat(&mut self, b: Beat, emit: &mut impl FnMut(Event)) {
-        self.rhythm.push_beat(b, &mut |r| emit(Event::Rhythm(r)));
+        if let Some(r) = self.rhythm.as_mut() {
+            r.push_beat(b, &mut |r| emit(Event::Rhythm(r)));
+        }
+    }
+}
+
+/// `*slot = make()`, in a frame of its own: the (kilobytes large) value is built and moved in
+/// while only this frame is on the stack, so `configure`'s frame does not hold one temporary
+/// per component.
+#[inline(never)]
+fn set<T>(slot: &mut Option<T>, make: impl FnOnce() -> Option<T>) -> Result<(), MonitorError> {
+    *slot = make();
+    match slot {
+        Some(_) => Ok(()),
+        None => Err(MonitorError::SamplingRate),
     }
 }
 
