@@ -47,13 +47,16 @@ struct RunningMedian<const W: usize> {
 }
 
 impl<const W: usize> RunningMedian<W> {
-    fn new(window: usize) -> Self {
-        RunningMedian {
-            ring: [0; W],
-            sorted: [0; W],
-            window: window.clamp(1, W),
-            head: 0,
-        }
+    const EMPTY: Self = RunningMedian {
+        ring: [0; W],
+        sorted: [0; W],
+        window: 1,
+        head: 0,
+    };
+
+    fn set_window(&mut self, window: usize) {
+        self.window = window.clamp(1, W);
+        self.head = 0;
     }
 
     /// Fill the window with `v` (the signal was constant before it started).
@@ -112,18 +115,36 @@ pub struct WaveMedianBaseline {
 impl WaveMedianBaseline {
     /// The filter for sampling rate `fs` ([`MIN_FS`]..=[`MAX_FS`] Hz).
     pub fn new(fs: f32) -> Result<Self, SamplingRateOutOfRange> {
+        let mut f = WaveMedianBaseline::unconfigured();
+        f.configure(fs)?;
+        Ok(f)
+    }
+
+    /// A filter with windows of one sample (output = 0) until
+    /// [`configure`](Self::configure)d: a constant, for static memory on a device.
+    pub const fn unconfigured() -> Self {
+        WaveMedianBaseline {
+            stage1: RunningMedian::EMPTY,
+            stage2: RunningMedian::EMPTY,
+            delay: [0; MAX_LAG + 1],
+            lag: 0,
+            n: 0,
+        }
+    }
+
+    /// Set the filter up for sampling rate `fs`, in place, and start afresh. On an error it
+    /// is left as it was.
+    pub fn configure(&mut self, fs: f32) -> Result<(), SamplingRateOutOfRange> {
         if !(MIN_FS..=MAX_FS).contains(&fs) {
             return Err(SamplingRateOutOfRange);
         }
         let w1 = odd_window(QRS_P_WINDOW_S, fs).min(MAX_W1);
         let w2 = odd_window(T_WINDOW_S, fs).min(MAX_W2);
-        Ok(WaveMedianBaseline {
-            stage1: RunningMedian::new(w1),
-            stage2: RunningMedian::new(w2),
-            delay: [0; MAX_LAG + 1],
-            lag: w1 / 2 + w2 / 2,
-            n: 0,
-        })
+        self.stage1.set_window(w1);
+        self.stage2.set_window(w2);
+        self.lag = w1 / 2 + w2 / 2;
+        self.n = 0;
+        Ok(())
     }
 
     /// Samples between an input and the output for it.

@@ -151,6 +151,17 @@ impl Default for Biquad {
 }
 
 impl Biquad {
+    /// The identity section (passes its input through), zero state: a constant.
+    pub const IDENTITY: Biquad = Biquad {
+        b0: 1.0,
+        b1: 0.0,
+        b2: 0.0,
+        a1: 0.0,
+        a2: 0.0,
+        s1: 0.0,
+        s2: 0.0,
+    };
+
     /// A section with the given coefficients (rounded to `f32`) and zero state.
     pub fn new(c: SectionCoefficients) -> Self {
         Biquad {
@@ -232,6 +243,12 @@ impl<const N: usize> Default for BiquadCascade<N> {
 }
 
 impl<const N: usize> BiquadCascade<N> {
+    /// A cascade of identity sections: a constant.
+    pub const IDENTITY: BiquadCascade<N> = BiquadCascade {
+        sections: [Biquad::IDENTITY; N],
+        used: 0,
+    };
+
     /// A cascade of the given sections (at most `N`; the rest are identity sections).
     pub fn from_sections(sections: &[SectionCoefficients]) -> Result<Self, DesignError> {
         if sections.len() > N {

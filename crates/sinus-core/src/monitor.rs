@@ -342,9 +342,9 @@ pub struct Monitor<'m> {
     /// Samples pushed.
     n: u64,
     leads_off: bool,
-    baseline: Option<WaveMedianBaseline>,
+    baseline: WaveMedianBaseline,
     lag: u64,
-    detector: Option<QrsDetector>,
+    detector: QrsDetector,
     /// Sample at which the detector was (re)started: its sample numbers count from there.
     detector_origin: u64,
     judge: Option<QualityJudge>,
@@ -443,9 +443,9 @@ impl<'m> Monitor<'m> {
             waveform_len: 0,
             n: 0,
             leads_off: false,
-            baseline: None,
+            baseline: WaveMedianBaseline::unconfigured(),
             lag: 0,
-            detector: None,
+            detector: QrsDetector::unconfigured(),
             detector_origin: 0,
             judge: None,
             history: [0.0; HISTORY],
@@ -491,13 +491,21 @@ impl<'m> Monitor<'m> {
     /// (Re)start the monitor in place: the int8 model `model` on samples as `cfg` describes.
     /// Everything before is forgotten. On an error the monitor is left unconfigured (it
     /// ignores its input).
-    // Not inlined: its temporaries (the detector is built, then moved in) then live in its
-    // own stack frame only while it runs, not in the caller's frame for ever.
-    #[inline(never)]
+    // `setup` is not inlined: its temporaries then live in its own stack frame only while it
+    // runs, not in the caller's frame for ever.
     pub fn configure(&mut self, model: &'m [u8], cfg: MonitorConfig) -> Result<(), MonitorError> {
+        let r = self.setup(model, cfg);
+        if r.is_err() {
+            // Half set up: ignore input until configured again.
+            self.model = None;
+        }
+        r
+    }
+
+    #[inline(never)]
+    fn setup(&mut self, model: &'m [u8], cfg: MonitorConfig) -> Result<(), MonitorError> {
         // Fields are set one by one so that no copy of the whole monitor is ever made.
         self.model = None;
-        self.detector = None;
         let fs = cfg.fs;
         if !(crate::qrs::MIN_FS..=baseline::MAX_FS).contains(&fs) {
             return Err(MonitorError::SamplingRate);
@@ -505,8 +513,15 @@ impl<'m> Monitor<'m> {
         if !(cfg.counts_per_mv.is_finite() && cfg.counts_per_mv > 0.0) {
             return Err(MonitorError::Gain);
         }
-        let parsed = QuantModel::parse(model).map_err(MonitorError::Model)?;
-        let info = *parsed.info();
+        // Parsed in a frame of its own (the layer table is kilobytes): see `set`.
+        let mut error = NnError::Truncated;
+        set(&mut self.model, || {
+            QuantModel::parse(model).map_err(|e| error = e).ok()
+        })
+        .map_err(|_| MonitorError::Model(error))?;
+        let Some(info) = self.model.as_ref().map(|m| *m.info()) else {
+            return Err(MonitorError::Model(error));
+        };
         let shape = cfg.window;
         let channels = if shape.template { 2 } else { 1 };
         if info.input_channels != channels
@@ -534,19 +549,20 @@ impl<'m> Monitor<'m> {
             libm::ceil((FIDUCIAL_SEARCH_S as f64 + shape.before_s) * fs64) as u64 + reach;
         self.after_reach =
             libm::ceil((FIDUCIAL_SEARCH_S as f64 + shape.after_s) * fs64) as u64 + reach;
-        set(&mut self.baseline, || WaveMedianBaseline::new(fs).ok())?;
-        self.lag = self.baseline.as_ref().map_or(0, |b| b.lag() as u64);
-        set(&mut self.detector, || {
-            QrsDetector::new(QrsConfig::new(fs)).ok()
-        })?;
-        let latency = self.detector.as_ref().map_or(0, |d| d.latency_samples());
+        self.baseline
+            .configure(fs)
+            .map_err(|_| MonitorError::SamplingRate)?;
+        self.lag = self.baseline.lag() as u64;
+        self.detector
+            .configure(QrsConfig::new(fs))
+            .map_err(|_| MonitorError::SamplingRate)?;
+        let latency = self.detector.latency_samples();
         // The oldest sample a beat needs must still be in the history when the beat is cut:
         // a beat comes out of the detector up to its latency after its R peak, and its window
         // needs the baseline-removed signal up to `after_reach` past it.
         let oldest_needed = latency + self.before_reach + self.after_reach + self.lag;
         if self.before_reach + self.after_reach + 1 > SPAN as u64 || oldest_needed >= HISTORY as u64
         {
-            self.detector = None;
             return Err(MonitorError::SamplingRate);
         }
         set(&mut self.rhythm, || RhythmAnalyzer::new(rhythm_cfg).ok())?;
@@ -585,7 +601,6 @@ impl<'m> Monitor<'m> {
         self.hrv = NO_HRV;
         self.hrv_epoch_samples = ((HRV_EPOCH_S as f64 * fs64) as u64).max(1);
         self.last_class = BeatClass::Unknown;
-        self.model = Some(parsed);
         Ok(())
     }
 
@@ -632,18 +647,14 @@ impl<'m> Monitor<'m> {
                         off: false,
                     });
                     // The filters start again as on a new recording.
-                    if let Some(b) = self.baseline.as_mut() {
-                        b.reset();
-                    }
-                    if let Some(d) = self.detector.as_mut() {
-                        d.reset();
-                    }
+                    self.baseline.reset();
+                    self.detector.reset();
                     self.detector_origin = n;
                 }
-                let filtered = self.baseline.as_mut().and_then(|b| b.push(c));
+                let filtered = self.baseline.push(c);
                 self.write_history(n, filtered);
                 let mv = (c as i64 - self.cfg.zero_code as i64) as f32 / self.cfg.counts_per_mv;
-                if let Some(d) = self.detector.as_mut().and_then(|d| d.push(mv)) {
+                if let Some(d) = self.detector.push(mv) {
                     self.detected(self.detector_origin + d.sample, emit);
                 }
             }
@@ -673,7 +684,7 @@ impl<'m> Monitor<'m> {
             return;
         }
         if !self.leads_off {
-            while let Some(d) = self.detector.as_mut().and_then(|d| d.flush()) {
+            while let Some(d) = self.detector.flush() {
                 self.detected(self.detector_origin + d.sample, emit);
             }
         }

@@ -125,7 +125,7 @@ pub struct QrsConfig {
 
 impl QrsConfig {
     /// Defaults for sampling rate `fs` (Hz).
-    pub fn new(fs: f32) -> Self {
+    pub const fn new(fs: f32) -> Self {
         QrsConfig {
             fs,
             band_low_hz: 5.0,
@@ -469,9 +469,107 @@ fn secs(fs: f32, s: f32) -> u64 {
     }
 }
 
+const NO_CANDIDATE: Candidate = Candidate {
+    r: 0,
+    idx: 0,
+    peak_i: 0.0,
+    peak_f: 0.0,
+    amplitude: 0.0,
+    weak: false,
+    steep: 0.0,
+};
+
+const NO_DETECTION: QrsDetection = QrsDetection {
+    sample: 0,
+    amplitude: 0.0,
+    searchback: false,
+};
+
 impl QrsDetector {
     /// A detector for the given configuration.
     pub fn new(cfg: QrsConfig) -> Result<Self, QrsConfigError> {
+        let mut d = QrsDetector::unconfigured();
+        d.configure(cfg)?;
+        Ok(d)
+    }
+
+    /// A detector that finds nothing until [`configure`](Self::configure)d: a constant, so
+    /// that a device can keep it in static memory and set it up in place (it is 7 KB: a copy
+    /// on the stack would cost as much again).
+    pub const fn unconfigured() -> QrsDetector {
+        QrsDetector {
+            cfg: QrsConfig::new(250.0),
+            front: FrontParams {
+                w: 1,
+                inv_w: 1.0,
+                deriv_step: 1,
+                deriv_scale: 1.0,
+                confirm: 1,
+                flat_min: u64::MAX,
+            },
+            refractory: 0,
+            t_wave: 0,
+            bp_delay: 0,
+            refine: 0,
+            window_margin: 0,
+            learning: 0,
+            latency: 0,
+            searchback_max_age: 0,
+            hot: Hot {
+                bp: BiquadCascade::IDENTITY,
+                hp: BiquadCascade::IDENTITY,
+                sq_pos: 0,
+                mwi_sum: 0.0,
+                prev_mwi: 0.0,
+                last_x: 0.0,
+                n: 0,
+                pk_val: 0.0,
+                pk_idx: 0,
+                wake: u64::MAX,
+                changed_at: 0,
+                resumed: u64::MAX,
+            },
+            rings: Rings {
+                bp: [0.0; RING],
+                hp: [0.0; RING],
+                sq: [0.0; MWI_MAX],
+            },
+            spki: 0.0,
+            npki: 0.0,
+            spkf: 0.0,
+            npkf: 0.0,
+            last_r: None,
+            last_decay: 0,
+            silence_s: 0,
+            silence_floor: 1.0,
+            last_idx: None,
+            last_steep: 0.0,
+            steep_avg: 0.0,
+            steep_step: 1,
+            rr: [0; RR_N],
+            rr_count: 0,
+            rr_pos: 0,
+            rr_avg: 0,
+            sb: [NO_CANDIDATE; SB_MAX],
+            sb_len: 0,
+            sb_retry: 0,
+            recovering: false,
+            largest: (0.0, 0),
+            prev_failure: (0.0, 0),
+            learn: [NO_CANDIDATE; LEARN_MAX],
+            learn_len: 0,
+            learned: false,
+            learn_end: 0,
+            queue: [NO_DETECTION; QUEUE],
+            q_head: 0,
+            q_len: 0,
+            flush_pad: 0,
+        }
+    }
+
+    /// Set the detector up for `cfg`, in place, and start afresh. On an error it is left as
+    /// it was.
+    pub fn configure(&mut self, cfg: QrsConfig) -> Result<(), QrsConfigError> {
         let fs = cfg.fs;
         if !(fs.is_finite() && (MIN_FS..=MAX_FS).contains(&fs)) {
             return Err(QrsConfigError::SamplingRate);
@@ -538,78 +636,30 @@ impl QrsDetector {
         let latency = normal
             .max(searchback_max_age + 1)
             .max(learning + normal + QUEUE as u64);
-        Ok(QrsDetector {
-            cfg,
-            front: FrontParams {
-                w,
-                inv_w: 1.0 / w as f32,
-                deriv_step: deriv_step as u64,
-                deriv_scale: fs / (8.0 * deriv_step as f32),
-                confirm,
-                flat_min: secs(fs, FLAT_S),
-            },
-            refractory: secs(fs, cfg.refractory_s),
-            t_wave: secs(fs, cfg.t_wave_window_s),
-            bp_delay,
-            refine,
-            window_margin,
-            learning,
-            latency,
-            searchback_max_age,
-            hot: Hot {
-                bp,
-                hp,
-                sq_pos: 0,
-                mwi_sum: 0.0,
-                prev_mwi: 0.0,
-                last_x: 0.0,
-                n: 0,
-                pk_val: 0.0,
-                pk_idx: 0,
-                wake: learning,
-                changed_at: 0,
-                resumed: u64::MAX,
-            },
-            rings: Rings {
-                bp: [0.0; RING],
-                hp: [0.0; RING],
-                sq: [0.0; MWI_MAX],
-            },
-            spki: 0.0,
-            npki: 0.0,
-            spkf: 0.0,
-            npkf: 0.0,
-            last_r: None,
-            last_decay: 0,
-            silence_s: secs(fs, cfg.silence_s),
-            silence_floor: cfg.silence_floor,
-            last_idx: None,
-            last_steep: 0.0,
-            steep_avg: 0.0,
-            steep_step,
-            rr: [0; RR_N],
-            rr_count: 0,
-            rr_pos: 0,
-            rr_avg: 0,
-            sb: [Candidate::default(); SB_MAX],
-            sb_len: 0,
-            sb_retry: 0,
-            recovering: false,
-            largest: (0.0, 0),
-            prev_failure: (0.0, 0),
-            learn: [Candidate::default(); LEARN_MAX],
-            learn_len: 0,
-            learned: false,
-            learn_end: learning,
-            queue: [QrsDetection {
-                sample: 0,
-                amplitude: 0.0,
-                searchback: false,
-            }; QUEUE],
-            q_head: 0,
-            q_len: 0,
-            flush_pad: 0,
-        })
+        self.cfg = cfg;
+        self.front = FrontParams {
+            w,
+            inv_w: 1.0 / w as f32,
+            deriv_step: deriv_step as u64,
+            deriv_scale: fs / (8.0 * deriv_step as f32),
+            confirm,
+            flat_min: secs(fs, FLAT_S),
+        };
+        self.refractory = secs(fs, cfg.refractory_s);
+        self.t_wave = secs(fs, cfg.t_wave_window_s);
+        self.bp_delay = bp_delay;
+        self.refine = refine;
+        self.window_margin = window_margin;
+        self.learning = learning;
+        self.latency = latency;
+        self.searchback_max_age = searchback_max_age;
+        self.hot.bp = bp;
+        self.hot.hp = hp;
+        self.silence_s = secs(fs, cfg.silence_s);
+        self.silence_floor = cfg.silence_floor;
+        self.steep_step = steep_step;
+        self.reset();
+        Ok(())
     }
 
     /// The configuration in use.
@@ -644,11 +694,51 @@ impl QrsDetector {
         }
     }
 
-    /// Forget everything (as if newly created).
+    /// Forget everything (as if newly created), in place.
     pub fn reset(&mut self) {
-        if let Ok(d) = QrsDetector::new(self.cfg) {
-            *self = d;
-        }
+        let h = &mut self.hot;
+        h.bp.reset();
+        h.hp.reset();
+        h.sq_pos = 0;
+        h.mwi_sum = 0.0;
+        h.prev_mwi = 0.0;
+        h.last_x = 0.0;
+        h.n = 0;
+        h.pk_val = 0.0;
+        h.pk_idx = 0;
+        h.wake = self.learning;
+        h.changed_at = 0;
+        h.resumed = u64::MAX;
+        self.rings.bp.fill(0.0);
+        self.rings.hp.fill(0.0);
+        self.rings.sq.fill(0.0);
+        self.spki = 0.0;
+        self.npki = 0.0;
+        self.spkf = 0.0;
+        self.npkf = 0.0;
+        self.last_r = None;
+        self.last_decay = 0;
+        self.last_idx = None;
+        self.last_steep = 0.0;
+        self.steep_avg = 0.0;
+        self.rr = [0; RR_N];
+        self.rr_count = 0;
+        self.rr_pos = 0;
+        self.rr_avg = 0;
+        self.sb = [NO_CANDIDATE; SB_MAX];
+        self.sb_len = 0;
+        self.sb_retry = 0;
+        self.recovering = false;
+        self.largest = (0.0, 0);
+        self.prev_failure = (0.0, 0);
+        self.learn = [NO_CANDIDATE; LEARN_MAX];
+        self.learn_len = 0;
+        self.learned = false;
+        self.learn_end = self.learning;
+        self.queue = [NO_DETECTION; QUEUE];
+        self.q_head = 0;
+        self.q_len = 0;
+        self.flush_pad = 0;
     }
 
     /// Feed one sample; returns a beat when one is ready.
