@@ -1165,3 +1165,6 @@ impl core::fmt::Display for Event {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -397,3 +397,31 @@ fn a_flat_baseline_between_slow_beats_is_not_leads_off() {
     let mut det = QrsDetector::new(QrsConfig::new(fs)).unwrap();
     assert_eq!(run(&mut det, &x).len(), beats.len());
 }
+
+/// A reset (in place, as after leads off) gives exactly what a new detector gives.
+#[test]
+fn reset_equals_a_new_detector() {
+    let fs = 250.0;
+    let mut noise = Noise(3);
+    let mut x = synthetic(fs, 30.0, &beat_times(0.4, 0.83, 30.0), 1.2, 0.3);
+    for v in &mut x {
+        *v += 0.03 * noise.next();
+    }
+    let mut used = QrsDetector::new(QrsConfig::new(fs)).unwrap();
+    let first = run(&mut used, &x[..4000]);
+    assert!(!first.is_empty());
+    used.reset();
+    let again = run(&mut used, &x);
+    let fresh = run(&mut QrsDetector::new(QrsConfig::new(fs)).unwrap(), &x);
+    assert_eq!(again, fresh);
+    // Reconfigured for another rate, it equals a new detector for that rate.
+    let y = synthetic(360.0, 20.0, &beat_times(0.5, 0.7, 20.0), 1.0, 0.0);
+    used.configure(QrsConfig::new(360.0)).unwrap();
+    assert_eq!(
+        run(&mut used, &y),
+        run(&mut QrsDetector::new(QrsConfig::new(360.0)).unwrap(), &y)
+    );
+    // A refused configuration leaves it as it was.
+    assert!(used.configure(QrsConfig::new(50.0)).is_err());
+    assert_eq!(used.config().fs, 360.0);
+}
