@@ -340,16 +340,26 @@ fn union(mut v: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
 
 /// Run a recording through the monitor as the device would see it and score the result
 /// against `reference` (annotations in the recording's clock): beats by bxb, the latency of
-/// every class, AF and VT durations.
+/// every class, AF and VT durations. `leads_off`: stretches (s) in which the electrodes are
+/// off (their samples are given as missing).
 pub fn simulate(
     rec: &Recording,
     reference: &[sinus_io::wfdb::annotation::Annotation],
     model: &[u8],
     front_end: FrontEnd,
+    leads_off: &[(f64, f64)],
 ) -> Result<(Simulation, DeviceSignal, DeviceRun)> {
     use sinus_eval::rhythm::{episodes, rhythm_intervals, Rhythm};
     use sinus_io::wfdb::annotation::{codes, Annotation};
-    let signal = device_signal(rec, 0, front_end)?;
+    let mut signal = device_signal(rec, 0, front_end)?;
+    for &(a, b) in leads_off {
+        let n = signal.codes.len();
+        let (i, j) = (
+            ((a * signal.fs) as usize).min(n),
+            ((b * signal.fs) as usize).min(n),
+        );
+        signal.codes[i..j].fill(None);
+    }
     let start = std::time::Instant::now();
     let run = run_monitor(model, &signal)?;
     let run_s = start.elapsed().as_secs_f64();
@@ -423,13 +433,14 @@ pub fn simulate(
 }
 
 /// The codes of `signal` as the qemu firmware reads them (`input.bin`): a 20-byte header
-/// (`SINUSADC`, rate in mHz, codes per mV × 1000, zero code) and one `i16` per sample
-/// (`i16::MIN` = leads off). Errors when a code does not fit an `i16`.
+/// (`SINUSADC`, then little-endian: the sampling rate and the codes per mV as `f32` bits,
+/// the zero code as `i32`) and one `i16` per sample (`i16::MIN` = leads off). Errors when a code does not fit an `i16`.
 pub fn firmware_input(signal: &DeviceSignal) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(20 + 2 * signal.codes.len());
     out.extend_from_slice(b"SINUSADC");
-    out.extend_from_slice(&((signal.fs * 1000.0).round() as u32).to_le_bytes());
-    out.extend_from_slice(&((signal.counts_per_mv * 1000.0).round() as u32).to_le_bytes());
+    // The f32 values the monitor is configured with, bit for bit.
+    out.extend_from_slice(&(signal.fs as f32).to_bits().to_le_bytes());
+    out.extend_from_slice(&(signal.counts_per_mv as f32).to_bits().to_le_bytes());
     out.extend_from_slice(&signal.zero_code.to_le_bytes());
     for (i, c) in signal.codes.iter().enumerate() {
         let v = match *c {

@@ -54,6 +54,10 @@ pub struct SimulateArgs {
     /// Only the first SECONDS of each recording.
     #[arg(long, value_name = "SECONDS")]
     pub seconds: Option<f64>,
+    /// Electrodes off from START to END seconds (the samples become leads-off samples, as
+    /// the AD8232's LO pins would mark them); repeatable.
+    #[arg(long, value_name = "START-END", value_parser = parse_span)]
+    pub leads_off: Vec<(f64, f64)>,
     /// Write the codes as the qemu firmware reads them (`input.bin`; one recording).
     #[arg(long, value_name = "FILE")]
     pub firmware_input: Option<PathBuf>,
@@ -73,6 +77,25 @@ pub fn run(cmd: EdgeCommand, progress: &Progress) -> CliResult {
     match cmd {
         EdgeCommand::Simulate(args) => run_simulate(args, progress),
     }
+}
+
+/// `START-END` in seconds, START < END.
+fn parse_span(text: &str) -> Result<(f64, f64), String> {
+    let (a, b) = text
+        .split_once('-')
+        .ok_or_else(|| format!("{text}: expected START-END in seconds, e.g. 60-75"))?;
+    let num = |t: &str| -> Result<f64, String> {
+        t.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .ok_or_else(|| format!("{text}: {t:?} is not a time in seconds"))
+    };
+    let (a, b) = (num(a)?, num(b)?);
+    if a >= b {
+        return Err(format!("{text}: the start must come before the end"));
+    }
+    Ok((a, b))
 }
 
 fn record_paths(args: &SimulateArgs) -> CliResult<Vec<Option<PathBuf>>> {
@@ -144,8 +167,14 @@ fn run_one(path: Option<&Path>, args: &SimulateArgs, model: &[u8]) -> Result<Out
         Some(p) => e.in_file(p).to_string(),
         None => e.to_string(),
     };
-    let (sim, signal, run) =
-        simulate(&opened.recording, &reference, model, front_end).map_err(in_file)?;
+    let (sim, signal, run) = simulate(
+        &opened.recording,
+        &reference,
+        model,
+        front_end,
+        &args.leads_off,
+    )
+    .map_err(in_file)?;
     let input = match args.firmware_input {
         Some(_) => Some(firmware_input(&signal).map_err(in_file)?),
         None => None,

@@ -6,9 +6,9 @@
 //! same codes must print the same lines (`sinus edge simulate --events-hex`): the CI parity
 //! test compares them byte for byte.
 //!
-//! `input.bin`: a 20-byte header (`b"SINUSADC"`, then little-endian: the sampling rate in mHz
-//! as u32, codes per mV × 1000 as u32, the code of 0 mV as i32), then one little-endian `i16`
-//! per sample, `i16::MIN` for a leads-off sample.
+//! `input.bin`: a 20-byte header (`b"SINUSADC"`, then little-endian: the sampling rate and the
+//! codes per mV as `f32` bits, the code of 0 mV as `i32`), then one little-endian `i16` per
+//! sample, `i16::MIN` for a leads-off sample.
 //!
 //! Last, a `budget` line gives what the run cost: instructions (qemu's `-icount shift=0`
 //! makes virtual time one nanosecond per instruction; the nRF51 TIMER0 counts it at 16 MHz,
@@ -141,14 +141,14 @@ fn fail(msg: &str) -> ! {
     loop {}
 }
 
-/// Header: `b"SINUSADC"`, then u32 LE sampling rate in mHz, then u32 LE codes per mV ×
-/// 1000, then i32 LE zero code.
+/// Header: `b"SINUSADC"`, then little-endian: the sampling rate (Hz) and the codes per mV
+/// as `f32` bits, the code of 0 mV as `i32`.
 fn parse_header(h: &[u8; 20]) -> Option<(f32, f32, i32)> {
     if &h[..8] != b"SINUSADC" {
         return None;
     }
     let u = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-    Some((u(8) as f32 / 1000.0, u(12) as f32 / 1000.0, u(16) as i32))
+    Some((f32::from_bits(u(8)), f32::from_bits(u(12)), u(16) as i32))
 }
 
 /// One sample through the monitor, in a frame of its own (so that the stack it needs shows
