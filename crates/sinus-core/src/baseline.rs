@@ -108,6 +108,9 @@ pub struct WaveMedianBaseline {
     /// The last `lag + 1` input codes, to subtract the baseline from.
     delay: [i32; MAX_LAG + 1],
     lag: usize,
+    /// Slot of `delay` the next code goes to (a counter, not `n % (lag + 1)`: a 64-bit
+    /// division per sample costs hundreds of instructions on a Cortex-M0).
+    slot: usize,
     /// Samples pushed since the start (or the last [`WaveMedianBaseline::reset`]).
     n: u64,
 }
@@ -128,6 +131,7 @@ impl WaveMedianBaseline {
             stage2: RunningMedian::EMPTY,
             delay: [0; MAX_LAG + 1],
             lag: 0,
+            slot: 0,
             n: 0,
         }
     }
@@ -166,17 +170,19 @@ impl WaveMedianBaseline {
             self.stage1.prime(code);
             self.stage2.prime(code);
             self.delay[..=lag].fill(code);
+            self.slot = 0;
         }
         let m1 = self.stage1.push(code);
         let base = self.stage2.push(m1);
-        let slot = (self.n % (lag as u64 + 1)) as usize;
+        let slot = self.slot;
         self.delay[slot] = code;
+        self.slot = if slot == lag { 0 } else { slot + 1 };
         self.n += 1;
         if self.n <= lag as u64 {
             return None;
         }
         // The oldest code held is the one `lag` samples back: the slot after the newest.
-        let old = self.delay[(slot + 1) % (lag + 1)];
+        let old = self.delay[self.slot];
         Some(old.saturating_sub(base))
     }
 }

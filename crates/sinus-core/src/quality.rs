@@ -55,10 +55,18 @@ pub struct Judged {
 pub struct QualityJudge {
     window: u64,
     lag: usize,
-    flat_step_codes: f32,
+    /// A step of fewer codes than this is flat (the mV threshold in whole codes).
+    flat_step: u64,
     /// The last `lag` codes (None = missing), for the slope.
     history: [Option<i32>; MAX_LAG],
     n: u64,
+    // Counters kept instead of 64-bit divisions of `n` per sample (costly on a Cortex-M0).
+    /// Slot of `history` for this sample (`n % lag`).
+    slot: usize,
+    /// Samples in the current 1 s window (`n % window`).
+    in_window: u64,
+    /// Windows closed in the current noise block.
+    closed: usize,
     // Current 1 s window.
     missing: u32,
     steps: u32,
@@ -77,9 +85,13 @@ impl QualityJudge {
         QualityJudge {
             window: (libm::roundf(OFF_WINDOW_S * fs) as u64).max(1),
             lag: (libm::roundf(SLOPE_LAG_S * fs) as usize).clamp(1, MAX_LAG),
-            flat_step_codes: FLAT_STEP_MV * counts_per_mv.abs(),
+            // |d| < t for a whole number of codes d and a real t > 0 ⇔ |d| < ⌈t⌉.
+            flat_step: libm::ceilf(FLAT_STEP_MV * counts_per_mv.abs()).min(u32::MAX as f32) as u64,
             history: [None; MAX_LAG],
             n: 0,
+            slot: 0,
+            in_window: 0,
+            closed: 0,
             missing: 0,
             steps: 0,
             flat: 0,
@@ -92,45 +104,43 @@ impl QualityJudge {
     /// Push the next sample (`None`: missing / leads off). When a 5 s block closes, `emit`
     /// receives its five windows' verdicts in order.
     pub fn push(&mut self, code: Option<i32>, emit: &mut impl FnMut(Judged)) {
-        let slot = (self.n % self.lag as u64) as usize;
+        let slot = self.slot;
         match code {
             None => self.missing += 1,
             Some(c) => {
                 if let Some(p) = self.prev {
                     self.steps += 1;
-                    if ((c as i64 - p as i64).unsigned_abs() as f32) < self.flat_step_codes {
+                    if (c as i64 - p as i64).unsigned_abs() < self.flat_step {
                         self.flat += 1;
                     }
                 }
                 if self.n >= self.lag as u64 {
                     if let Some(old) = self.history[slot] {
-                        let d = (c as i64 - old as i64) as i128;
-                        let d2 = d * d;
-                        self.s[0] += 1;
-                        self.s[1] += d;
-                        self.s[2] += d2;
-                        self.s[3] += d2 * d;
-                        self.s[4] += d2 * d2;
+                        self.add_slope(c as i64 - old as i64);
                     }
                 }
             }
         }
         self.prev = code;
         self.history[slot] = code;
+        self.slot = if slot + 1 == self.lag { 0 } else { slot + 1 };
         self.n += 1;
-        let in_window = self.n % self.window;
-        if in_window != 0 {
+        self.in_window += 1;
+        if self.in_window < self.window {
             return;
         }
         // A 1 s window closed.
-        let k = ((self.n / self.window - 1) % NOISE_WINDOWS as u64) as usize;
+        self.in_window = 0;
+        let k = self.closed;
         let len = self.window as u32;
         self.off[k] = self.missing * 2 > len
             || (self.steps > 0 && self.flat as f32 >= FLAT_FRACTION * self.steps as f32);
         self.missing = 0;
         self.steps = 0;
         self.flat = 0;
-        if k + 1 == NOISE_WINDOWS {
+        self.closed += 1;
+        if self.closed == NOISE_WINDOWS {
+            self.closed = 0;
             let noisy = self.kurtosis().is_some_and(|k| k < NOISE_KURTOSIS);
             self.s = [0; 5];
             let block_start = self.n - NOISE_WINDOWS as u64 * self.window;
@@ -151,13 +161,32 @@ impl QualityJudge {
         }
     }
 
+    /// Add one slope `d` to the power sums: in 64-bit arithmetic when |d| < 2^15 (any ECG
+    /// front end; d⁴ < 2^60), in 128-bit otherwise. Exact either way.
+    #[inline]
+    fn add_slope(&mut self, d: i64) {
+        self.s[0] += 1;
+        self.s[1] += d as i128;
+        if d.unsigned_abs() < 1 << 15 {
+            let d2 = d * d;
+            self.s[2] += d2 as i128;
+            self.s[3] += (d2 * d) as i128;
+            self.s[4] += (d2 * d2) as i128;
+        } else {
+            let d = d as i128;
+            let d2 = d * d;
+            self.s[2] += d2;
+            self.s[3] += d2 * d;
+            self.s[4] += d2 * d2;
+        }
+    }
+
     /// The signal has ended: judge the windows of the unfinished block (the last one
     /// possibly short), as the offline analysis judges a recording's tail.
     pub fn finish(&mut self, emit: &mut impl FnMut(Judged)) {
-        let done = self.n / self.window;
-        let partial = self.n % self.window;
-        let first = done - done % NOISE_WINDOWS as u64;
-        let closed = (done - first) as usize;
+        let partial = self.in_window;
+        let closed = self.closed;
+        let first = (self.n - partial) / self.window - closed as u64;
         if closed == 0 && partial == 0 {
             return;
         }
@@ -184,6 +213,9 @@ impl QualityJudge {
         }
         self.s = [0; 5];
         self.n = 0;
+        self.slot = 0;
+        self.in_window = 0;
+        self.closed = 0;
         self.missing = 0;
         self.steps = 0;
         self.flat = 0;
