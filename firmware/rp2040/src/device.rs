@@ -77,9 +77,11 @@ struct Sampling {
     sampler: Sampler,
     timer: hal::Timer,
     alarm: Alarm0,
-    adc: hal::Adc,
-    /// AD8232 OUTPUT on GPIO26 (ADC0).
-    ecg: hal::adc::AdcPin<Pin<Gpio26, FunctionSioInput, PullNone>>,
+    /// The ADC, enabled by `hal::Adc::new` and driven directly (see [`convert`]).
+    adc: pac::ADC,
+    /// AD8232 OUTPUT on GPIO26 (ADC0), its digital input and output off. Held, not read:
+    /// the pin stays configured for as long as the interrupt runs.
+    _ecg: hal::adc::AdcPin<Pin<Gpio26, FunctionSioInput, PullNone>>,
     /// AD8232 LO+ on GPIO20: high when the + electrode is off.
     lo_plus: Pin<Gpio20, FunctionSioInput, PullDown>,
     /// AD8232 LO− on GPIO21: high when the − electrode is off.
@@ -165,7 +167,7 @@ fn main() -> ! {
         }
     };
 
-    let adc = hal::Adc::new(pac.ADC, &mut pac.RESETS);
+    let adc = hal::Adc::new(pac.ADC, &mut pac.RESETS).free();
     let Ok(ecg) = hal::adc::AdcPin::new(pins.gpio26.into_floating_input()) else {
         halt()
     };
@@ -188,7 +190,7 @@ fn main() -> ! {
             timer,
             alarm,
             adc,
-            ecg,
+            _ecg: ecg,
             lo_plus,
             lo_minus,
         }))
@@ -248,6 +250,31 @@ fn build_monitor(slot: &'static mut MonitorSlot) -> Option<&'static mut Monitor<
         .ok()
 }
 
+/// ADC input of the ECG: ADC0, on GPIO26.
+const ECG_CHANNEL: u8 = 0;
+
+/// Most polls of the ADC's READY flag per conversion. A conversion takes 96 ADC clocks at
+/// 48 MHz, 2 µs, some 25 polls at 125 MHz; ten times that and the ADC is deemed stuck.
+const ADC_POLLS: u32 = 256;
+
+/// One conversion of the ECG channel: its 12-bit code, or `None` if the ADC flagged an error
+/// or did not finish in [`ADC_POLLS`] polls. Bounded, unlike the HAL's blocking read, so a
+/// faulty ADC costs samples, not the sampling.
+fn convert(adc: &pac::ADC) -> Option<u16> {
+    adc.cs()
+        .modify(|_, w| w.ainsel().variant(ECG_CHANNEL).start_once().set_bit());
+    for _ in 0..ADC_POLLS {
+        let cs = adc.cs().read();
+        if cs.ready().bit_is_set() {
+            if cs.err().bit_is_set() {
+                return None;
+            }
+            return Some(adc.result().read().result().bits());
+        }
+    }
+    None
+}
+
 #[interrupt]
 fn TIMER_IRQ_0() {
     // Handed to this handler as `&'static mut` by cortex-m-rt, like the statics of main.
@@ -267,10 +294,9 @@ fn TIMER_IRQ_0() {
     let reading = if off {
         Slot::Missing
     } else {
-        // One conversion: 96 ADC clocks at 48 MHz, 2 µs.
-        match s.adc.read(&mut s.ecg) {
-            Ok(code) => Slot::Code(code),
-            Err(_) => {
+        match convert(&s.adc) {
+            Some(code) => Slot::Code(code),
+            None => {
                 bump(&FAULTS.adc_errors, 1);
                 Slot::Missing
             }
