@@ -55,8 +55,9 @@ const XTAL_HZ: u32 = 12_000_000;
 const BAUD: u32 = 115_200;
 
 /// Slots of the sample ring: 512 samples, 2.048 s at 250 Hz, for the main loop to fall
-/// behind by before samples are lost. One beat's work (window, template, network) takes a
-/// few milliseconds, so the ring is mostly empty; it is cheap (1 KB) insurance.
+/// behind by before samples are lost. One beat's work (window, template, a 77 k-MAC network)
+/// should take milliseconds at 125 MHz (not measured on the board), so the ring should stay
+/// nearly empty; at 1 KB it is cheap insurance.
 const RING_SLOTS: usize = 512;
 
 /// Bytes of the transmit queue: ~50 beat lines (37 bytes each). The UART moves 11.5 KB/s
@@ -97,11 +98,13 @@ fn halt() -> ! {
 
 /// The code is written not to panic (bounds are checked by construction, arithmetic
 /// saturates), but the compiler cannot prove every check away. Should one fire anyway, reset
-/// the chip: the monitor starts afresh within a second and announces itself with its
-/// `# sinus-rp2040` line, where a halt would leave a silent device.
+/// the chip: the monitor starts afresh and announces itself with its `# sinus-rp2040` line,
+/// where a halt would leave a silent device.
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    cortex_m::peripheral::SCB::sys_reset()
+    // Through the watchdog and the power-on state machine: every block of the chip, not
+    // only the processor, starts again from its reset state.
+    hal::reset()
 }
 
 #[hal::entry]
