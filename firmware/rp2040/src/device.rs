@@ -27,7 +27,7 @@ use hal::pac::{self, interrupt};
 use hal::timer::{Alarm, Alarm0, Instant};
 use hal::uart::{DataBits, StopBits, UartConfig, UartPeripheral};
 
-use sinus_core::monitor::{Event, Monitor, MonitorError};
+use sinus_core::monitor::{Event, Monitor};
 use sinus_rp2040::frontend::{self, PERIOD_US};
 use sinus_rp2040::ring::{SampleRing, Slot};
 use sinus_rp2040::sampler::{bump, Faults, Sampler};
@@ -112,7 +112,7 @@ fn main() -> ! {
     // `static mut`s at the top of the entry function are handed to it by cortex-m-rt as
     // `&'static mut` references (the entry runs once), so the 50 KB monitor and the queue
     // live in static RAM, not on the stack, with no `unsafe` here.
-    static mut MONITOR: MonitorSlot = MaybeUninit::uninit();
+    static mut MONITOR: MaybeUninit<Monitor<'static>> = MaybeUninit::uninit();
     static mut TX: TxQueue<TX_BYTES> = TxQueue::new();
 
     let Some(mut pac) = pac::Peripherals::take() else {
@@ -158,17 +158,20 @@ fn main() -> ! {
     tx.push_line(concat!("# sinus-rp2040 ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
     tx.pump(send);
 
-    let monitor = match build_monitor(MONITOR) {
-        Some(m) => m,
-        None => {
-            // Cannot happen with the shipped model (a host test checks it), but say so
-            // rather than run without a monitor.
-            tx.push_line(b"# monitor: the model does not fit this front end\n");
-            loop {
-                tx.pump(send);
-            }
+    // Configured in place: `Monitor::configure` sets it up field by field, never building a
+    // second monitor on the stack.
+    let monitor = place_monitor(MONITOR);
+    if monitor
+        .configure(sinus_model::MODEL, frontend::monitor_config())
+        .is_err()
+    {
+        // Cannot happen with the shipped model (a host test checks it), but say so rather
+        // than run without a monitor.
+        tx.push_line(b"# monitor: the model does not fit this front end\n");
+        loop {
+            tx.pump(send);
         }
-    };
+    }
 
     let adc = hal::Adc::new(pac.ADC, &mut pac.RESETS).free();
     let Ok(ecg) = hal::adc::AdcPin::new(pins.gpio26.into_floating_input()) else {
@@ -238,19 +241,13 @@ fn main() -> ! {
     }
 }
 
-/// Where the monitor lives: the whole `Result` rather than the `Monitor` alone, so that
-/// `Monitor::new` can return straight into it (writing `Ok(monitor)`'s monitor into a
-/// `MaybeUninit<Monitor>` costs another 16 KB of stack for the copy).
-type MonitorSlot = MaybeUninit<Result<Monitor<'static>, MonitorError>>;
-
-/// The monitor, built into `slot`; `None` if the model does not fit the front end. Not
-/// inlined, so that the stack `Monitor::new` needs (its parts are built by value, then moved
-/// into place) is given back before the main loop starts.
+/// The unconfigured monitor, written into `slot`. Not inlined, so that whatever temporary
+/// the write needs lives in this frame only while it runs, not in `main`'s for ever.
 #[inline(never)]
-fn build_monitor(slot: &'static mut MonitorSlot) -> Option<&'static mut Monitor<'static>> {
-    slot.write(Monitor::new(sinus_model::MODEL, frontend::monitor_config()))
-        .as_mut()
-        .ok()
+fn place_monitor(
+    slot: &'static mut MaybeUninit<Monitor<'static>>,
+) -> &'static mut Monitor<'static> {
+    slot.write(Monitor::unconfigured())
 }
 
 /// ADC input of the ECG: ADC0, on GPIO26.
