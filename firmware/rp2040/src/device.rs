@@ -185,7 +185,7 @@ fn main() -> ! {
     let Some(mut alarm) = timer.alarm_0() else {
         halt()
     };
-    let first = timer.get_counter().ticks() + PERIOD_US;
+    let first = timer.get_counter().ticks().saturating_add(PERIOD_US);
     if alarm.schedule_at(Instant::from_ticks(first)).is_err() {
         halt()
     }
