@@ -23,6 +23,18 @@ else
   echo "note: the thumbv6m-none-eabi target could not be installed here; device build skipped"
 fi
 
+# ---- RP2040 firmware (firmware/rp2040) ------------------------------------------------------
+# Its own workspace (firmware/) and target dir (firmware/target). Lints and host unit tests of
+# the firmware crate, then the release build for the device, linked, as a checked UF2
+# (block count, addresses, RP2040 family, boot2 CRC, contents = the ELF). Not run on hardware.
+step "RP2040 firmware: lints, unit tests, release build and UF2 (firmware/rp2040/build-uf2.sh)"
+if rustup target list --installed 2>/dev/null | grep -qx thumbv6m-none-eabi; then
+  bash firmware/rp2040/build-uf2.sh --ci
+else
+  echo "note: the thumbv6m-none-eabi target is not installed here; RP2040 firmware skipped"
+fi
+# ---- end RP2040 firmware ---------------------------------------------------------------------
+
 step "cargo test"
 mkdir -p target
 # Property tests draw from a fixed seed here, so a build passes or fails on its own merits and
