@@ -62,3 +62,22 @@ step "peer parity: HRV time and frequency domain against NeuroKit2 (MIT-BIH and 
 
 step "accuracy floors (QRS, beat classes, rhythm: MIT-BIH at 360/250/128 Hz, LTAFDB)"
 python3 scripts/accuracy-floors.py target/release/sinus
+
+# ---- The device pipeline on an emulated Cortex-M0 (firmware/qemu-m0) -------------------------
+# qemu's micro:bit (Cortex-M0) runs the monitor on the codes `sinus edge simulate` writes; its
+# events must equal the host monitor's byte for byte (the demo, a leads-off stretch, four
+# whole MIT-BIH records); prints the RAM / flash / instruction budget (README).
+step "device: the Cortex-M0 (qemu) and the host give identical events; budget"
+if ! command -v qemu-system-arm >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-arm) \
+    >/dev/null
+fi
+(
+  cd firmware
+  cargo fmt -p sinus-qemu-m0 -p sinus-model -- --check
+  cargo clippy --quiet --locked --release -p sinus-qemu-m0 -p sinus-model -- -D warnings
+  cargo build --quiet --locked --release -p sinus-qemu-m0
+)
+python3 scripts/device-check.py target/release/sinus \
+  firmware/target/thumbv6m-none-eabi/release/sinus-qemu-m0 --json target/device-check.json
+# ---- end Cortex-M0 -----------------------------------------------------------------------------
