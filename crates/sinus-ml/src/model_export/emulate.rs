@@ -4,8 +4,8 @@
 //!
 //! With [`Rounding::Single`] this is the network of `sinus_core::nn::QuantModel`, loop for
 //! loop (a test checks the int8 logits are identical). With [`Rounding::TfliteReference`] the
-//! requantisation of the convolutions and of the `QUANTIZE` int8 → int8 before the
-//! concatenation is TensorFlow Lite's `MultiplyByQuantizedMultiplier` without
+//! requantisation of the convolutions (including the 1 × 1 depthwise ones that requantise the
+//! two parts of the concatenation) is TensorFlow Lite's `MultiplyByQuantizedMultiplier` without
 //! `TFLITE_SINGLE_ROUNDING`: `RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x · 2^left,
 //! multiplier), right)`, two roundings (the first half up, the second half away from zero),
 //! while `FULLY_CONNECTED` keeps one rounding, as ours — what LiteRT 2.3.0's reference

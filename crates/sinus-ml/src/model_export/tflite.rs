@@ -15,7 +15,7 @@
 //! | MaxPool1d | `MAX_POOL_2D`, `VALID` |
 //! | GlobalAvgPool | `AVERAGE_POOL_2D` over the whole length, then `RESHAPE` `[1, C]` |
 //! | Flatten | `TRANSPOSE` to channel-major, `RESHAPE` `[1, C·L]` |
-//! | ConcatFeatures | features: `SUB` mean, `MUL` scale (float32, as our kernel), `QUANTIZE`; both parts requantised by `QUANTIZE` int8 → int8, then `CONCATENATION` |
+//! | ConcatFeatures | features: `SUB` mean, `MUL` scale (float32, as our kernel), `QUANTIZE`; both parts requantised by a 1 × 1 `DEPTHWISE_CONV_2D` (weights 1, see `Graph::requantise`), then `CONCATENATION` and `RESHAPE` |
 //! | Dense | `FULLY_CONNECTED`, per-channel weight scales |
 //!
 //! # Reproducing our arithmetic
@@ -32,11 +32,16 @@
 //!
 //! What cannot be carried over is the rounding of the requantisation itself: ours rounds
 //! once, `(acc · multiplier + 2^(t−1)) >> t` (half up; what TensorFlow Lite calls
-//! `TFLITE_SINGLE_ROUNDING`), while TensorFlow Lite's default reference kernels round twice
-//! (gemmlowp's `SaturatingRoundingDoublingHighMul` then `RoundingDivideByPOT`, halves away
-//! from zero) and XNNPACK requantises in float32. Those give a value one LSB apart when the
-//! exact result lies at (or, for float32, near) a rounding boundary; `tests/peers/litert_parity.py`
-//! measures how often.
+//! `TFLITE_SINGLE_ROUNDING`). Measured with LiteRT 2.3.0 (`tests/peers/litert_parity.py`):
+//! - the reference kernels (`BUILTIN_REF`) round convolution outputs twice (gemmlowp's
+//!   `SaturatingRoundingDoublingHighMul`, then `RoundingDivideByPOT`, half away from zero):
+//!   0.1–0.4 % of the values of each convolution come out 1 LSB apart, and most beats' logits
+//!   move by a few LSB; their `FULLY_CONNECTED` rounds once, as ours. [`super::emulate`]
+//!   reproduces them to the bit;
+//! - XNNPACK (the default delegate) requantises convolutions in float32, which parts from ours
+//!   only within float32 precision of a half (about one value in one beat per thousand). Its
+//!   int8 → int8 `QUANTIZE` rounds the scale ratio to 8 fractional bits, which is why the
+//!   concatenation's requantisations are written as 1 × 1 depthwise convolutions.
 //!
 //! # Format facts used here
 //!
@@ -275,11 +280,42 @@ impl Graph {
         Ok(out)
     }
 
-    /// Requantise `f` to (`scale`, `zp`) with an int8 → int8 `QUANTIZE`.
+    /// Requantise the vector `f` to (`scale`, `zp`), as NHWC `[1, 1, 1, channels]`.
+    ///
+    /// Not with an int8 → int8 `QUANTIZE`, whose XNNPACK version rounds the scale ratio to 8
+    /// fractional bits (`round(256 · s_in / s_out)`) and so misses ours by 1 LSB wherever
+    /// `(x − zp) · ratio` lies that close to a half (0.35 % of the values for the one-lead
+    /// model): a 1 × 1 `DEPTHWISE_CONV_2D` with weights 1 of scale 1.0 and zero biases is the
+    /// same requantisation, `requant(x − zp)` with the multiplier of `s_in / s_out`, and every
+    /// runtime computes it with its convolution arithmetic (XNNPACK: ours).
     fn requantise(&mut self, name: String, f: &Flow, scale: f32, zp: i32) -> Result<i32> {
-        let shape = [1, f.channels];
-        let out = self.tensor(name, &shape, Dtype::I8, Quant::tensor(scale, zp))?;
-        self.op(op::QUANTIZE, &[f.tensor], &[out], Options::None);
+        let c = f.channels;
+        let x = self.reshape(format!("{name}/nhwc"), f, &[1, 1, 1, c])?;
+        let ones = self.constant(
+            format!("{name}/ones"),
+            &[1, 1, 1, c],
+            Dtype::I8,
+            Quant::channels(vec![1.0; c], 3),
+            vec![1u8; c],
+        )?;
+        let zeros = self.constant(
+            format!("{name}/zeros"),
+            &[c],
+            Dtype::I32,
+            Quant::channels(vec![f.scale; c], 0),
+            vec![0u8; 4 * c],
+        )?;
+        let out = self.tensor(name, &[1, 1, 1, c], Dtype::I8, Quant::tensor(scale, zp))?;
+        self.op(
+            op::DEPTHWISE_CONV_2D,
+            &[x, ones, zeros],
+            &[out],
+            Options::Depthwise {
+                stride: 1,
+                multiplier: 1,
+                relu: false,
+            },
+        );
         Ok(out)
     }
 }
@@ -554,26 +590,28 @@ pub fn export(model: &QuantModel<Vec<u8>>) -> Result<Export> {
                 }
                 let a = g.requantise(name("vector_requantised"), &flow, os, ozp)?;
                 let b = g.requantise(name("rr_requantised"), &feat, os, ozp)?;
-                let out = g.tensor(
+                let n = flow.channels + nf;
+                let joined = g.tensor(
                     name("concat"),
-                    &[1, flow.channels + nf],
+                    &[1, 1, 1, n],
                     Dtype::I8,
                     Quant::tensor(os, ozp),
                 )?;
                 g.op(
                     op::CONCATENATION,
                     &[a, b],
-                    &[out],
-                    Options::Concat { axis: 1 },
+                    &[joined],
+                    Options::Concat { axis: 3 },
                 );
                 flow = Flow {
-                    tensor: out,
+                    tensor: joined,
                     scale: os,
                     zp: ozp,
                     series: false,
-                    channels: flow.channels + nf,
+                    channels: n,
                     len: 1,
                 };
+                flow.tensor = g.reshape(name("vector"), &flow, &[1, n])?;
             }
             LayerKind::Dense => {
                 let (nin, nout) = (layer.in_channels, layer.out_channels);
