@@ -91,7 +91,10 @@ pub fn run(args: ExportModelArgs, progress: &Progress) -> CliResult {
                 vectors.len()
             );
             if args.with_runtime {
-                let dir = out.parent().unwrap_or(Path::new("."));
+                let dir = out
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
                 for (name, text) in c::RUNTIME {
                     write(&dir.join(name), text.as_bytes())?;
                 }

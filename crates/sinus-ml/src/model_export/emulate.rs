@@ -108,6 +108,15 @@ pub fn logits(
         .collect();
     let mut zp = in_zp;
     for d in model.layers() {
+        // The parser checked the sizes; checked again so that indexing cannot fail.
+        let n_weights = match d.kind {
+            LayerKind::Conv1d => d.out_channels * (d.in_channels / d.groups.max(1)) * d.kernel,
+            LayerKind::Dense => d.out_channels * d.in_channels,
+            _ => 0,
+        };
+        if d.weights.len() != n_weights || x.len() < d.in_channels * d.in_len {
+            return None;
+        }
         let out_len = d.out_len;
         let lo = |relu: Activation| {
             if relu == Activation::Relu {

@@ -388,6 +388,21 @@ pub fn export(model: &QuantModel<Vec<u8>>) -> Result<Export> {
 
     for (i, layer) in model.layers().enumerate() {
         let name = |what: &str| format!("layer{i}/{what}");
+        // The parser checked these sizes; checked again so that indexing below cannot fail.
+        let n_weights = match layer.kind {
+            LayerKind::Conv1d => {
+                layer.out_channels * (layer.in_channels / layer.groups.max(1)) * layer.kernel
+            }
+            LayerKind::Dense => layer.out_channels * layer.in_channels,
+            _ => 0,
+        };
+        if layer.weights.len() != n_weights
+            || layer.channels.len() != 9 * layer.out_channels * usize::from(n_weights > 0)
+        {
+            return Err(Error::malformed(format!(
+                "layer {i}: parameter sizes differ from its shape"
+            )));
+        }
         match layer.kind {
             LayerKind::Conv1d => {
                 let (k, s, pl) = (layer.kernel, layer.stride, layer.pad_left);
