@@ -60,6 +60,15 @@ py="$(bash scripts/peers-venv.sh)"
 step "peer parity: HRV time and frequency domain against NeuroKit2 (MIT-BIH and synthetic)"
 "$py" tests/peers/hrv_parity.py --sinus target/release/sinus
 
+# --- LiteRT parity (sinus export-model --format tflite) ------------------------------------
+step "peer parity: LiteRT runs the exported int8 model (≥1000 DS2 beats)"
+# Its own venv (target/peers-venv-litert, override with SINUS_LITERT_VENV): ai-edge-litert
+# brings its own NumPy and protobuf pins, kept apart from the other peers'.
+litert_py="$(SINUS_VENV="${SINUS_LITERT_VENV:-$root/target/peers-venv-litert}" \
+  bash scripts/peers-venv.sh "$root/tests/peers/requirements-litert.txt")"
+"$litert_py" tests/peers/litert_parity.py --sinus target/release/sinus
+# --- end LiteRT parity ----------------------------------------------------------------------
+
 step "accuracy floors (QRS, beat classes, rhythm: MIT-BIH at 360/250/128 Hz, LTAFDB)"
 python3 scripts/accuracy-floors.py target/release/sinus
 

@@ -17,6 +17,7 @@ mod eval_rhythm;
 mod eval_stress;
 mod explain;
 mod export;
+mod export_model;
 mod fetch;
 mod hrv;
 mod info;
@@ -64,6 +65,8 @@ enum Command {
     Baseline(baseline::BaselineCommand),
     /// Heart-rate variability (Task Force 1996) of a record's reference beats or an RR list.
     Hrv(hrv::HrvArgs),
+    /// Export the int8 beat classifier: a C header with test vectors, or TensorFlow Lite.
+    ExportModel(export_model::ExportModelArgs),
     /// Download a PhysioNet database and verify every file against its SHA256SUMS.txt.
     Fetch(fetch::FetchArgs),
     /// Write a synthetic ECG with exact ground truth (beats, rhythms, noise) from a preset.
@@ -132,6 +135,7 @@ fn main() -> ExitCode {
         Command::Detect(args) => detect::run(args, &progress),
         Command::Eval(cmd) => eval::run(cmd, &progress),
         Command::Fetch(args) => fetch::run(args, &progress),
+        Command::ExportModel(args) => export_model::run(args, &progress),
         Command::Hrv(args) => hrv::run(args, &progress),
         Command::Classify(args) => classify::run(args, &progress),
         Command::Explain(args) => explain::run(args, &progress),

@@ -23,7 +23,7 @@ mod quant;
 
 pub use float::FloatModel;
 pub use format::{crc32, Activation, LayerKind, ModelInfo, MAX_CLASSES, MAX_FEATURES, MAX_LAYERS};
-pub use quant::{QuantModel, Requant};
+pub use quant::{QuantLayer, QuantModel, Requant};
 
 /// Why a model cannot be loaded or run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! `{'descr': '<f4', 'fortran_order': False, 'shape': (n, c, l), }` padded with spaces and ended
 //! by `\n` so that the data starts at a multiple of 64 bytes (NumPy itself pads to 64 since
 //! 1.21; readers only need 16), then the raw C-order (row-major) data. Only the dtypes used
-//! here are written: `<f4` (f32), `|u1` (u8), `<i4` (i32) and `<i8` (i64), all little-endian
+//! here are written: `<f4` (f32), `|u1` (u8), `|i1` (i8), `<i4` (i32) and `<i8` (i64), all little-endian
 //! whatever the host. `np.load(path)` reads every file without `allow_pickle`.
 //!
 //! [`write_dataset`] writes a [`Dataset`] as:
@@ -43,6 +43,13 @@ impl NpyElement for u8 {
     const DESCR: &'static str = "|u1";
     fn put(self, out: &mut Vec<u8>) {
         out.push(self);
+    }
+}
+
+impl NpyElement for i8 {
+    const DESCR: &'static str = "|i1";
+    fn put(self, out: &mut Vec<u8>) {
+        out.push(self as u8);
     }
 }
 

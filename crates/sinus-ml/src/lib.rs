@@ -13,7 +13,8 @@
 //!   relevance (PNG/SVG, embedded font).
 //! - [`baseline`] (`sinus baseline`): the RR-window screen ([`rr_window`]) and the beat-per-row
 //!   CSV CNN ([`beat_csv`], Kachuee et al. 2018), scored inter-patient; [`export`]: `.npy`
-//!   for Python peers; [`leaky`]: the (leaky) random beat split; [`metadata`]: what a model file
+//!   for Python peers; [`model_export`]: the int8 model as a C header with test vectors and as
+//!   a TensorFlow Lite flatbuffer (`sinus export-model`); [`leaky`]: the (leaky) random beat split; [`metadata`]: what a model file
 //!   says about its input.
 //! - [`split`]: the de Chazal inter-patient split (DS1 train / DS2 test, paced records
 //!   excluded) and a patient-wise validation split inside DS1.
@@ -59,6 +60,7 @@ pub mod export;
 pub mod infer;
 pub mod leaky;
 pub mod metadata;
+pub mod model_export;
 pub mod plot;
 pub use sinus_signal::rng;
 pub mod baseline;

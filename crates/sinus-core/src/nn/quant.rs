@@ -53,6 +53,60 @@ impl Requant {
     }
 }
 
+/// One layer of an int8 model and its parameters, as [`QuantModel::layers`] lists them for
+/// exporters (C, TensorFlow Lite): the geometry the parser derived and slices of the model
+/// bytes. Fields that a kind does not use are 0 (or empty).
+#[derive(Debug, Clone, Copy)]
+pub struct QuantLayer<'a> {
+    /// What the layer does.
+    pub kind: LayerKind,
+    /// Input channels (series) or values (vector).
+    pub in_channels: usize,
+    /// Output channels (series) or values (vector).
+    pub out_channels: usize,
+    /// Input series length (1 for a vector).
+    pub in_len: usize,
+    /// Output series length (1 for a vector).
+    pub out_len: usize,
+    /// Kernel or pooling window.
+    pub kernel: usize,
+    /// Stride of a convolution or pooling.
+    pub stride: usize,
+    /// Zero padding before the input of a convolution (the padding after it only matters
+    /// through `out_len`).
+    pub pad_left: usize,
+    /// Convolution groups.
+    pub groups: usize,
+    /// What follows a convolution or dense layer.
+    pub activation: Activation,
+    /// Convolution / dense weights as int8 bytes: output-major, then input channel of the
+    /// group, then tap (dense: output-major, then input).
+    pub weights: &'a [u8],
+    /// Per output channel, 9 bytes: `i32 bias, i32 multiplier, i8 shift` (little-endian).
+    pub channels: &'a [u8],
+    /// Output scale (convolution, dense, concatenation).
+    pub out_scale: f32,
+    /// Output zero point (convolution, dense, concatenation).
+    pub out_zero_point: i32,
+    /// Concatenation: requantisation of the vector part and of the features.
+    pub concat_requant: [Requant; 2],
+}
+
+impl QuantLayer<'_> {
+    /// Bias and requantisation of output channel `o` (`None` past the last channel or for a
+    /// layer without parameters).
+    pub fn channel(&self, o: usize) -> Option<(i32, Requant)> {
+        let c = self.channels.get(9 * o..9 * o + 9)?;
+        Some((
+            i32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+            Requant {
+                multiplier: i32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+                shift: c[8] as i8,
+            },
+        ))
+    }
+}
+
 /// An int8 model run in place from its bytes (which can live in flash).
 #[derive(Debug, Clone)]
 pub struct QuantModel<B> {
@@ -110,6 +164,28 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
         scratch: &mut [i8],
         logits: &mut [f32],
     ) -> Result<(), NnError> {
+        let mut q = [0i8; super::MAX_CLASSES];
+        let q = q
+            .get_mut(..logits.len())
+            .ok_or(NnError::Input("logits length differs from the class count"))?;
+        let (scale, zp) = self.output_quant();
+        self.logits_int8(waveform, features, scratch, q)?;
+        for (l, &v) in logits.iter_mut().zip(q.iter()) {
+            *l = (v as i32 - zp) as f32 * scale;
+        }
+        Ok(())
+    }
+
+    /// Run the network as [`QuantModel::logits`] does, but hand back the int8 logits
+    /// themselves (scale and zero point: [`QuantModel::output_quant`]) — what exported copies
+    /// of the model (C, TensorFlow Lite) are checked against, bit for bit.
+    pub fn logits_int8(
+        &self,
+        waveform: &[f32],
+        features: &[f32],
+        scratch: &mut [i8],
+        logits: &mut [i8],
+    ) -> Result<(), NnError> {
         let info = &self.parsed.info;
         let p = &self.parsed;
         info.check_call(waveform.len(), features.len(), logits.len(), scratch.len())?;
@@ -130,7 +206,7 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
             *q = quantise(x, p.input_scale, p.input_zero_point);
         }
         let (mut src, mut dst) = (a, b);
-        let (mut scale, mut zp) = (p.input_scale, p.input_zero_point);
+        let mut zp = p.input_zero_point;
         for d in &p.layers[..p.n_layers] {
             let x = &src[..d.in_size];
             let y = &mut dst[..d.out_size];
@@ -188,14 +264,105 @@ impl<B: AsRef<[u8]>> QuantModel<B> {
                 d.kind,
                 LayerKind::Conv1d | LayerKind::Dense | LayerKind::ConcatFeatures
             ) {
-                (scale, zp) = (d.out_scale, d.out_zero_point);
+                zp = d.out_zero_point;
             }
             core::mem::swap(&mut src, &mut dst);
         }
-        for (l, &q) in logits.iter_mut().zip(src.iter()) {
-            *l = (q as i32 - zp) as f32 * scale;
-        }
+        logits.copy_from_slice(&src[..logits.len()]);
         Ok(())
+    }
+
+    /// Scale and zero point of the int8 logits: those of the last layer that sets them.
+    pub fn output_quant(&self) -> (f32, i32) {
+        let p = &self.parsed;
+        p.layers[..p.n_layers]
+            .iter()
+            .rev()
+            .find(|d| {
+                matches!(
+                    d.kind,
+                    LayerKind::Conv1d | LayerKind::Dense | LayerKind::ConcatFeatures
+                )
+            })
+            .map_or((p.input_scale, p.input_zero_point), |d| {
+                (d.out_scale, d.out_zero_point)
+            })
+    }
+
+    /// Scale and zero point that quantise the waveform input.
+    pub fn input_quant(&self) -> (f32, i32) {
+        (self.parsed.input_scale, self.parsed.input_zero_point)
+    }
+
+    /// Scale and zero point that quantise the normalised features.
+    pub fn feature_quant(&self) -> (f32, i32) {
+        (self.parsed.feature_q_scale, self.parsed.feature_zero_point)
+    }
+
+    /// Mean and scale of feature `i`: the network sees `(feature − mean) · scale`
+    /// (`None` past the last feature).
+    pub fn feature_norm(&self, i: usize) -> Option<(f32, f32)> {
+        let p = &self.parsed;
+        (i < p.info.n_features).then(|| {
+            let b = self.bytes.as_ref();
+            (
+                f32_at(b, p.feature_mean_at + 4 * i),
+                f32_at(b, p.feature_scale_at + 4 * i),
+            )
+        })
+    }
+
+    /// The model's bytes, as given to [`QuantModel::parse`].
+    pub fn bytes(&self) -> &[u8] {
+        self.bytes.as_ref()
+    }
+
+    /// The layers in order, with their parameters, for exporters.
+    pub fn layers(&self) -> impl Iterator<Item = QuantLayer<'_>> + '_ {
+        let b = self.bytes.as_ref();
+        self.parsed.layers[..self.parsed.n_layers]
+            .iter()
+            .map(move |d| {
+                let linear = matches!(d.kind, LayerKind::Conv1d | LayerKind::Dense);
+                // Offsets were checked by the parser; an empty slice is the fallback anyway.
+                let (weights, channels) = if linear {
+                    (
+                        b.get(d.weights_at..d.weights_at + d.n_weights)
+                            .unwrap_or(&[]),
+                        b.get(d.bias_at..d.bias_at + 9 * d.out_channels)
+                            .unwrap_or(&[]),
+                    )
+                } else {
+                    (&[][..], &[][..])
+                };
+                let [(m0, s0), (m1, s1)] = d.concat_requant;
+                QuantLayer {
+                    kind: d.kind,
+                    in_channels: d.in_channels,
+                    out_channels: d.out_channels,
+                    in_len: d.in_len,
+                    out_len: d.out_len,
+                    kernel: d.kernel,
+                    stride: d.stride,
+                    pad_left: d.pad_left,
+                    groups: d.groups,
+                    activation: d.activation,
+                    weights,
+                    channels,
+                    out_scale: d.out_scale,
+                    out_zero_point: d.out_zero_point,
+                    concat_requant: [
+                        Requant {
+                            multiplier: m0,
+                            shift: s0,
+                        },
+                        Requant {
+                            multiplier: m1,
+                            shift: s1,
+                        },
+                    ],
+                }
+            })
     }
 
     /// Per-output-channel bias and output stage.

@@ -43,3 +43,38 @@ fn softmax_and_argmax() {
     assert_eq!(argmax(&[0.1, 0.7, 0.7]), 1);
     assert_eq!(argmax(&[]), 0);
 }
+
+#[test]
+fn int8_logits_and_the_exporters_view() {
+    let bytes: &[u8] = include_bytes!("../../../sinus-ml/models/beatnet.int8.snnm");
+    let m = QuantModel::parse(bytes).unwrap();
+    let info = *m.info();
+    let mut scratch = [0i8; 8192];
+    assert!(m.scratch_len() <= scratch.len());
+    let wave: [f32; 512] = core::array::from_fn(|i| ((i * 37 % 101) as f32 - 50.0) / 20.0);
+    let feats = [0.8f32, 0.9, 0.85, 0.8, 0.95, 1.05, 1.0, 1.0];
+    let mut q = [0i8; 5];
+    let mut f = [0.0f32; 5];
+    m.logits_int8(&wave, &feats, &mut scratch, &mut q).unwrap();
+    m.logits(&wave, &feats, &mut scratch, &mut f).unwrap();
+    let (scale, zp) = m.output_quant();
+    for (&q, &f) in q.iter().zip(&f) {
+        assert_eq!((q as i32 - zp) as f32 * scale, f);
+    }
+    // Too many logits is an input error, not a panic.
+    let mut many = [0.0f32; MAX_CLASSES + 1];
+    assert!(m.logits(&wave, &feats, &mut scratch, &mut many).is_err());
+    let n = m.layers().count();
+    assert!(n > 0 && n <= MAX_LAYERS);
+    assert_eq!(m.layers().last().unwrap().out_channels, info.n_classes);
+    for l in m.layers() {
+        if matches!(l.kind, LayerKind::Conv1d | LayerKind::Dense) {
+            assert_eq!(l.channels.len(), 9 * l.out_channels);
+            assert!(l.channel(l.out_channels - 1).is_some());
+            assert!(l.channel(l.out_channels).is_none());
+            assert!(!l.weights.is_empty());
+        }
+    }
+    assert!(m.feature_norm(info.n_features - 1).is_some());
+    assert!(m.feature_norm(info.n_features).is_none());
+}
