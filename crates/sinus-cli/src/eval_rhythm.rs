@@ -334,13 +334,29 @@ pub fn run(args: RhythmArgs, progress: &Progress) -> CliResult {
     let af_afl_beats = beat_report(true);
     let mode = match &args.beats {
         Some(a) => format!("rhythm analysis on '{a}' beats (no signal)"),
-        None => format!(
-            "end to end ({} detector, shipped classifier{})",
-            args.detector.kind().name(),
-            args.fs
-                .map(|f| format!(", resampled to {f} Hz"))
-                .unwrap_or_default()
-        ),
+        None => {
+            let engine = match args.engine {
+                EngineArg::Host => format!(
+                    "{} detector, {} classifier",
+                    args.detector.kind().name(),
+                    if args.model.is_some() {
+                        "given"
+                    } else {
+                        "shipped"
+                    }
+                ),
+                EngineArg::Device => "device monitor on the recorded codes".to_string(),
+                EngineArg::DeviceAd8232 => {
+                    "device monitor behind an AD8232-like 12-bit front end at 250 Hz".to_string()
+                }
+            };
+            format!(
+                "end to end ({engine}{})",
+                args.fs
+                    .map(|f| format!(", resampled to {f} Hz"))
+                    .unwrap_or_default()
+            )
+        }
     };
     if args.json {
         let out = json!({
