@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm chunked_edf beat_cache)
+[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm chunked_edf beat_cache monitor model_export)
 db="${SINUS_MITDB:-$(cd .. && pwd)/../shared/data/mitdb}"
 fixtures=../crates/sinus-io/tests/data
 seed() { mkdir -p "corpus/$1"; shift; for f in "$@"; do [ -f "$f" ] && cp -n "$f" corpus/"$t"/ 2>/dev/null || true; done; }
@@ -25,6 +25,16 @@ for t in "${targets[@]}"; do
                 [ -f "$m" ] && tail -c +5 "$m" | head -c -4 > "corpus/$t/$(basename "$m")"; done ;;
     rr_list) mkdir -p corpus/$t; printf '0.8\n0.81 N\n0.5 V\n1.1\n# c\n0.79,S\n' > corpus/$t/seed ;;
     rhythm) mkdir -p corpus/$t; head -c 4096 /dev/urandom > corpus/$t/seed ;;
+    # Real ECG codes: 250 Hz, 12 bit (`sinus edge simulate --firmware-input`), each i16 standing
+    # for a run of 8 samples in the target; a 6-byte configuration header in front (250 Hz,
+    # 372 codes per mV, zero code 2048).
+    monitor) mkdir -p corpus/$t; if [ -x ../target/release/sinus ] && [ -d "$db" ]; then
+               ../target/release/sinus -q edge simulate "$db/100" --seconds 120 \
+                 --firmware-input corpus/$t/.in.bin >/dev/null &&
+               { printf '\xa0\x00\x17\x5d\x00\x08'; tail -c +21 corpus/$t/.in.bin | head -c 60000; } \
+                 > corpus/$t/mitdb100 && rm -f corpus/$t/.in.bin; fi ;;
+    model_export) mkdir -p corpus/$t; for m in ../crates/sinus-ml/models/*.int8.snnm; do
+                [ -f "$m" ] && tail -c +5 "$m" | head -c -4 > "corpus/$t/$(basename "$m")"; done ;;
     # The first 2 KB of real caches (`sinus train --cache DIR`; BEAT_CACHE_DIR, default
     # ../runs/cache): header, configuration, record list and the first beats.
     beat_cache) mkdir -p corpus/$t; for f in "${BEAT_CACHE_DIR:-../runs/cache}"/*.bin; do

@@ -8,14 +8,15 @@
 //!                      beats as classified ── alarms, RR / HRV epochs
 //! ```
 //!
-//! Every buffer is a field (the `Monitor` is one fixed-size value, ≈ 45 KB with the shipped
-//! one-lead model: put it in a `static`), nothing allocates, and no input can make it panic:
-//! codes are any `i32`, a missing sample is `None` (leads off, or a gap).
+//! Every buffer is a field (the `Monitor` is one fixed-size value, ≈ 49 KB with the shipped
+//! one-lead model: a device keeps [`Monitor::unconfigured`] in a `static` and
+//! [`configure`](Monitor::configure)s it in place), nothing allocates, and no input can make it
+//! panic: codes are any `i32`, a missing sample is `None` (leads off, or a gap).
 //!
 //! **Work per sample** is bounded: every sample runs the detector's filters, two running
 //! medians (≤ 301 values moved at 500 Hz) and the quality sums; a sample that completes a beat
 //! also runs one window cut, one template update (≤ 32 values moved per point) and one network
-//! evaluation (the model's MACs, 77 k for `beatnet-1lead`). At most one beat completes per
+//! evaluation (the model's MACs, 62.6 k for `beatnet-1lead`). At most one beat completes per
 //! sample, so the worst case is one of each; the README's budget table gives it in measured
 //! instructions.
 //!
@@ -331,7 +332,7 @@ struct HrvSums {
 /// The on-device pipeline (see the module docs).
 ///
 /// Two ways to make one: [`Monitor::new`] (on a PC), or [`Monitor::unconfigured`] — a
-/// constant, so a device keeps the ≈ 50 KB monitor in static memory with no copy on the stack
+/// constant, so a device keeps the ≈ 49 KB monitor in static memory with no copy on the stack
 /// — then [`Monitor::configure`] in place.
 pub struct Monitor<'m> {
     cfg: MonitorConfig,
@@ -413,7 +414,7 @@ const NO_HRV: HrvSums = HrvSums {
 
 impl<'m> Monitor<'m> {
     /// A monitor running the int8 model `model` (bytes of a `.snnm` int8 model, e.g. in flash)
-    /// on samples as `cfg` describes. (≈ 50 KB by value: on a device use
+    /// on samples as `cfg` describes. (≈ 49 KB by value: on a device use
     /// [`Monitor::unconfigured`] in a `static` and [`Monitor::configure`].)
     pub fn new(model: &'m [u8], cfg: MonitorConfig) -> Result<Monitor<'m>, MonitorError> {
         let mut m = Monitor::unconfigured();
