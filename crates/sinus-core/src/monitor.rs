@@ -65,6 +65,11 @@ pub const EXTREME_TACHY_BPM: f32 = 150.0;
 pub const RATE_HYSTERESIS_BPM: f32 = 5.0;
 /// Beats averaged for the rate alarms.
 pub const RATE_BEATS: usize = 8;
+/// Detections whose R amplitude (baseline-removed) is below this (mV) are not beats: the
+/// detector's thresholds adapt to any signal level, so on a line of noise alone (asystole,
+/// electrodes that just came back) it finds "beats" in the noise, and an asystole would go
+/// unreported. Bedside monitors use an absolute QRS floor for the same reason.
+pub const MIN_QRS_MV: f32 = 0.1;
 
 /// How the device's samples come.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -582,7 +587,8 @@ impl<'m> Monitor<'m> {
         self.det_len = 0;
         self.pending = None;
         self.last_beat = None;
-        self.last_detected = None;
+        // No beat yet counts from the start: a device switched on in asystole alarms too.
+        self.last_detected = Some(0);
         self.held_head = 0;
         self.held_len = 0;
         self.judged_to = 0;
@@ -651,12 +657,16 @@ impl<'m> Monitor<'m> {
                     self.baseline.reset();
                     self.detector.reset();
                     self.detector_origin = n;
+                    // The asystole clock restarts with the signal.
+                    self.last_detected = Some(n);
                 }
                 let filtered = self.baseline.push(c);
                 self.write_history(n, filtered);
                 let mv = (c as i64 - self.cfg.zero_code as i64) as f32 / self.cfg.counts_per_mv;
                 if let Some(d) = self.detector.push(mv) {
-                    self.detected(self.detector_origin + d.sample, emit);
+                    if d.amplitude.abs() >= MIN_QRS_MV {
+                        self.detected(self.detector_origin + d.sample, emit);
+                    }
                 }
             }
         }
@@ -686,7 +696,9 @@ impl<'m> Monitor<'m> {
         }
         if !self.leads_off {
             while let Some(d) = self.detector.flush() {
-                self.detected(self.detector_origin + d.sample, emit);
+                if d.amplitude.abs() >= MIN_QRS_MV {
+                    self.detected(self.detector_origin + d.sample, emit);
+                }
             }
         }
         // Cut what can be cut with the signal there is (windows reaching into the last

@@ -219,6 +219,36 @@ fn a_six_second_arrest_raises_and_clears_the_asystole_alarm() {
 }
 
 #[test]
+fn no_beat_from_the_start_or_after_the_leads_come_back_is_asystole() {
+    let fs = 250.0;
+    // 10 s of wander and noise, then beats; the electrodes off from 30 s to 40 s, then 8 s
+    // without beats, then beats again.
+    let mut times = regular(10.0, 0.8, 30.0);
+    times.extend(regular(48.0, 0.8, 70.0));
+    let mut codes = ecg(fs, 70.0, &times);
+    for c in &mut codes[30 * 250..40 * 250] {
+        *c = None;
+    }
+    let mut m = Monitor::new(MODEL, config(fs)).unwrap();
+    let ev = run(&mut m, &codes);
+    let on: Vec<f32> = ev
+        .iter()
+        .filter_map(|(at, e)| match *e {
+            Event::Alarm {
+                kind: AlarmKind::Asystole,
+                active: true,
+                ..
+            } => Some(*at as f32 / fs),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(on.len(), 2, "{on:?}");
+    // (A wander peak may pass for a beat at first: within 10 s all the same.)
+    assert!(on[0] > 4.0 && on[0] < 10.0, "{on:?}");
+    assert!(on[1] > 44.0 && on[1] < 45.0, "{on:?}");
+}
+
+#[test]
 fn extreme_rates_raise_alarms() {
     let fs = 250.0;
     // 170 bpm, then 35 bpm.
