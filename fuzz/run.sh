@@ -31,7 +31,7 @@ for t in "${targets[@]}"; do
     monitor) mkdir -p corpus/$t; if [ -x ../target/release/sinus ] && [ -d "$db" ]; then
                ../target/release/sinus -q edge simulate "$db/100" --seconds 120 \
                  --firmware-input corpus/$t/.in.bin >/dev/null &&
-               { printf '\xa0\x00\x17\x5d\x00\x08'; tail -c +21 corpus/$t/.in.bin | head -c 60000; } \
+               { printf '\xa0\x00\x17\x5d\x00\x08'; tail -c +21 corpus/$t/.in.bin | head -c 8000; } \
                  > corpus/$t/mitdb100 && rm -f corpus/$t/.in.bin; fi ;;
     model_export) mkdir -p corpus/$t; for m in ../crates/sinus-ml/models/*.int8.snnm; do
                 [ -f "$m" ] && tail -c +5 "$m" | head -c -4 > "corpus/$t/$(basename "$m")"; done ;;
@@ -41,6 +41,10 @@ for t in "${targets[@]}"; do
                   [ -f "$f" ] && head -c 2048 "$f" > "corpus/$t/$(basename "$f")"; done ;;
   esac
   echo "== $t for ${seconds}s"
+  # The monitor runs every sample through the whole pipeline: shorter inputs (≤ 32 k samples,
+  # about 2 minutes of ECG) keep it at tens of runs a second instead of one.
+  max_len=262144
+  [ "$t" = monitor ] && max_len=8192
   cargo +nightly fuzz run -O "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=2048 \
-    -max_len=262144 2>&1 | tail -n 4 || echo "== $t: CRASH (see fuzz/artifacts/$t)"
+    -max_len="$max_len" 2>&1 | tail -n 4 || echo "== $t: CRASH (see fuzz/artifacts/$t)"
 done
