@@ -78,8 +78,8 @@ RHYTHM_FLOORS = [
 
 # The device as it sees a recording (`sinus edge simulate`, AD8232-like 12-bit codes at 250 Hz,
 # one-lead int8 model, the monitor): (records, statistic path in "total", floor in %), just under
-# the README's "Device beside host": QRS 99.84/99.85 (48 records), DS2 V 92.80/87.65, S
-# 21.90/38.18.
+# the README's "Device beside host": QRS 99.84/99.85 (48 records), DS2 V 92.80/87.63, S
+# 21.80/38.11.
 DS2 = ("100,103,105,111,113,117,121,123,200,202,210,212,213,214,219,221,222,228,231,232,233,"
        "234")
 DEVICE_FLOORS = [
