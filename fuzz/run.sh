@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm chunked_edf beat_cache monitor model_export)
+[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm chunked_edf beat_cache monitor model_export wire_decode)
 db="${SINUS_MITDB:-$(cd .. && pwd)/../shared/data/mitdb}"
 fixtures=../crates/sinus-io/tests/data
 seed() { mkdir -p "corpus/$1"; shift; for f in "$@"; do [ -f "$f" ] && cp -n "$f" corpus/"$t"/ 2>/dev/null || true; done; }
@@ -33,6 +33,10 @@ for t in "${targets[@]}"; do
                  --firmware-input corpus/$t/.in.bin >/dev/null &&
                { printf '\xa0\x00\x17\x5d\x00\x08'; tail -c +21 corpus/$t/.in.bin | head -c 8000; } \
                  > corpus/$t/mitdb100 && rm -f corpus/$t/.in.bin; fi ;;
+    # Frames of every message type (`cargo test -p sinus-core wire` writes none; a few
+    # hand-made frames: HELLO-request, START_RAW, and garbage with delimiters).
+    wire_decode) mkdir -p corpus/$t; printf '\x06\x10\x44\x01\x02\x03\x01\x00' > corpus/$t/seed1
+                 printf '\x00\x00abc\x00\x05\x10\x40\x00\x01\x00' > corpus/$t/seed2 ;;
     model_export) mkdir -p corpus/$t; for m in ../crates/sinus-ml/models/*.int8.snnm; do
                 [ -f "$m" ] && tail -c +5 "$m" | head -c -4 > "corpus/$t/$(basename "$m")"; done ;;
     # The first 2 KB of real caches (`sinus train --cache DIR`; BEAT_CACHE_DIR, default

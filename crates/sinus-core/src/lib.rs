@@ -9,6 +9,7 @@
 //! - [`rhythm`]: streaming rhythm analysis (AF, VT, bigeminy, pauses...) from classified beats.
 //! - [`baseline`], [`quality`]: baseline-wander removal and signal quality, streaming, on ADC codes.
 //! - [`monitor`]: the whole device pipeline — ADC codes in, beats, rhythms, alarms out.
+//! - [`wire`]: the device link's packets (zero-copy views, COBS framing, CRC, sequence numbers).
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -21,3 +22,4 @@ pub mod nn;
 pub mod qrs;
 pub mod quality;
 pub mod rhythm;
+pub mod wire;
