@@ -9,6 +9,7 @@ mod analyze;
 mod baseline;
 mod classify;
 mod detect;
+mod device;
 mod edge;
 mod engine_arg;
 mod eval;
@@ -74,6 +75,11 @@ enum Command {
     /// The device side: run recordings through the on-device pipeline as the device sees them.
     #[command(subcommand)]
     Edge(edge::EdgeCommand),
+    /// A device on this PC: play a recording through the monitor and speak the device protocol.
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
+    /// Receive a device's stream: live status, losses counted, the session stored as WFDB.
+    Listen(device::ListenArgs),
 }
 
 /// Error type of the CLI: anything displayable; `main` prints it and exits with status 1.
@@ -143,6 +149,8 @@ fn main() -> ExitCode {
         Command::Baseline(cmd) => baseline::run(cmd, &progress),
         Command::Synth(args) => synth::run(args, &progress),
         Command::Edge(cmd) => edge::run(cmd, &progress),
+        Command::Device(cmd) => device::run(cmd, &progress),
+        Command::Listen(args) => device::run_listen(args, &progress),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

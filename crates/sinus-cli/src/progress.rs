@@ -11,6 +11,11 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// Whether progress output is hidden (`--quiet`).
+    pub fn is_hidden(&self) -> bool {
+        self.quiet
+    }
+
     /// Bars drawn on stderr unless `quiet`.
     pub fn new(quiet: bool) -> Self {
         let target = if quiet {

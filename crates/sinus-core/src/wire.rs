@@ -944,6 +944,15 @@ pub struct FrameDecoder {
     stats: FrameStats,
 }
 
+impl core::fmt::Debug for FrameDecoder {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FrameDecoder")
+            .field("buffered", &self.len)
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
 impl Default for FrameDecoder {
     fn default() -> Self {
         FrameDecoder::new()
