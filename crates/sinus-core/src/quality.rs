@@ -162,9 +162,13 @@ impl QualityJudge {
     }
 
     /// Add one slope `d` to the power sums: in 64-bit arithmetic when |d| < 2^15 (any ECG
-    /// front end; d⁴ < 2^60), in 128-bit otherwise. Exact either way.
+    /// front end; d⁴ < 2^60), in 128-bit otherwise, exact either way. Slopes are limited to
+    /// ±2^25 codes (more than a 24-bit ADC's full swing in 10 ms: an artefact whatever the
+    /// front end), so that a 5 s block's sum of d⁴ (≤ 5,000 × 2^100) cannot overflow.
     #[inline]
     fn add_slope(&mut self, d: i64) {
+        const LIMIT: i64 = 1 << 25;
+        let d = d.clamp(-LIMIT, LIMIT);
         self.s[0] += 1;
         self.s[1] += d as i128;
         if d.unsigned_abs() < 1 << 15 {
@@ -175,9 +179,9 @@ impl QualityJudge {
         } else {
             let d = d as i128;
             let d2 = d * d;
-            self.s[2] += d2;
-            self.s[3] += d2 * d;
-            self.s[4] += d2 * d2;
+            self.s[2] = self.s[2].saturating_add(d2);
+            self.s[3] = self.s[3].saturating_add(d2 * d);
+            self.s[4] = self.s[4].saturating_add(d2 * d2);
         }
     }
 
@@ -297,6 +301,20 @@ mod tests {
                 _ => Verdict::Good,
             };
             assert_eq!(j.verdict, want, "window {k}");
+        }
+    }
+
+    #[test]
+    fn extreme_codes_do_not_overflow_the_sums() {
+        for fs in [100.0, 1000.0] {
+            let mut j = QualityJudge::new(fs, 200.0);
+            let mut verdicts = 0;
+            for i in 0..(12.0 * fs) as usize {
+                let c = if i % 2 == 0 { i32::MIN } else { i32::MAX };
+                j.push(Some(c), &mut |_| verdicts += 1);
+            }
+            j.finish(&mut |_| verdicts += 1);
+            assert_eq!(verdicts, 12);
         }
     }
 

@@ -164,3 +164,47 @@ pub fn listen(
         }
     }
 }
+
+/// Open a serial port at `baud` (8N1) for the link, with a read timeout so that a quiet line
+/// does not block a listener for ever.
+pub fn open_serial(path: &str, baud: u32) -> Result<Box<dyn serialport::SerialPort>, String> {
+    serialport::new(path, baud)
+        .timeout(Duration::from_millis(200))
+        .open()
+        .map_err(|e| format!("{path}: cannot open the serial port: {e}"))
+}
+
+/// Read `source` into `host` until it ends or stays quiet for `idle` (a serial line never
+/// ends: read timeouts count as quiet time), calling `status` after every read.
+pub fn listen_until_idle(
+    host: &mut HostSession,
+    source: &mut impl Read,
+    idle: Duration,
+    status: &mut impl FnMut(&HostSession),
+) -> std::io::Result<()> {
+    let mut buf = [0u8; 4096];
+    let mut last = Instant::now();
+    loop {
+        match source.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                last = Instant::now();
+                host.feed(&buf[..n]);
+                status(host);
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                if last.elapsed() >= idle {
+                    return Ok(());
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}

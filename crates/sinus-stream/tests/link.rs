@@ -179,3 +179,38 @@ fn fault_specs_parse_and_bad_ones_are_refused() {
     assert!("lose=0.1".parse::<Faults>().is_err());
     assert!("drop".parse::<Faults>().is_err());
 }
+
+#[cfg(unix)]
+#[test]
+fn over_a_pseudo_terminal_pair_like_a_serial_line() {
+    use sinus_stream::link::listen_until_idle;
+    let (codes, cfg) = codes();
+    let (mut master, mut slave) = serialport::TTYPort::pair().expect("a pseudo-terminal pair");
+    serialport::SerialPort::set_timeout(&mut slave, std::time::Duration::from_millis(100)).unwrap();
+    let host_thread = std::thread::spawn(move || {
+        let mut host = HostSession::new();
+        listen_until_idle(
+            &mut host,
+            &mut slave,
+            std::time::Duration::from_secs(2),
+            &mut |_| {},
+        )
+        .unwrap();
+        host
+    });
+    let mut dev = DeviceSession::new(MODEL, cfg, *b"TEST0004", true).unwrap();
+    play(
+        &mut dev,
+        &codes,
+        cfg.fs as f64,
+        PlayOptions::default(),
+        &mut master,
+        None,
+    )
+    .unwrap();
+    let host = host_thread.join().unwrap();
+    assert_eq!(host.sequence.lost, 0, "{}", host.status_line());
+    let want: Vec<i32> = codes.iter().map(|c| c.unwrap_or(MISSING)).collect();
+    assert_eq!(host.samples, want);
+    assert_eq!(host.beats.len(), monitor_beats(&codes, cfg).len());
+}
