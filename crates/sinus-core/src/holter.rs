@@ -515,13 +515,14 @@ impl<F: Flash, const N: usize> HolterStore<F, N> {
                 && self.info[s].tier == code
                 && self.info[s].seq == cursor.seq;
             if !here || cursor.pos >= self.info[s].end {
-                // The tier's next sector in sequence order.
-                let after = cursor.started.then_some(cursor.seq);
+                // The tier's next sector in sequence order; the index breaks ties, which only
+                // a corrupted image has, so that no sector is skipped or visited twice.
+                let after = cursor.started.then_some((cursor.seq, cursor.sector));
                 let next = self.info[..self.sectors as usize]
                     .iter()
                     .enumerate()
-                    .filter(|(_, x)| x.tier == code && after.is_none_or(|a| x.seq > a))
-                    .min_by_key(|(_, x)| x.seq);
+                    .filter(|&(i, x)| x.tier == code && after.is_none_or(|a| (x.seq, i as u32) > a))
+                    .min_by_key(|&(i, x)| (x.seq, i));
                 let Some((n, x)) = next else {
                     return Ok(None);
                 };

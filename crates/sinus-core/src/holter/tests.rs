@@ -573,3 +573,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn duplicate_sequence_numbers_neither_skip_nor_repeat_sectors() {
+    // Only a forged image has two sectors with one sequence number; both are still read.
+    let mut s = Store::mount(mem(4, 1)).unwrap();
+    let big = s.max_payload();
+    s.append(Tier::Raw, 1, &payload(1, big)).unwrap();
+    s.append(Tier::Raw, 2, &payload(2, big)).unwrap();
+    let mut f = s.into_flash();
+    let img = f.image_mut();
+    let (a, b) = img.split_at_mut(4096);
+    b[8..12].copy_from_slice(&a[8..12]);
+    let crc = crc32(&b[..12]);
+    b[12..16].copy_from_slice(&crc.to_le_bytes());
+    let mut s = Store::mount(f).unwrap();
+    let ids: Vec<u32> = read_tier(&mut s, Tier::Raw).iter().map(|e| e.0).collect();
+    assert_eq!(ids, [1, 2]);
+    s.append(Tier::Raw, 3, b"three").unwrap();
+    let mut s = Store::mount(s.into_flash()).unwrap();
+    assert_eq!(read_tier(&mut s, Tier::Raw).last().unwrap().0, 3);
+}
