@@ -117,8 +117,8 @@ impl Tier {
 pub enum Error {
     /// The flash failed; after [`FlashError::PowerLost`] remount.
     Flash(FlashError),
-    /// The flash geometry cannot hold the store (sectors not a multiple of the write size
-    /// apart is fine; a sector too small for one entry, or more sectors than `N`, is not).
+    /// The flash geometry cannot hold the store: more sectors than `N`, a sector too small
+    /// for one entry or larger than 64 KB, a write size outside 1..=256, or a flash over 2 GB.
     Geometry,
     /// The payload is longer than [`HolterStore::max_payload`].
     TooLarge,
@@ -336,7 +336,11 @@ impl<F: Flash, const N: usize> HolterStore<F, N> {
     pub fn mount(flash: F) -> Result<Self, Error> {
         let sector_size = flash.erase_size();
         let write_size = flash.write_size();
-        if sector_size == 0 || !(1..=CHUNK as u32).contains(&write_size) {
+        // The limits keep every address computation far from u32 overflow.
+        if !(1..=65536).contains(&sector_size)
+            || !(1..=CHUNK as u32).contains(&write_size)
+            || flash.size() > 1 << 31
+        {
             return Err(Error::Geometry);
         }
         let sectors = flash.size() / sector_size;

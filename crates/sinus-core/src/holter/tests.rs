@@ -594,3 +594,12 @@ fn duplicate_sequence_numbers_neither_skip_nor_repeat_sectors() {
     let mut s = Store::mount(s.into_flash()).unwrap();
     assert_eq!(read_tier(&mut s, Tier::Raw).last().unwrap().0, 3);
 }
+
+#[test]
+fn ram_use() {
+    // 16 bytes a sector: 8 KB of state for the 2 MB flash (512 sectors).
+    assert_eq!(core::mem::size_of::<SectorInfo>(), 16);
+    let store = core::mem::size_of::<HolterStore<MemFlash<&mut [u8]>, 512>>();
+    std::println!("HolterStore<MemFlash<&mut [u8]>, 512>: {store} bytes");
+    assert!(store <= 8192 + 64, "{store} bytes");
+}
