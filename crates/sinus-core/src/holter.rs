@@ -42,7 +42,9 @@
 //! summaries) goes first, then Tier 2; Tier 3 (raw segments around anomalies) is never
 //! overwritten by a lower tier, and when the flash holds Tier 3 only the oldest Tier 3 sector
 //! goes. A write that would have to evict a higher tier is **refused** ([`Error::Full`]): a
-//! Tier 1 summary never displaces Tier 2 or 3 data.
+//! Tier 1 summary never displaces Tier 2 or 3 data, so once Tier 2 and 3 hold every sector,
+//! Tier 1 writes are refused (whether 24 h fit without that is for the capacity
+//! measurement to show).
 //!
 //! Because a sector holds one tier, the victim holds nothing that is still wanted: reclaiming is
 //! a single sector erase, with no copy-forward. That is what makes reclaim power-safe: there is
@@ -409,7 +411,7 @@ impl<F: Flash, const N: usize> HolterStore<F, N> {
     }
 
     /// The longest payload an entry can carry (3572 bytes with 256-byte pages and 4 KB sectors,
-    /// 4060 with 1-byte writes). Longer records (raw segments) are split by the caller.
+    /// 4064 with 1-byte writes). Longer records (raw segments) are split by the caller.
     pub fn max_payload(&self) -> usize {
         self.max_payload as usize
     }
