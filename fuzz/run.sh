@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm chunked_edf beat_cache monitor model_export wire_decode)
+[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm chunked_edf beat_cache monitor model_export wire_decode holter_recovery)
 db="${SINUS_MITDB:-$(cd .. && pwd)/../shared/data/mitdb}"
 fixtures=../crates/sinus-io/tests/data
 seed() { mkdir -p "corpus/$1"; shift; for f in "$@"; do [ -f "$f" ] && cp -n "$f" corpus/"$t"/ 2>/dev/null || true; done; }
@@ -39,6 +39,11 @@ for t in "${targets[@]}"; do
                  printf '\x00\x00abc\x00\x05\x10\x40\x00\x01\x00' > corpus/$t/seed2 ;;
     model_export) mkdir -p corpus/$t; for m in ../crates/sinus-ml/models/*.int8.snnm; do
                 [ -f "$m" ] && tail -c +5 "$m" | head -c -4 > "corpus/$t/$(basename "$m")"; done ;;
+    # Structured seeds (first byte's top bit): 16 sectors, write size 256 / 1 / 16, some
+    # hundred appends of mixed tiers and lengths, then a few damaged bytes.
+    holter_recovery) mkdir -p corpus/$t
+                for w in 255 0 15; do { printf "\\x80\\x$(printf %02x $w)\\x60"; head -c 2400 /dev/urandom; } \
+                  > corpus/$t/seed-w$w; done ;;
     # The first 2 KB of real caches (`sinus train --cache DIR`; BEAT_CACHE_DIR, default
     # ../runs/cache): header, configuration, record list and the first beats.
     beat_cache) mkdir -p corpus/$t; for f in "${BEAT_CACHE_DIR:-../runs/cache}"/*.bin; do

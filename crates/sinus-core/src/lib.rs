@@ -10,6 +10,7 @@
 //! - [`baseline`], [`quality`]: baseline-wander removal and signal quality, streaming, on ADC codes.
 //! - [`monitor`]: the whole device pipeline — ADC codes in, beats, rhythms, alarms out.
 //! - [`wire`]: the device link's packets (zero-copy views, COBS framing, CRC, sequence numbers).
+//! - [`holter`]: the tiered Holter store on NOR flash, safe against power loss.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -17,6 +18,7 @@
 pub mod baseline;
 pub mod beat;
 pub mod filter;
+pub mod holter;
 pub mod monitor;
 pub mod nn;
 pub mod qrs;
