@@ -1,7 +1,7 @@
 //! Lossless compression of ECG sample blocks for the Holter store: allocation-free, integer-only,
 //! bit-exact, each block independent (the store may drop any block).
 //!
-//! Each lead's sample is predicted by a sign-sign LMS filter over the last [`TAPS`] first
+//! Each lead's sample is predicted by a normalised LMS filter (integer) over the last [`TAPS`] first
 //! differences (the second lead also sees the first lead's current and previous difference,
 //! which carry most of what the two leads share). The prediction residual is coded with an
 //! adaptive binary range coder: its bit length through a bit tree whose probabilities depend on
@@ -18,7 +18,7 @@
 
 mod range;
 
-use range::{Decoder, Encoder, PROB_INIT};
+use range::{Decoder, Encoder, Prob, PROB_INIT};
 
 /// Most leads in one block.
 pub const MAX_LEADS: usize = 2;
@@ -34,8 +34,12 @@ const CROSS: usize = 2;
 const WEIGHT_BITS: u32 = 12;
 /// Weights stay within ±4.0 so the products cannot grow without bound on hostile input.
 const WEIGHT_MAX: i32 = 4 << WEIGHT_BITS;
-/// Step of the sign-sign LMS update.
-const MU: i32 = 4;
+/// Step of the NLMS update: 2^-MU_SHIFT.
+const MU_SHIFT: u32 = 3;
+/// Regularisation of the NLMS input energy (ADC codes²).
+const NLMS_EPS: i64 = 16;
+/// Clamp of inputs and error in the NLMS update.
+const LIM: i32 = 1 << 15;
 /// Magnitude contexts.
 const NCTX: usize = 24;
 /// Running mean: each residual counts 1/2^MEAN_SHIFT.
@@ -174,7 +178,7 @@ fn bit_len(u: u32) -> u32 {
     32 - u.leading_zeros()
 }
 
-/// One lead's predictor: sign-sign LMS over first differences.
+/// One lead's predictor: normalised LMS over first differences.
 #[derive(Clone, Copy)]
 struct Lead {
     last: i32,
@@ -185,10 +189,10 @@ struct Lead {
     /// Running mean of residual magnitudes (×2^MEAN_SHIFT).
     mean: u32,
     /// Bit tree for the residual's bit length (0..=32), per magnitude context.
-    len_tree: [[u16; 64]; NCTX],
+    len_tree: [[Prob; 64]; NCTX],
     /// The bit under the leading one, per bit length; then the next, per bit length and the
     /// bit above it.
-    mant: [[u16; 3]; 33],
+    mant: [[Prob; 3]; 33],
 }
 
 impl Lead {
@@ -246,11 +250,20 @@ impl Codec {
         let d = x.wrapping_sub(self.leads[k].last);
         {
             let l = &mut self.leads[k];
-            let s = e.signum() * MU;
-            if s != 0 {
+            // Normalised LMS: step along the input vector by the error over the input's
+            // energy, so that the adaptation speed does not depend on the signal's amplitude.
+            // Inputs and error are clamped to 16 bits here (64-bit products cannot overflow).
+            let mut energy: i64 = NLMS_EPS;
+            for j in 0..taps {
+                let h = i64::from(l.hist[j].clamp(-LIM, LIM));
+                energy += h * h;
+            }
+            let g = (i64::from(e.clamp(-LIM, LIM)) << (WEIGHT_BITS + 16)) / energy;
+            if g != 0 {
                 for j in 0..taps {
-                    let v = l.w[j] + s * l.hist[j].signum();
-                    l.w[j] = v.clamp(-WEIGHT_MAX, WEIGHT_MAX);
+                    let h = i64::from(l.hist[j].clamp(-LIM, LIM));
+                    let dw = ((g * h) >> (16 + MU_SHIFT)) as i32;
+                    l.w[j] = l.w[j].saturating_add(dw).clamp(-WEIGHT_MAX, WEIGHT_MAX);
                 }
             }
             l.hist.copy_within(0..TAPS - 1, 1);

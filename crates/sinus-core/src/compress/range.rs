@@ -4,11 +4,39 @@
 
 /// Probability precision (bits): `p / 4096` is the chance of a 0.
 pub(crate) const PROB_BITS: u32 = 12;
-/// A fresh context: even odds.
-pub(crate) const PROB_INIT: u16 = 1 << (PROB_BITS - 1);
-/// Adaptation speed: each coded bit moves the probability 1/2^SHIFT of the way. 4 (fast) suits
-/// short independent blocks, where the tables start from scratch every time.
-const SHIFT: u32 = 4;
+/// A fresh context: even odds, nothing seen.
+pub(crate) const PROB_INIT: Prob = Prob { p: 1 << 15, n: 0 };
+/// Slowest adaptation: each coded bit moves the probability 1/2^LIMIT of the way. A fresh
+/// context adapts faster (1/2, 1/3, ... in effect a running frequency count) until it reaches
+/// this speed: the tables start from scratch in every block, and most contexts see few bits.
+const LIMIT: u8 = 5;
+
+/// An adaptive probability that the next bit is 0 (16 bits) and how many bits it has seen.
+#[derive(Clone, Copy)]
+pub(crate) struct Prob {
+    p: u16,
+    n: u8,
+}
+
+impl Prob {
+    /// The coding probability, in PROB_BITS, kept off 0 and 1 so both symbols stay codable.
+    fn get(self) -> u32 {
+        (u32::from(self.p) >> (16 - PROB_BITS)).clamp(16, (1 << PROB_BITS) - 16)
+    }
+
+    fn update(&mut self, bit: bool) {
+        let shift = (self.n + 1).min(LIMIT);
+        if self.n < LIMIT {
+            self.n += 1;
+        }
+        if bit {
+            self.p -= self.p >> shift;
+        } else {
+            self.p += (u16::MAX - self.p) >> shift;
+        }
+    }
+}
+
 /// Renormalise when the range falls below this: keeps ≥ 12 bits of precision for `range >> 12`.
 const TOP: u32 = 1 << 24;
 
@@ -79,16 +107,15 @@ impl<'a> Encoder<'a> {
     }
 
     /// Code `bit` with the adaptive probability `p`, then adapt `p`.
-    pub(crate) fn bit(&mut self, p: &mut u16, bit: bool) {
-        let bound = (self.range >> PROB_BITS) * u32::from(*p);
+    pub(crate) fn bit(&mut self, p: &mut Prob, bit: bool) {
+        let bound = (self.range >> PROB_BITS) * p.get();
         if bit {
             self.low += u64::from(bound);
             self.range -= bound;
-            *p -= *p >> SHIFT;
         } else {
             self.range = bound;
-            *p += ((1u16 << PROB_BITS) - *p) >> SHIFT;
         }
+        p.update(bit);
         self.normalize();
     }
 
@@ -163,20 +190,19 @@ impl<'a> Decoder<'a> {
     }
 
     /// Decode one bit coded with the adaptive probability `p`, and adapt `p` as the encoder did.
-    pub(crate) fn bit(&mut self, p: &mut u16) -> bool {
-        let bound = (self.range >> PROB_BITS) * u32::from(*p);
+    pub(crate) fn bit(&mut self, p: &mut Prob) -> bool {
+        let bound = (self.range >> PROB_BITS) * p.get();
         let bit = if self.code < bound {
             self.range = bound;
-            *p += ((1u16 << PROB_BITS) - *p) >> SHIFT;
             false
         } else {
             // A corrupt stream can hold a code above the range; wrapping keeps the decoder
             // defined (the result is garbage, caught by the length checks, never a panic).
             self.code = self.code.wrapping_sub(bound);
             self.range -= bound;
-            *p -= *p >> SHIFT;
             true
         };
+        p.update(bit);
         self.normalize();
         bit
     }
