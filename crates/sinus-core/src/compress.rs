@@ -41,7 +41,7 @@ const NLMS_EPS: i64 = 16;
 /// Clamp of inputs and error in the NLMS update.
 const LIM: i32 = 1 << 15;
 /// Magnitude contexts.
-const NCTX: usize = 24;
+const NCTX: usize = 12;
 /// Running mean: each residual counts 1/2^MEAN_SHIFT.
 const MEAN_SHIFT: u32 = 3;
 /// Format byte (high nibble), lead count − 1 in the low nibble.
