@@ -6,6 +6,7 @@ as 16-bit little-endian samples, frame-interleaved, one xz stream per record. Al
 against 2 bytes per sample per lead. Data: SINUS_MITDB or /work/shared/data/mitdb.
 
 Usage: scripts/compress-report.py [BLOCK_SECONDS]   (default 10)
+(COMPRESS_RATIO_BIN=path runs an already built example instead of `cargo run`.)
 """
 import lzma
 import os
@@ -30,8 +31,10 @@ def read_212(path):
     return out
 
 
+# COMPRESS_RATIO_BIN: an already built example binary (skips cargo and its locks).
+cmd = ["cargo", "run", "-q", "--release", "-p", "sinus-core", "--example", "compress_ratio"]
 run = subprocess.run(
-    ["cargo", "run", "-q", "--release", "-p", "sinus-core", "--example", "compress_ratio", block],
+    [os.environ["COMPRESS_RATIO_BIN"], block] if "COMPRESS_RATIO_BIN" in os.environ else cmd + [block],
     cwd=root, capture_output=True, text=True, check=True,
     env={**os.environ, "SINUS_MITDB": db},
 )
