@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 seconds="${1:-300}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm chunked_edf beat_cache monitor model_export wire_decode holter_recovery)
+[ ${#targets[@]} -gt 0 ] || targets=(wfdb_header wfdb_signal wfdb_annotation edf csv nn_model rr_list rhythm chunked_edf beat_cache monitor model_export wire_decode holter_recovery compress_decode)
 db="${SINUS_MITDB:-$(cd .. && pwd)/../shared/data/mitdb}"
 fixtures=../crates/sinus-io/tests/data
 seed() { mkdir -p "corpus/$1"; shift; for f in "$@"; do [ -f "$f" ] && cp -n "$f" corpus/"$t"/ 2>/dev/null || true; done; }
@@ -44,6 +44,13 @@ for t in "${targets[@]}"; do
     holter_recovery) mkdir -p corpus/$t
                 for w in 255 0 15; do { printf "\\x80\\x$(printf %02x $w)\\x60"; head -c 2400 /dev/urandom; } \
                   > corpus/$t/seed-w$w; done ;;
+    # Real MIT-BIH codes as the target reads them (a mode byte, then little-endian i32).
+    compress_decode) mkdir -p corpus/$t; [ -f "$db/100.dat" ] && python3 -c "
+import sys; d=open('$db/100.dat','rb').read(3000); v=[]
+for i in range(0,len(d)-2,3):
+    a=d[i]|((d[i+1]&15)<<8); b=d[i+2]|((d[i+1]>>4)<<8); v+=[a-(a>>11<<12), b-(b>>11<<12)]
+sys.stdout.buffer.write(bytes([1])+b''.join(x.to_bytes(4,'little',signed=True) for x in v))" \
+                 > corpus/$t/mitdb100 || true ;;
     # The first 2 KB of real caches (`sinus train --cache DIR`; BEAT_CACHE_DIR, default
     # ../runs/cache): header, configuration, record list and the first beats.
     beat_cache) mkdir -p corpus/$t; for f in "${BEAT_CACHE_DIR:-../runs/cache}"/*.bin; do

@@ -8,6 +8,7 @@
 //! - [`nn`]: float32 and int8 inference of small 1-D CNNs (the beat classifier).
 //! - [`rhythm`]: streaming rhythm analysis (AF, VT, bigeminy, pauses...) from classified beats.
 //! - [`baseline`], [`quality`]: baseline-wander removal and signal quality, streaming, on ADC codes.
+//! - [`compress`]: lossless, allocation-free compression of ECG sample blocks (the Holter store).
 //! - [`monitor`]: the whole device pipeline — ADC codes in, beats, rhythms, alarms out.
 //! - [`wire`]: the device link's packets (zero-copy views, COBS framing, CRC, sequence numbers).
 //! - [`holter`]: the tiered Holter store on NOR flash, safe against power loss.
@@ -17,6 +18,7 @@
 
 pub mod baseline;
 pub mod beat;
+pub mod compress;
 pub mod filter;
 pub mod holter;
 pub mod monitor;
