@@ -258,50 +258,8 @@ fn round_up(x: u32, to: u32) -> u32 {
     x.div_ceil(to).saturating_mul(to)
 }
 
-/// CRC-32 (IEEE 802.3, reflected, as zlib) lookup table, built at compile time.
-const CRC_TABLE: [u32; 256] = {
-    let mut t = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        t[i] = c;
-        i += 1;
-    }
-    t
-};
-
-#[derive(Clone, Copy)]
-struct Crc(u32);
-
-impl Crc {
-    fn new() -> Self {
-        Crc(0xFFFF_FFFF)
-    }
-    fn update(&mut self, data: &[u8]) {
-        for &b in data {
-            self.0 = CRC_TABLE[((self.0 ^ b as u32) & 0xFF) as usize] ^ (self.0 >> 8);
-        }
-    }
-    fn finish(self) -> u32 {
-        !self.0
-    }
-}
-
-/// CRC-32 (IEEE) of `data`.
-pub fn crc32(data: &[u8]) -> u32 {
-    let mut c = Crc::new();
-    c.update(data);
-    c.finish()
-}
+pub use crate::crc::crc32;
+use crate::crc::Crc;
 
 fn le32(b: &[u8]) -> u32 {
     let mut a = [0u8; 4];

@@ -19,6 +19,7 @@
 pub mod baseline;
 pub mod beat;
 pub mod compress;
+pub mod crc;
 pub mod filter;
 pub mod holter;
 pub mod monitor;

@@ -255,15 +255,7 @@ pub(crate) fn i32_at(b: &[u8], at: usize) -> i32 {
 
 /// CRC-32 (IEEE 802.3, reflected), as zlib's `crc32`: the checksum that ends a model file.
 pub fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &byte in data {
-        crc ^= byte as u32;
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
+    crate::crc::crc32(data)
 }
 
 /// Parse and check a model; `bytes` includes the trailing CRC.
