@@ -3,10 +3,11 @@
 //! decode, live status, store the session as WFDB). Both only parse arguments and call
 //! `sinus-stream`.
 
+use crate::engine_arg::FrontEndArg;
 use crate::progress::Progress;
 use crate::CliResult;
-use clap::{Args, Subcommand, ValueEnum};
-use sinus_analyze::device::{device_signal, monitor_config, FrontEnd};
+use clap::{Args, Subcommand};
+use sinus_analyze::device::{device_signal, monitor_config};
 use sinus_core::wire::{cobs_encode, Message, MAX_FRAME, MAX_PACKET};
 use sinus_io::open::{open, OpenOptions};
 use sinus_io::Error;
@@ -22,15 +23,6 @@ use std::sync::mpsc;
 pub enum DeviceCommand {
     /// Play a recording through the device's monitor and send what the device would send.
     Simulate(SimulateArgs),
-}
-
-/// Front ends of the simulated device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FrontEndArg {
-    /// AD8232-like: 250 Hz, 12-bit codes.
-    Ad8232,
-    /// The recording's own codes and rate.
-    Recorded,
 }
 
 /// Arguments of `sinus device simulate`.
@@ -116,11 +108,7 @@ fn simulate(args: SimulateArgs, _progress: &Progress) -> CliResult {
         Some(p) => open(p, &OpenOptions::default())?,
         None => crate::record_arg::open_builtin_demo()?,
     };
-    let front_end = match args.front_end {
-        FrontEndArg::Ad8232 => FrontEnd::Ad8232,
-        FrontEndArg::Recorded => FrontEnd::Recorded,
-    };
-    let signal = device_signal(&opened.recording, 0, front_end)?;
+    let signal = device_signal(&opened.recording, 0, args.front_end.front_end())?;
     let model = sinus_ml::shipped::BEATNET_ONE_LEAD_INT8;
     let cfg = monitor_config(model, &signal)?;
     let speed = parse_speed(&args.speed)?;

@@ -3,11 +3,12 @@
 //! `Monitor` sample by sample), scored against the reference: beats (bxb), classes (EC57
 //! gross statistics), AF and VT durations, and the latency from each R peak to its class.
 
+use crate::engine_arg::FrontEndArg;
 use crate::progress::Progress;
 use crate::CliResult;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use rayon::prelude::*;
-use sinus_analyze::device::{excerpt, firmware_input, simulate, FrontEnd, Simulation};
+use sinus_analyze::device::{excerpt, firmware_input, simulate, Simulation};
 use sinus_eval::bxb::{BeatMatrix, Label};
 use sinus_io::open::{open, OpenOptions};
 use sinus_io::Error;
@@ -20,15 +21,6 @@ pub enum EdgeCommand {
     /// Run recordings through the device's pipeline as the device would see them, and score
     /// it against the reference annotations.
     Simulate(SimulateArgs),
-}
-
-/// Front ends selectable on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FrontEndArg {
-    /// AD8232-like: 250 Hz, 12-bit codes, 372 codes per mV, clipped at ±5.5 mV.
-    Ad8232,
-    /// The recording's own codes and rate.
-    Recorded,
 }
 
 /// Arguments of `sinus edge simulate`.
@@ -102,34 +94,7 @@ fn record_paths(args: &SimulateArgs) -> CliResult<Vec<Option<PathBuf>>> {
     let Some(db) = &args.db else {
         return Ok(vec![args.input.clone()]);
     };
-    if let Some(r) = &args.records {
-        return Ok(r.iter().map(|n| Some(db.join(n))).collect());
-    }
-    let list = db.join("RECORDS");
-    let names: Vec<String> = match std::fs::read_to_string(&list) {
-        Ok(text) => text
-            .lines()
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty())
-            .collect(),
-        Err(_) => {
-            let mut v: Vec<String> = std::fs::read_dir(db)
-                .map_err(|e| Error::io(db, e))?
-                .filter_map(|e| e.ok())
-                .filter_map(|e| {
-                    let p = e.path();
-                    (p.extension().and_then(|x| x.to_str()) == Some("hea"))
-                        .then(|| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-                        .flatten()
-                })
-                .collect();
-            v.sort();
-            v
-        }
-    };
-    if names.is_empty() {
-        return Err(format!("{}: no records found", db.display()).into());
-    }
+    let names = crate::record_arg::db_records(db, args.records.as_deref())?;
     Ok(names.into_iter().map(|n| Some(db.join(n))).collect())
 }
 
@@ -159,10 +124,7 @@ fn run_one(path: Option<&Path>, args: &SimulateArgs, model: &[u8]) -> Result<Out
         .as_ref()
         .map(|a| a.set.annotations.clone())
         .unwrap_or_default();
-    let front_end = match args.front_end {
-        FrontEndArg::Ad8232 => FrontEnd::Ad8232,
-        FrontEndArg::Recorded => FrontEnd::Recorded,
-    };
+    let front_end = args.front_end.front_end();
     let in_file = |e: Error| match path {
         Some(p) => e.in_file(p).to_string(),
         None => e.to_string(),
@@ -362,7 +324,7 @@ fn run_simulate(args: SimulateArgs, progress: &Progress) -> CliResult {
     );
     let _ = writeln!(
         out,
-        "budget (host-side figures; the M0 measurement is `bash scripts/device-budget.sh`): \
+        "budget (host-side figures; the M0 measurement is `python3 scripts/device-check.py`): \
          Monitor {:.1} KB static RAM, model {:.1} KB flash, {:.1} k MACs per beat",
         monitor_bytes as f64 / 1024.0,
         model.len() as f64 / 1024.0,

@@ -1,4 +1,5 @@
-//! The `--engine` argument shared by `sinus analyze` and `sinus eval rhythm`.
+//! The `--engine` argument shared by `sinus analyze` and `sinus eval rhythm`, and the
+//! `--front-end` argument of `sinus edge simulate` and `sinus device simulate`.
 
 use crate::CliResult;
 use clap::ValueEnum;
@@ -33,5 +34,24 @@ impl EngineArg {
             None => None,
         };
         Ok(Engine::Device { front_end, model })
+    }
+}
+
+/// Front ends of a simulated device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FrontEndArg {
+    /// AD8232-like: 250 Hz, 12-bit codes, 372 codes per mV, clipped at ±5.5 mV.
+    Ad8232,
+    /// The recording's own codes and rate.
+    Recorded,
+}
+
+impl FrontEndArg {
+    /// The library's front end.
+    pub fn front_end(self) -> FrontEnd {
+        match self {
+            FrontEndArg::Ad8232 => FrontEnd::Ad8232,
+            FrontEndArg::Recorded => FrontEnd::Recorded,
+        }
     }
 }

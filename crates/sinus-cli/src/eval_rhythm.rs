@@ -99,35 +99,7 @@ struct Scored {
 }
 
 fn record_list(args: &RhythmArgs) -> CliResult<Vec<String>> {
-    if let Some(r) = &args.records {
-        return Ok(r.clone());
-    }
-    let list = args.db.join("RECORDS");
-    if let Ok(text) = std::fs::read_to_string(&list) {
-        let v: Vec<String> = text
-            .lines()
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty())
-            .collect();
-        if !v.is_empty() {
-            return Ok(v);
-        }
-    }
-    let mut v: Vec<String> = std::fs::read_dir(&args.db)
-        .map_err(|e| Error::io(&args.db, e))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let p = e.path();
-            (p.extension().and_then(|x| x.to_str()) == Some("hea"))
-                .then(|| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-                .flatten()
-        })
-        .collect();
-    v.sort();
-    if v.is_empty() {
-        return Err(format!("{}: no WFDB headers (.hea) found", args.db.display()).into());
-    }
-    Ok(v)
+    crate::record_arg::db_records(&args.db, args.records.as_deref())
 }
 
 /// Sampling frequency and length (samples; None when the header does not say) from a header,

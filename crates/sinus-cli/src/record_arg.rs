@@ -148,3 +148,40 @@ pub fn open_builtin_demo() -> Result<Opened, sinus_io::Error> {
         absent_signal_files: Vec::new(),
     })
 }
+
+/// The records of a WFDB database directory: `records` when given, else its RECORDS file, else
+/// every header in it (sorted).
+pub fn db_records(
+    db: &std::path::Path,
+    records: Option<&[String]>,
+) -> crate::CliResult<Vec<String>> {
+    if let Some(r) = records {
+        return Ok(r.to_vec());
+    }
+    let list = db.join("RECORDS");
+    if let Ok(text) = std::fs::read_to_string(&list) {
+        let v: Vec<String> = text
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        if !v.is_empty() {
+            return Ok(v);
+        }
+    }
+    let mut v: Vec<String> = std::fs::read_dir(db)
+        .map_err(|e| sinus_io::Error::io(db, e))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let p = e.path();
+            (p.extension().and_then(|x| x.to_str()) == Some("hea"))
+                .then(|| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .flatten()
+        })
+        .collect();
+    v.sort();
+    if v.is_empty() {
+        return Err(format!("{}: no WFDB headers (.hea) found", db.display()).into());
+    }
+    Ok(v)
+}
