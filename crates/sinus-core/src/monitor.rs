@@ -684,7 +684,7 @@ impl<'m> Monitor<'m> {
         for j in judged.into_iter().flatten() {
             self.judged(j, emit);
         }
-        self.cut_ready_beats(emit);
+        self.drain_detections(false, emit);
         self.check_asystole(n, emit);
     }
 
@@ -792,10 +792,6 @@ impl<'m> Monitor<'m> {
         }
         self.detections[(self.det_head + self.det_len) % DETECTIONS] = sample;
         self.det_len += 1;
-    }
-
-    fn cut_ready_beats(&mut self, emit: &mut impl FnMut(Event)) {
-        self.drain_detections(false, emit);
     }
 
     fn drain_detections(&mut self, all: bool, emit: &mut impl FnMut(Event)) {

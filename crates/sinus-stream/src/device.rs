@@ -224,6 +224,7 @@ impl DeviceSession {
             };
             self.send(&m, out);
         }
+        // Keep the buffer's allocation for the next block.
         self.block = block;
         self.block.clear();
     }
